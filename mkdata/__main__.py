@@ -1,0 +1,3 @@
+from mkdata.cli import app
+
+app(prog_name="mkdata")

@@ -1,0 +1,111 @@
+"""Quality filters for QA pairs. Each returns the name of the rule a pair breaks, or None."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from mkdata.lang import Prediction
+
+# Reasons, in the order they are checked. They are the keys of the per-language
+# filter counts in mkdata.json and the dataset card.
+EMPTY = "empty"
+QUESTION_TOO_SHORT = "question_too_short"
+ANSWER_TOO_SHORT = "answer_too_short"
+QUESTION_TOO_LONG = "question_too_long"
+ANSWER_TOO_LONG = "answer_too_long"
+MARKUP = "markup"
+BOILERPLATE = "boilerplate"
+LANG_LOW_SCORE = "language_low_confidence"
+LANG_MISMATCH = "language_mismatch"
+DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class QAFilterConfig:
+    """Thresholds of the QA filters (defaults: WebFAQ's length and language rules)."""
+
+    min_question_chars: int = 10
+    min_answer_chars: int = 30
+    max_question_chars: int = 1_000
+    max_answer_chars: int = 30_000
+    min_lang_score: float = 0.63
+    lang_agree_k: int = 3
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the thresholds as a JSON-ready dict."""
+        return asdict(self)
+
+
+# Unrendered templates and page-builder shortcodes: {{x}}, {% x %}, ${x}, [vc_row ...], <?php
+_TEMPLATE = re.compile(
+    r"\{\{.*?\}\}|\{%.*?%\}|\$\{[^}]*\}|\[/?(?:vc|et_pb|fusion|av|su|elementor)_[^\]]*\]|<\?php",
+    re.DOTALL,
+)
+_CODE_CHARS = re.compile(r"[{}<>;=|\\$]")
+_LOREM = re.compile(r"lorem ipsum|dolor sit amet|consectetur adipiscing", re.IGNORECASE)
+_PLACEHOLDER = re.compile(
+    r"^(?:n/?a|tbd|todo|test|answer|antwort|réponse|respuesta|content|text|\.+|-+"
+    r"|your answer here|add (?:your )?answer(?: here)?|insert answer(?: here)?)$",
+    re.IGNORECASE,
+)
+_LINK_ONLY = re.compile(
+    r"^(?:read more|click here|learn more|see more|more info(?:rmation)?|mehr erfahren|weiterlesen"
+    r"|en savoir plus|lire la suite|leer más|saber más|scopri di più|leia mais|lees meer)\W*$",
+    re.IGNORECASE,
+)
+
+
+def is_markup(text: str) -> bool:
+    """True when text is mostly template syntax or code rather than prose."""
+    if not text:
+        return False
+    templ = sum(len(m) for m in _TEMPLATE.findall(text))
+    if templ > 0.2 * len(text):
+        return True
+    return len(_CODE_CHARS.findall(text)) > 0.08 * len(text)
+
+
+def is_boilerplate(question: str, answer: str) -> bool:
+    """True for placeholder answers, lorem ipsum, link-only answers and answers that repeat the question."""
+    a = answer.strip()
+    if _PLACEHOLDER.match(a) or _LINK_ONLY.match(a) or _LOREM.search(a) or _LOREM.search(question):
+        return True
+    return a.casefold() == question.strip().casefold()
+
+
+def text_rule(question: str, answer: str, cfg: QAFilterConfig) -> str | None:
+    """Return the first text rule (empty, length, markup, boilerplate) the pair breaks, or None."""
+    if not question or not answer:
+        return EMPTY
+    if len(question) < cfg.min_question_chars:
+        return QUESTION_TOO_SHORT
+    if len(answer) < cfg.min_answer_chars:
+        return ANSWER_TOO_SHORT
+    if len(question) > cfg.max_question_chars:
+        return QUESTION_TOO_LONG
+    if len(answer) > cfg.max_answer_chars:
+        return ANSWER_TOO_LONG
+    if is_markup(answer) or is_markup(question):
+        return MARKUP
+    if is_boilerplate(question, answer):
+        return BOILERPLATE
+    return None
+
+
+def language_rule(
+    joint: Prediction, question: Prediction, answer: Prediction, cfg: QAFilterConfig
+) -> str | None:
+    """Return the language rule the pair breaks, or None.
+
+    The joint (question + answer) prediction must reach ``min_lang_score``, and its
+    language must be among the top ``lang_agree_k`` predictions of the question and
+    of the answer taken alone (short questions are often mis-ranked by fastText).
+    """
+    if joint.score < cfg.min_lang_score:
+        return LANG_LOW_SCORE
+    k = cfg.lang_agree_k
+    if joint.lang not in question.langs[:k] or joint.lang not in answer.langs[:k]:
+        return LANG_MISMATCH
+    return None

