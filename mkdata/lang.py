@@ -12,8 +12,6 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
-
 MODEL_ENV = "MKDATA_LID_MODEL"
 
 
@@ -89,13 +87,21 @@ class LanguageIdentifier:
                 lab, pr = self._model.predict(t, k=k)
                 labels.append(lab)
                 probs.append(pr)
+        names = _label_map()
         out = []
         for lab, pr in zip(labels, probs, strict=True):
-            scores = np.minimum(np.asarray(pr, dtype=np.float64), 1.0)
             out.append(
-                Prediction(tuple(to_iso639_3(x) for x in lab), tuple(float(s) for s in scores))
+                Prediction(
+                    tuple(names.get(x) or to_iso639_3(x) for x in lab),
+                    tuple(min(float(p), 1.0) for p in pr),
+                )
             )
         return out
+
+
+@lru_cache(maxsize=1)
+def _label_map() -> dict[str, str]:
+    return {f"__label__{k}": v for k, v in _iso639_3().items()}
 
 
 @lru_cache(maxsize=1)

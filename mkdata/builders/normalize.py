@@ -17,8 +17,6 @@ DROP_TAGS = "script,style,noscript,template,iframe,object,svg,head,button,select
 
 _TAG_HINT = re.compile(r"<[A-Za-z/!]")
 _ESCAPED_TAG = re.compile(r"&lt;/?[A-Za-z]")
-_SPACES = re.compile(r"[^\S\n]+")
-_NEWLINES = re.compile(r"\s*\n\s*")
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
 
 # Leading labels: "Q:", "A.", "Question 3:", "Antwort:", "1.", "2)", "#4", "Q1:" ...
@@ -69,9 +67,12 @@ def html_to_text(value: str) -> str:
 
 def collapse_whitespace(text: str) -> str:
     """Collapse runs of spaces to one space and runs of line breaks to one newline; trim."""
-    text = _INVISIBLE.sub("", text.replace("\r", "\n").replace("\xa0", " "))
-    text = _SPACES.sub(" ", text)
-    return _NEWLINES.sub("\n", text).strip()
+    if not text.isascii():
+        text = _INVISIBLE.sub("", text)
+    if "\n" not in text and "\r" not in text:
+        return " ".join(text.split())
+    lines = (" ".join(line.split()) for line in text.replace("\r", "\n").split("\n"))
+    return "\n".join(line for line in lines if line)
 
 
 def _strip_label_and_quotes(text: str) -> str:

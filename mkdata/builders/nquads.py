@@ -41,6 +41,10 @@ for _scheme in ("http", "https"):
 _ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.)|$)", re.DOTALL)
 _SIMPLE = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# escapes that N-Triples does not define but Python's unicode_escape would accept
+_NON_PYTHON_ESCAPE = re.compile(
+    r"\\(?![tbnrf\"'\\]|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8})|\\U(?!0010|000)"
+)
 
 
 def unescape_literal(value: str) -> tuple[str, bool]:
@@ -49,6 +53,16 @@ def unescape_literal(value: str) -> tuple[str, bool]:
     Returns ``(text, ok)``; ``ok`` is False when a broken escape was found (it is
     kept verbatim). UTF-16 surrogate pairs written as two ``\\u`` escapes are joined.
     """
+    if not _NON_PYTHON_ESCAPE.search(value):
+        # every escape is one Python's unicode_escape decodes identically (fast, in C)
+        try:
+            text = value.encode("latin-1", "backslashreplace").decode("unicode_escape")
+        except UnicodeDecodeError:
+            pass
+        else:
+            if _SURROGATE.search(text):
+                text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+            return text, True
     ok = True
 
     def repl(m: re.Match[str]) -> str:

@@ -42,6 +42,7 @@ ReadFn = Callable[[Path, Report, str, "int | None"], Iterator[RawPair]]
 BATCH = 2048
 N_BUCKETS = 16
 UNKNOWN_LANG = "und"
+LID_MAX_CHARS = 400  # language ID reads the first 400 characters of question and answer
 
 
 @dataclass
@@ -125,39 +126,49 @@ def _process_batch(
     batch: list[RawPair],
     label: str,
     cfg: F.QAFilterConfig,
-    seen: set[str],
+    seen: dict[str, tuple[str, str | None]],
     report: Report,
     writer: _BucketWriter,
 ) -> None:
-    questions = [normalize_entry(r.question) for r in batch]
-    answers = [normalize_entry(r.answer) for r in batch]
-    texts: list[str] = []
-    for q, a in zip(questions, answers, strict=True):
-        if q and a:
-            texts.extend((f"{q} {a}", q, a))
-    preds = iter(get_identifier().predict(texts, k=max(3, cfg.lang_agree_k)))
-    for raw, q, a in zip(batch, questions, answers, strict=True):
+    """Normalize, identify language, filter and write one batch of raw pairs.
+
+    ``seen`` maps the dedup key of every (question, answer) met so far in the unit
+    to its (language, rule broken or None): a repeated pair is counted like its
+    first occurrence (or as a duplicate) without running language ID again.
+    """
+    fresh: list[tuple[RawPair, str, str, str]] = []
+    repeats: list[str] = []
+    for raw in batch:
+        q, a = normalize_entry(raw.question), normalize_entry(raw.answer)
         if not (q and a):
             report.filters[UNKNOWN_LANG]["input"] += 1
             report.filters[UNKNOWN_LANG][F.EMPTY] += 1
             continue
+        key = f"{dedup_key(q)}\x1f{dedup_key(a)}"
+        if key in seen:
+            repeats.append(key)
+        else:
+            seen[key] = (UNKNOWN_LANG, None)
+            fresh.append((raw, q, a, key))
+    texts: list[str] = []
+    for _, q, a, _ in fresh:
+        q, a = q[:LID_MAX_CHARS], a[:LID_MAX_CHARS]
+        texts.extend((f"{q} {a}", q, a))
+    preds = iter(get_identifier().predict(texts, k=max(3, cfg.lang_agree_k)))
+    for raw, q, a, key in fresh:
         joint, qp, ap = next(preds), next(preds), next(preds)
         lang = joint.lang
         counts = report.filters[lang]
         counts["input"] += 1
         rule = F.text_rule(q, a, cfg) or F.language_rule(joint, qp, ap, cfg)
+        seen[key] = (lang, rule)
         if rule:
             counts[rule] += 1
             continue
-        row_id = stable_id(lang, dedup_key(q), dedup_key(a))
-        if row_id in seen:
-            counts[F.DUPLICATE] += 1
-            continue
-        seen.add(row_id)
         counts["passed"] += 1
         writer.add(
             {
-                "id": row_id,
+                "id": stable_id(lang, key),
                 "origin": origin_of(raw.url),
                 "url": raw.url,
                 "language": lang,
@@ -167,6 +178,10 @@ def _process_batch(
                 "source": label,
             }
         )
+    for key in repeats:
+        lang, rule = seen[key]
+        report.filters[lang]["input"] += 1
+        report.filters[lang][rule or F.DUPLICATE] += 1
 
 
 def process_unit(
@@ -198,7 +213,7 @@ def process_unit(
         report.problem("fetch_failed", spec, str(exc))
         return _finish_unit(directory, report, info, started)
     writer = _BucketWriter(directory)
-    seen: set[str] = set()
+    seen: dict[str, tuple[str, str | None]] = {}
     batch: list[RawPair] = []
     try:
         for raw in read(path, report, spec, limit):
