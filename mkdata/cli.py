@@ -125,6 +125,9 @@ def build_webfaq(
         int,
         typer.Option(min=1, help="Joint language must be in the top k of question and of answer."),
     ] = 3,
+    min_agree_score: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="...with at least this probability on each side.")
+    ] = 0.1,
     max_shard_rows: Annotated[int, typer.Option(min=1)] = 250_000,
     cache_dir: Annotated[
         Path | None, typer.Option(help="Download cache (default ~/.cache/mkdata).")
@@ -162,6 +165,7 @@ def build_webfaq(
             max_answer_chars=max_answer_chars,
             min_lang_score=min_lang_score,
             lang_agree_k=lang_agree_k,
+            min_agree_score=min_agree_score,
         ),
         max_shard_rows=max_shard_rows,
         cache_dir=cache_dir,

@@ -32,6 +32,7 @@ class QAFilterConfig:
     max_answer_chars: int = 30_000
     min_lang_score: float = 0.63
     lang_agree_k: int = 3
+    min_agree_score: float = 0.1
 
     def to_dict(self) -> dict[str, Any]:
         """Return the thresholds as a JSON-ready dict."""
@@ -99,13 +100,16 @@ def language_rule(
 ) -> str | None:
     """Return the language rule the pair breaks, or None.
 
-    The joint (question + answer) prediction must reach ``min_lang_score``, and its
-    language must be among the top ``lang_agree_k`` predictions of the question and
-    of the answer taken alone (short questions are often mis-ranked by fastText).
+    The joint (question + answer) prediction must reach ``min_lang_score``; question
+    and answer agree when the joint language is among the top ``lang_agree_k``
+    predictions of each side alone with probability at least ``min_agree_score``
+    (fastText often ranks a short question's true language second, never with ~0).
     """
     if joint.score < cfg.min_lang_score:
         return LANG_LOW_SCORE
-    k = cfg.lang_agree_k
-    if joint.lang not in question.langs[:k] or joint.lang not in answer.langs[:k]:
-        return LANG_MISMATCH
+    for side in (question, answer):
+        k = min(cfg.lang_agree_k, len(side.langs))
+        scores = dict(zip(side.langs[:k], side.scores[:k], strict=True))
+        if scores.get(joint.lang, 0.0) < cfg.min_agree_score:
+            return LANG_MISMATCH
     return None

@@ -226,6 +226,8 @@ def read_faq_pairs(
             subj, pred, rest = parts
             code = predicates.get(pred)
             if code is None:
+                if pred[0] != "<" or subj[0] not in "_<":
+                    report.problem("malformed_line", f"{where}:{first + offset}", "not a quad")
                 continue
             rest = rest.rstrip()
             gi = rest.rfind("<")

@@ -1,0 +1,69 @@
+"""Shared fixtures: paths, a CLI runner, N-Quads helpers, and the scripts/ generators."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+S = "<http://schema.org/"
+TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+
+
+def quad(s: str, p: str, o: str, g: str, sep: str = "   ") -> str:
+    return f"{s} {p} {o} <{g}>{sep}."
+
+
+def write_nq(path: Path, lines: list[str] | str, gz: bool = True) -> Path:
+    text = lines if isinstance(lines, str) else "\n".join(lines) + "\n"
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    if gz:
+        with gzip.open(path, "wb") as fh:
+            fh.write(data)
+    else:
+        path.write_bytes(data)
+    return path
+
+
+def faq_page(url: str, pairs: list[tuple[str, str]], prefix: str = "p") -> list[str]:
+    """A minimal FAQPage with the given (question, answer) literals (already N-Triples-escaped)."""
+    lines = [quad(f"_:{prefix}f", TYPE, f"{S}FAQPage>", url)]
+    for i, (q, a) in enumerate(pairs):
+        qn, an = f"_:{prefix}q{i}", f"_:{prefix}a{i}"
+        lines += [
+            quad(f"_:{prefix}f", f"{S}mainEntity>", qn, url),
+            quad(qn, TYPE, f"{S}Question>", url),
+            quad(qn, f"{S}name>", f'"{q}"', url),
+            quad(qn, f"{S}acceptedAnswer>", an, url),
+            quad(an, TYPE, f"{S}Answer>", url),
+            quad(an, f"{S}text>", f'"{a}"', url),
+        ]
+    return lines
+
+
+def run_cli(*args: str, check: bool | None = None, **kw) -> subprocess.CompletedProcess:
+    """Run the real `mkdata` console entry point in a subprocess."""
+    env = {**os.environ, "COLUMNS": "200", **kw.pop("env", {})}
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdata", *args], capture_output=True, text=True, env=env, **kw
+    )
+    if check is True:
+        assert proc.returncode == 0, proc.stderr + proc.stdout
+    return proc
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("sample") / "out"
+    run_cli("build", "webfaq", "--langs", "all", "--sample", "--out", str(out), check=True)
+    return out
