@@ -78,7 +78,7 @@ class HttpClient:
     retries: int = 5
     backoff: float = 0.5
     timeout: float = 60.0
-    chunk_size: int = 1 << 20
+    chunk_size: int = 1 << 16
 
     def _sleep(self, attempt: int, response: requests.Response | None) -> None:
         delay = self.backoff * (2**attempt) * (0.5 + random.random())
