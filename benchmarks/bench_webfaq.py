@@ -71,7 +71,7 @@ def main() -> None:
         p = WORK / f"part_{i}.nq.gz"
         write_corpus(p, per_part, seed=100 + i)
         parts.append(p)
-    w1, rss1, _ = build(parts, WORK / "outw1", workers=1)
+    w1, _, _ = build(parts, WORK / "outw1", workers=1)
     w2, rss2, _ = build(parts, WORK / "outw2", workers=2)
 
     results = {

@@ -126,7 +126,8 @@ def build_webfaq(
         typer.Option(min=1, help="Joint language must be in the top k of question and of answer."),
     ] = 3,
     min_agree_score: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="...with at least this probability on each side.")
+        float,
+        typer.Option(min=0.0, max=1.0, help="...with at least this probability on each side."),
     ] = 0.1,
     max_shard_rows: Annotated[int, typer.Option(min=1)] = 250_000,
     cache_dir: Annotated[

@@ -32,7 +32,9 @@ class FileServer:
                     return
                 path = server.root / self.path.lstrip("/")
                 if path.is_dir():
-                    names = "".join(f'<a href="{p.name}">{p.name}</a>\n' for p in sorted(path.iterdir()))
+                    names = "".join(
+                        f'<a href="{p.name}">{p.name}</a>\n' for p in sorted(path.iterdir())
+                    )
                     body = f"<html><body>{names}</body></html>".encode()
                     self._send(200, body, len(body))
                     return
@@ -50,7 +52,9 @@ class FileServer:
                         return
                 body = data[start:]
                 status = 206 if start else 200
-                extra = {"Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}"} if start else {}
+                extra = (
+                    {"Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}"} if start else {}
+                )
                 if action == "drop":
                     self._send(status, body[: len(body) // 2], len(body), extra)
                     self.close_connection = True

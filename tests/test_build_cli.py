@@ -23,10 +23,19 @@ def test_sample_build_loads_with_datasets_for_every_language(sample_build):
         ds = load_dataset(str(sample_build), lang, split="train")
         assert len(ds) == manifest["configs"][lang]["train"] >= 10
         assert set(ds.column_names) == {
-            "id", "origin", "url", "language", "language_score", "question", "answer", "source"
+            "id",
+            "origin",
+            "url",
+            "language",
+            "language_score",
+            "question",
+            "answer",
+            "source",
         }
         assert set(ds["language"]) == {lang}
-        assert all(len(a) >= 30 and len(q) >= 10 for q, a in zip(ds["question"], ds["answer"]))
+        assert all(
+            len(a) >= 30 and len(q) >= 10 for q, a in zip(ds["question"], ds["answer"], strict=True)
+        )
         assert all(o.startswith(("http://", "https://")) for o in ds["origin"])
 
 
@@ -66,7 +75,7 @@ def test_rerun_is_idempotent_and_deterministic(sample_build, tmp_path):
         a = sorted((sample_build / "data" / lang).iterdir())
         b = sorted((other / "data" / lang).iterdir())
         assert [p.name for p in a] == [p.name for p in b]
-        assert all(x.read_bytes() == y.read_bytes() for x, y in zip(a, b))
+        assert all(x.read_bytes() == y.read_bytes() for x, y in zip(a, b, strict=True))
     before = {p: p.read_bytes() for p in (other / "data").rglob("*.parquet")}
     proc = run_cli("build", "webfaq", "--sample", "--out", str(other), check=True)
     assert "wrote 119 rows" in proc.stdout
@@ -75,8 +84,18 @@ def test_rerun_is_idempotent_and_deterministic(sample_build, tmp_path):
 
 def test_selected_languages_min_rows_and_shard_bounds(tmp_path):
     out = tmp_path / "o"
-    run_cli("build", "webfaq", "--sample", "--langs", "deu,fr,jpn", "--max-shard-rows", "5",
-            "--out", str(out), check=True)
+    run_cli(
+        "build",
+        "webfaq",
+        "--sample",
+        "--langs",
+        "deu,fr,jpn",
+        "--max-shard-rows",
+        "5",
+        "--out",
+        str(out),
+        check=True,
+    )
     assert sorted(p.name for p in (out / "data").iterdir()) == ["deu", "fra", "jpn"]
     shards = sorted((out / "data" / "deu").iterdir())
     assert [p.name for p in shards] == [f"train-0000{i}-of-00003.parquet" for i in range(3)]
@@ -91,24 +110,57 @@ def test_selected_languages_min_rows_and_shard_bounds(tmp_path):
 def test_local_sources_dirs_globs_and_plain_files(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
-    write_nq(src / "part_0.gz", faq_page("https://a.example/faq", [
-        ("Wie lange dauert der Versand nach Österreich?", "Der Versand nach Österreich dauert in der Regel drei bis fünf Werktage."),
-    ], "a"))
-    write_nq(src / "part_1.nq", faq_page("https://b.example/faq", [
-        ("Combien de temps dure la livraison ?", "La livraison prend généralement entre trois et cinq jours ouvrés."),
-    ], "b"), gz=False)
+    write_nq(
+        src / "part_0.gz",
+        faq_page(
+            "https://a.example/faq",
+            [
+                (
+                    "Wie lange dauert der Versand nach Österreich?",
+                    "Der Versand nach Österreich dauert in der Regel drei bis fünf Werktage.",
+                ),
+            ],
+            "a",
+        ),
+    )
+    write_nq(
+        src / "part_1.nq",
+        faq_page(
+            "https://b.example/faq",
+            [
+                (
+                    "Combien de temps dure la livraison ?",
+                    "La livraison prend généralement entre trois et cinq jours ouvrés.",
+                ),
+            ],
+            "b",
+        ),
+        gz=False,
+    )
     for spec in ([str(src)], [str(src / "part_*")]):
         out = tmp_path / f"out{len(spec[0])}"
-        run_cli("build", "webfaq", "--min-rows", "1", "--out", str(out),
-                *[x for s in spec for x in ("--source", s)], check=True)
+        run_cli(
+            "build",
+            "webfaq",
+            "--min-rows",
+            "1",
+            "--out",
+            str(out),
+            *[x for s in spec for x in ("--source", s)],
+            check=True,
+        )
         assert sorted(json.loads((out / "mkdata.json").read_text())["configs"]) == ["deu", "fra"]
 
 
 def test_bad_inputs_give_one_line_errors(tmp_path):
-    proc = run_cli("build", "webfaq", "--source", str(tmp_path / "missing.nq.gz"), "--out", str(tmp_path / "x"))
+    proc = run_cli(
+        "build", "webfaq", "--source", str(tmp_path / "missing.nq.gz"), "--out", str(tmp_path / "x")
+    )
     assert proc.returncode == 2
     assert "source not found" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
-    proc = run_cli("build", "webfaq", "--langs", "german!", "--sample", "--out", str(tmp_path / "x"))
+    proc = run_cli(
+        "build", "webfaq", "--langs", "german!", "--sample", "--out", str(tmp_path / "x")
+    )
     assert proc.returncode == 2 and "--langs" in proc.stderr
     proc = run_cli("build", "webfaq", "--snapshot", "2024-07", "--out", str(tmp_path / "x"))
     assert proc.returncode == 2 and "invalid snapshot" in proc.stderr
@@ -127,7 +179,13 @@ def test_empty_and_garbage_inputs(tmp_path):
 
 
 def test_truncated_part_fails_that_part_only_and_keeps_rows(tmp_path):
-    good_pairs = [(f"Wie lange dauert der Versand nach Ort {i}?", f"Der Versand nach Ort {i} dauert in der Regel drei bis fünf Werktage.") for i in range(40)]
+    good_pairs = [
+        (
+            f"Wie lange dauert der Versand nach Ort {i}?",
+            f"Der Versand nach Ort {i} dauert in der Regel drei bis fünf Werktage.",
+        )
+        for i in range(40)
+    ]
     lines = []
     for i, pair in enumerate(good_pairs):
         lines += faq_page(f"https://s{i}.example/faq", [pair], f"n{i}")
@@ -136,7 +194,18 @@ def test_truncated_part_fails_that_part_only_and_keeps_rows(tmp_path):
     cut = tmp_path / "cut.nq.gz"
     cut.write_bytes(full.read_bytes()[: full.stat().st_size * 2 // 3])
     out = tmp_path / "o"
-    proc = run_cli("build", "webfaq", "--min-rows", "1", "--source", str(good), "--source", str(cut), "--out", str(out))
+    proc = run_cli(
+        "build",
+        "webfaq",
+        "--min-rows",
+        "1",
+        "--source",
+        str(good),
+        "--source",
+        str(cut),
+        "--out",
+        str(out),
+    )
     assert proc.returncode == 1
     assert f"{cut}:" in proc.stderr and "truncated gzip" in proc.stderr
     rows = read_config(out, "deu").num_rows
@@ -145,7 +214,18 @@ def test_truncated_part_fails_that_part_only_and_keeps_rows(tmp_path):
     assert [i["status"] for i in m["inputs"]] == ["done", "failed"]
     # repairing the file and re-running redoes only the failed part
     shutil.copy(full, cut)
-    proc = run_cli("build", "webfaq", "--min-rows", "1", "--source", str(good), "--source", str(cut), "--out", str(out))
+    proc = run_cli(
+        "build",
+        "webfaq",
+        "--min-rows",
+        "1",
+        "--source",
+        str(good),
+        "--source",
+        str(cut),
+        "--out",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr
     assert read_config(out, "deu").num_rows == 40
 

@@ -49,13 +49,35 @@ def test_404_fails_at_once_and_500_after_retries(server, tmp_path):
 def _wdc_tree(root, snapshot="2024-12"):
     folder = root / "structureddata" / snapshot / "quads" / "classspecific" / "FAQPage"
     folder.mkdir(parents=True)
-    write_nq(folder / "part_0.gz", faq_page("https://a.example/faq", [
-        ("Wie lange dauert der Versand nach Österreich?", "Der Versand nach Österreich dauert in der Regel drei bis fünf Werktage."),
-    ], "a"))
-    write_nq(folder / "part_1.gz", faq_page("https://b.example/faq", [
-        ("Combien de temps dure la livraison ?", "La livraison prend généralement entre trois et cinq jours ouvrés."),
-    ], "b"))
-    (folder / "FAQPage_lookup.csv").write_text("pld,file\na.example,part_0.gz\nb.example,part_1.gz\n")
+    write_nq(
+        folder / "part_0.gz",
+        faq_page(
+            "https://a.example/faq",
+            [
+                (
+                    "Wie lange dauert der Versand nach Österreich?",
+                    "Der Versand nach Österreich dauert in der Regel drei bis fünf Werktage.",
+                ),
+            ],
+            "a",
+        ),
+    )
+    write_nq(
+        folder / "part_1.gz",
+        faq_page(
+            "https://b.example/faq",
+            [
+                (
+                    "Combien de temps dure la livraison ?",
+                    "La livraison prend généralement entre trois et cinq jours ouvrés.",
+                ),
+            ],
+            "b",
+        ),
+    )
+    (folder / "FAQPage_lookup.csv").write_text(
+        "pld,file\na.example,part_0.gz\nb.example,part_1.gz\n"
+    )
     return folder
 
 
@@ -64,8 +86,19 @@ def test_build_from_snapshot_listing_over_http(server, tmp_path):
     server.faults["/structureddata/2024-12/quads/classspecific/FAQPage/part_1.gz"] = ["drop"]
     out = tmp_path / "out"
     env = {"MKDATA_CACHE_DIR": str(tmp_path / "cache")}
-    proc = run_cli("build", "webfaq", "--langs", "all", "--min-rows", "1", "--out", str(out),
-                   "--wdc-base-url", f"{server.url}/structureddata/", env=env)
+    proc = run_cli(
+        "build",
+        "webfaq",
+        "--langs",
+        "all",
+        "--min-rows",
+        "1",
+        "--out",
+        str(out),
+        "--wdc-base-url",
+        f"{server.url}/structureddata/",
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     m = json.loads((out / "mkdata.json").read_text())
     assert sorted(m["configs"]) == ["deu", "fra"]
@@ -76,7 +109,9 @@ def test_build_from_snapshot_listing_over_http(server, tmp_path):
 def _sources(out):
     from mkdata.shards import read_config
 
-    return set(read_config(out, "deu")["source"].to_pylist()) | set(read_config(out, "fra")["source"].to_pylist())
+    return set(read_config(out, "deu")["source"].to_pylist()) | set(
+        read_config(out, "fra")["source"].to_pylist()
+    )
 
 
 def test_listing_falls_back_to_folder_index_and_reports_http_errors(server, tmp_path):
@@ -86,8 +121,16 @@ def test_listing_falls_back_to_folder_index_and_reports_http_errors(server, tmp_
 
     urls = list_parts("2023-12", f"{server.url}/structureddata/", HttpClient(retries=0))
     assert [u.rsplit("/", 1)[1] for u in urls] == ["part_0.gz", "part_1.gz"]
-    proc = run_cli("build", "webfaq", "--snapshot", "2022-12", "--out", str(tmp_path / "o"),
-                   "--wdc-base-url", f"{server.url}/structureddata/")
+    proc = run_cli(
+        "build",
+        "webfaq",
+        "--snapshot",
+        "2022-12",
+        "--out",
+        str(tmp_path / "o"),
+        "--wdc-base-url",
+        f"{server.url}/structureddata/",
+    )
     assert proc.returncode == 2 and "no FAQPage parts found for snapshot 2022-12" in proc.stderr
 
 
@@ -95,10 +138,19 @@ def test_part_returning_404_fails_that_part_only(server, tmp_path):
     folder = _wdc_tree(server.root)
     (folder / "part_1.gz").unlink()
     out = tmp_path / "out"
-    proc = run_cli("build", "webfaq", "--min-rows", "1", "--out", str(out),
-                   "--source", f"{server.url}/structureddata/2024-12/quads/classspecific/FAQPage/part_0.gz",
-                   "--source", f"{server.url}/structureddata/2024-12/quads/classspecific/FAQPage/part_1.gz",
-                   env={"MKDATA_CACHE_DIR": str(tmp_path / "cache")})
+    proc = run_cli(
+        "build",
+        "webfaq",
+        "--min-rows",
+        "1",
+        "--out",
+        str(out),
+        "--source",
+        f"{server.url}/structureddata/2024-12/quads/classspecific/FAQPage/part_0.gz",
+        "--source",
+        f"{server.url}/structureddata/2024-12/quads/classspecific/FAQPage/part_1.gz",
+        env={"MKDATA_CACHE_DIR": str(tmp_path / "cache")},
+    )
     assert proc.returncode == 1
     assert "part_1.gz: " in proc.stderr and "HTTP 404" in proc.stderr
     assert sorted(json.loads((out / "mkdata.json").read_text())["configs"]) == ["deu"]

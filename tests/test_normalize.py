@@ -36,8 +36,15 @@ def test_text_rules():
     assert F.text_rule(q, "Yes.", cfg) == F.ANSWER_TOO_SHORT
     assert F.text_rule(q, "x" * 40_000, cfg) == F.ANSWER_TOO_LONG
     assert F.text_rule(q, "{{ faq.answer }} {{ faq.more }} {{ x }}", cfg) == F.MARKUP
-    assert F.text_rule(q, "[vc_row][vc_column][vc_column_text]Hi[/vc_column_text][/vc_column][/vc_row]", cfg) == F.MARKUP
-    assert F.text_rule(q, "Lorem ipsum dolor sit amet, consectetur adipiscing.", cfg) == F.BOILERPLATE
+    assert (
+        F.text_rule(
+            q, "[vc_row][vc_column][vc_column_text]Hi[/vc_column_text][/vc_column][/vc_row]", cfg
+        )
+        == F.MARKUP
+    )
+    assert (
+        F.text_rule(q, "Lorem ipsum dolor sit amet, consectetur adipiscing.", cfg) == F.BOILERPLATE
+    )
     assert F.text_rule(q, q + " ", F.QAFilterConfig(min_answer_chars=5)) == F.BOILERPLATE
     # unlike WebFAQ, an answer with a question mark is kept
     assert F.text_rule(q, "Did you know? It takes three to five working days.", cfg) is None
@@ -46,7 +53,10 @@ def test_text_rules():
 def test_language_rule_uses_joint_score_and_agreement():
     lid = get_identifier()
     cfg = F.QAFilterConfig()
-    q, a = "Wie lange dauert der Versand?", "Der Versand dauert in der Regel zwei bis drei Werktage."
+    q, a = (
+        "Wie lange dauert der Versand?",
+        "Der Versand dauert in der Regel zwei bis drei Werktage.",
+    )
     joint, qp, ap = lid.predict([f"{q} {a}", q, a])
     assert joint.lang == "deu" and F.language_rule(joint, qp, ap, cfg) is None
     a_en = "Shipping usually takes two to three working days within Germany."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import S, TYPE, faq_page, quad, write_nq
+from conftest import TYPE, S, faq_page, quad, write_nq
 
 from mkdata.builders.nquads import read_faq_pairs, unescape_literal
 from mkdata.report import Report
@@ -39,12 +39,23 @@ def test_page_assembly_any_whitespace_datatypes_tags_and_iris(tmp_path):
         quad("_:b1", TYPE, f"{hs}Organization>", g),
         quad("_:b1", f"{hs}name>", '"ACME"', g),
         quad("<https://example.com/faq#page>", TYPE, f"{hs}FAQPage>", g, sep="\t"),
-        quad("<https://example.com/faq#page>", f"{hs}mainEntity>", "<https://example.com/faq#q1>", g, sep=" "),
+        quad(
+            "<https://example.com/faq#page>",
+            f"{hs}mainEntity>",
+            "<https://example.com/faq#q1>",
+            g,
+            sep=" ",
+        ),
         quad("<https://example.com/faq#q1>", TYPE, f"{hs}Question>", g),
         quad("<https://example.com/faq#q1>", f"{hs}name>", '"What is \\"ACME\\"?"@en', g, sep=""),
         quad("<https://example.com/faq#q1>", f"{hs}acceptedAnswer>", "_:a1", g),
         quad("_:a1", TYPE, f"{hs}Answer>", g),
-        quad("_:a1", f"{hs}text>", '"<p>A company.</p>"^^<http://www.w3.org/2001/XMLSchema#string>', g),
+        quad(
+            "_:a1",
+            f"{hs}text>",
+            '"<p>A company.</p>"^^<http://www.w3.org/2001/XMLSchema#string>',
+            g,
+        ),
     ]
     path = write_nq(tmp_path / "a.nq.gz", lines)
     pairs, report = pairs_of(path)
@@ -67,7 +78,10 @@ def test_suggested_answer_is_the_fallback_and_accepted_wins(tmp_path):
         quad("_:s2", f"{S}text>", '"suggested two"', URL),
     ]
     pairs, _ = pairs_of(write_nq(tmp_path / "s.nq", lines, gz=False))
-    assert [(q, a) for _, q, a in pairs] == [("Q one?", "accepted one"), ("Q two?", "suggested two")]
+    assert [(q, a) for _, q, a in pairs] == [
+        ("Q one?", "accepted one"),
+        ("Q two?", "suggested two"),
+    ]
 
 
 def test_cut_off_page_yields_only_complete_entries(tmp_path):
@@ -86,7 +100,10 @@ def test_cut_off_page_yields_only_complete_entries(tmp_path):
 
 def test_pages_are_grouped_by_graph_and_non_faq_pages_skipped(tmp_path):
     lines = faq_page("https://a.example/faq", [("A question?", "A answer.")], "a")
-    lines += [quad("_:x", TYPE, f"{S}Product>", "https://b.example/p"), quad("_:x", f"{S}name>", '"Shoe"', "https://b.example/p")]
+    lines += [
+        quad("_:x", TYPE, f"{S}Product>", "https://b.example/p"),
+        quad("_:x", f"{S}name>", '"Shoe"', "https://b.example/p"),
+    ]
     lines += faq_page("https://c.example/faq", [("C question?", "C answer.")], "c")
     pairs, report = pairs_of(write_nq(tmp_path / "g.nq.gz", lines))
     assert [u for u, _, _ in pairs] == ["https://a.example/faq", "https://c.example/faq"]
@@ -98,11 +115,15 @@ def test_malformed_lines_invalid_utf8_and_broken_escapes_are_located(tmp_path):
     text = "\n".join(good[:3]) + "\nthis is not a quad\n" + "\n".join(good[3:]) + "\n"
     text += quad("_:z", f"{S}name>", '"unterminated', URL)[:-5] + "\n"
     text += quad("_:z2", f"{S}name>", '"bad \\q escape"', URL) + "\n"
-    data = text.encode() + b'_:z3 <http://schema.org/name> "caf\xe9" <https://example.com/faq>   .\n'
+    data = (
+        text.encode() + b'_:z3 <http://schema.org/name> "caf\xe9" <https://example.com/faq>   .\n'
+    )
     path = tmp_path / "bad.nq"
     path.write_bytes(data)
     pairs, report = pairs_of(path)
-    assert [(q, a) for _, q, a in pairs] == [("Good question here?", "A good answer that is long enough.")]
+    assert [(q, a) for _, q, a in pairs] == [
+        ("Good question here?", "A good answer that is long enough.")
+    ]
     assert report.problems["malformed_line"] == 2
     assert report.problems["broken_escape"] == 1
     assert report.problems["invalid_utf8"] == 1
@@ -113,7 +134,9 @@ def test_malformed_lines_invalid_utf8_and_broken_escapes_are_located(tmp_path):
 def test_truncated_gzip_keeps_what_came_before(tmp_path):
     lines = []
     for i in range(300):
-        lines += faq_page(f"https://s{i}.example/faq", [(f"Question number {i}?", f"Answer number {i}.")], f"n{i}")
+        lines += faq_page(
+            f"https://s{i}.example/faq", [(f"Question number {i}?", f"Answer number {i}.")], f"n{i}"
+        )
     full = write_nq(tmp_path / "full.nq.gz", lines)
     data = full.read_bytes()
     cut = tmp_path / "cut.nq.gz"
@@ -130,6 +153,8 @@ def test_truncated_gzip_keeps_what_came_before(tmp_path):
 def test_limit_stops_after_n_pages(tmp_path):
     lines = []
     for i in range(5):
-        lines += faq_page(f"https://s{i}.example/faq", [(f"Q{i} question?", f"A{i} answer.")], f"n{i}")
+        lines += faq_page(
+            f"https://s{i}.example/faq", [(f"Q{i} question?", f"A{i} answer.")], f"n{i}"
+        )
     path = write_nq(tmp_path / "l.nq.gz", lines)
     assert len(list(read_faq_pairs(path, Report(), limit=2))) == 2

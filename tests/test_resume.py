@@ -29,7 +29,8 @@ def test_kill_9_then_rerun_matches_uninterrupted(tmp_path):
     out = tmp_path / "killed"
     proc = subprocess.Popen(
         [sys.executable, "-m", "mkdata", *args, "--out", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     parts = out / ".mkdata" / "parts"
     deadline = time.time() + 120
