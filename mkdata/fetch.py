@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 from urllib.parse import urlsplit
 
 import requests
@@ -228,14 +227,3 @@ def iter_decompressed(path: Path, chunk_bytes: int = 1 << 20) -> Iterator[bytes]
                 in_member = False
         if in_member:
             raise CorruptInput(f"truncated gzip: stream ends after {offset} compressed bytes")
-
-
-def open_binary(path: Path) -> IO[bytes]:
-    """Open ``path`` for reading bytes, transparently decompressing gzip (by magic number)."""
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    if magic == b"\x1f\x8b":
-        from isal import igzip
-
-        return igzip.open(path, "rb")  # type: ignore[return-value]
-    return open(path, "rb")

@@ -49,3 +49,14 @@ def test_kill_9_then_rerun_matches_uninterrupted(tmp_path):
     assert "wrote" in rerun.stdout
     assert _shards(out) == _shards(ref)
     assert len(_shards(ref)) >= 10
+
+
+def test_two_workers_give_the_same_shards_as_one(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(3):
+        write_corpus(src / f"part_{i}.gz", 600_000, seed=10 + i)
+    args = ["build", "webfaq", "--source", str(src), "--min-rows", "1"]
+    run_cli(*args, "--out", str(tmp_path / "w1"), check=True)
+    run_cli(*args, "--workers", "2", "--out", str(tmp_path / "w2"), check=True)
+    assert _shards(tmp_path / "w1") == _shards(tmp_path / "w2") != {}

@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -403,8 +402,3 @@ def _drop_stale_units(parts: Path, keep: set[str]) -> None:
     for d in parts.iterdir():
         if d.is_dir() and d.name not in keep:
             shutil.rmtree(d, ignore_errors=True)
-
-
-def summarize_filters(report: Report) -> dict[str, Counter]:
-    """Return per-language filter counts (input, each rule, duplicate, kept)."""
-    return {lang: Counter(c) for lang, c in sorted(report.filters.items())}
