@@ -51,6 +51,31 @@ def faq_page(url: str, pairs: list[tuple[str, str]], prefix: str = "p") -> list[
     return lines
 
 
+DEU_PAIR = (
+    "Wie lange dauert der Versand nach Österreich?",
+    "Der Versand nach Österreich dauert in der Regel drei bis fünf Werktage.",
+)
+FRA_PAIR = (
+    "Combien de temps dure la livraison ?",
+    "La livraison prend généralement entre trois et cinq jours ouvrés.",
+)
+
+
+def write_deu_fra_parts(folder: Path, first: str = "part_0.gz", second: str = "part_1.gz") -> None:
+    """Write two one-page parts: a German FAQ in ``first``, a French one in ``second``
+    (gzipped unless the name ends in ``.nq``)."""
+    write_nq(
+        folder / first,
+        faq_page("https://a.example/faq", [DEU_PAIR], "a"),
+        gz=not first.endswith(".nq"),
+    )
+    write_nq(
+        folder / second,
+        faq_page("https://b.example/faq", [FRA_PAIR], "b"),
+        gz=not second.endswith(".nq"),
+    )
+
+
 def run_cli(*args: str, check: bool | None = None, **kw) -> subprocess.CompletedProcess:
     """Run the real `mkdata` console entry point in a subprocess."""
     env = {**os.environ, "COLUMNS": "200", **kw.pop("env", {})}

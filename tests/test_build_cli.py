@@ -7,7 +7,7 @@ import shutil
 
 import pyarrow.parquet as pq
 import yaml
-from conftest import faq_page, run_cli, write_nq
+from conftest import faq_page, run_cli, write_deu_fra_parts, write_nq
 
 from mkdata.shards import read_config
 
@@ -110,33 +110,7 @@ def test_selected_languages_min_rows_and_shard_bounds(tmp_path):
 def test_local_sources_dirs_globs_and_plain_files(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
-    write_nq(
-        src / "part_0.gz",
-        faq_page(
-            "https://a.example/faq",
-            [
-                (
-                    "Wie lange dauert der Versand nach Österreich?",
-                    "Der Versand nach Österreich dauert in der Regel drei bis fünf Werktage.",
-                ),
-            ],
-            "a",
-        ),
-    )
-    write_nq(
-        src / "part_1.nq",
-        faq_page(
-            "https://b.example/faq",
-            [
-                (
-                    "Combien de temps dure la livraison ?",
-                    "La livraison prend généralement entre trois et cinq jours ouvrés.",
-                ),
-            ],
-            "b",
-        ),
-        gz=False,
-    )
+    write_deu_fra_parts(src, "part_0.gz", "part_1.nq")
     for spec in ([str(src)], [str(src / "part_*")]):
         out = tmp_path / f"out{len(spec[0])}"
         run_cli(
@@ -194,18 +168,8 @@ def test_truncated_part_fails_that_part_only_and_keeps_rows(tmp_path):
     cut = tmp_path / "cut.nq.gz"
     cut.write_bytes(full.read_bytes()[: full.stat().st_size * 2 // 3])
     out = tmp_path / "o"
-    proc = run_cli(
-        "build",
-        "webfaq",
-        "--min-rows",
-        "1",
-        "--source",
-        str(good),
-        "--source",
-        str(cut),
-        "--out",
-        str(out),
-    )
+    args = ["build", "webfaq", "--min-rows", "1", "--source", str(good), "--source", str(cut)]
+    proc = run_cli(*args, "--out", str(out))
     assert proc.returncode == 1
     assert f"{cut}:" in proc.stderr and "truncated gzip" in proc.stderr
     rows = read_config(out, "deu").num_rows
@@ -214,18 +178,7 @@ def test_truncated_part_fails_that_part_only_and_keeps_rows(tmp_path):
     assert [i["status"] for i in m["inputs"]] == ["done", "failed"]
     # repairing the file and re-running redoes only the failed part
     shutil.copy(full, cut)
-    proc = run_cli(
-        "build",
-        "webfaq",
-        "--min-rows",
-        "1",
-        "--source",
-        str(good),
-        "--source",
-        str(cut),
-        "--out",
-        str(out),
-    )
+    proc = run_cli(*args, "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert read_config(out, "deu").num_rows == 40
 

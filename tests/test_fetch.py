@@ -6,7 +6,7 @@ import json
 import os
 
 import pytest
-from conftest import faq_page, run_cli, write_nq
+from conftest import run_cli, write_deu_fra_parts
 from http_server import FileServer
 
 from mkdata.fetch import FetchError, HttpClient
@@ -49,32 +49,7 @@ def test_404_fails_at_once_and_500_after_retries(server, tmp_path):
 def _wdc_tree(root, snapshot="2024-12"):
     folder = root / "structureddata" / snapshot / "quads" / "classspecific" / "FAQPage"
     folder.mkdir(parents=True)
-    write_nq(
-        folder / "part_0.gz",
-        faq_page(
-            "https://a.example/faq",
-            [
-                (
-                    "Wie lange dauert der Versand nach Österreich?",
-                    "Der Versand nach Österreich dauert in der Regel drei bis fünf Werktage.",
-                ),
-            ],
-            "a",
-        ),
-    )
-    write_nq(
-        folder / "part_1.gz",
-        faq_page(
-            "https://b.example/faq",
-            [
-                (
-                    "Combien de temps dure la livraison ?",
-                    "La livraison prend généralement entre trois et cinq jours ouvrés.",
-                ),
-            ],
-            "b",
-        ),
-    )
+    write_deu_fra_parts(folder)
     (folder / "FAQPage_lookup.csv").write_text(
         "pld,file\na.example,part_0.gz\nb.example,part_1.gz\n"
     )
