@@ -51,6 +51,14 @@ def faq_page(url: str, pairs: list[tuple[str, str]], prefix: str = "p") -> list[
     return lines
 
 
+def one_pair_pages(pairs: list[tuple[str, str]]) -> list[str]:
+    """Lines of one single-pair FAQ page per pair, each on its own host (s0.example, ...)."""
+    lines: list[str] = []
+    for i, pair in enumerate(pairs):
+        lines += faq_page(f"https://s{i}.example/faq", [pair], f"n{i}")
+    return lines
+
+
 DEU_PAIR = (
     "Wie lange dauert der Versand nach Österreich?",
     "Der Versand nach Österreich dauert in der Regel drei bis fünf Werktage.",

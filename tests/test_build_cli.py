@@ -7,7 +7,7 @@ import shutil
 
 import pyarrow.parquet as pq
 import yaml
-from conftest import faq_page, run_cli, write_deu_fra_parts, write_nq
+from conftest import one_pair_pages, run_cli, write_deu_fra_parts, write_nq
 
 from mkdata.shards import read_config
 
@@ -160,9 +160,7 @@ def test_truncated_part_fails_that_part_only_and_keeps_rows(tmp_path):
         )
         for i in range(40)
     ]
-    lines = []
-    for i, pair in enumerate(good_pairs):
-        lines += faq_page(f"https://s{i}.example/faq", [pair], f"n{i}")
+    lines = one_pair_pages(good_pairs)
     good = write_nq(tmp_path / "good.nq.gz", lines[: 7 * 17])
     full = write_nq(tmp_path / "full.nq.gz", lines[7 * 17 :])
     cut = tmp_path / "cut.nq.gz"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import TYPE, S, faq_page, quad, write_nq
+from conftest import TYPE, S, faq_page, one_pair_pages, quad, write_nq
 
 from mkdata.builders.nquads import read_faq_pairs, unescape_literal
 from mkdata.report import Report
@@ -132,11 +132,7 @@ def test_malformed_lines_invalid_utf8_and_broken_escapes_are_located(tmp_path):
 
 
 def test_truncated_gzip_keeps_what_came_before(tmp_path):
-    lines = []
-    for i in range(300):
-        lines += faq_page(
-            f"https://s{i}.example/faq", [(f"Question number {i}?", f"Answer number {i}.")], f"n{i}"
-        )
+    lines = one_pair_pages([(f"Question number {i}?", f"Answer number {i}.") for i in range(300)])
     full = write_nq(tmp_path / "full.nq.gz", lines)
     data = full.read_bytes()
     cut = tmp_path / "cut.nq.gz"
@@ -151,10 +147,6 @@ def test_truncated_gzip_keeps_what_came_before(tmp_path):
 
 
 def test_limit_stops_after_n_pages(tmp_path):
-    lines = []
-    for i in range(5):
-        lines += faq_page(
-            f"https://s{i}.example/faq", [(f"Q{i} question?", f"A{i} answer.")], f"n{i}"
-        )
+    lines = one_pair_pages([(f"Q{i} question?", f"A{i} answer.") for i in range(5)])
     path = write_nq(tmp_path / "l.nq.gz", lines)
     assert len(list(read_faq_pairs(path, Report(), limit=2))) == 2
