@@ -127,8 +127,7 @@ class HttpClient:
                 with resp:
                     total = self._expected_total(resp, have)
                     if resp.status_code == 416 and have:
-                        # Already complete locally; the server has nothing past our offset.
-                        total = have
+                        pass  # complete locally: nothing past our offset (total == have)
                     elif resp.status_code in (200, 206):
                         mode = "ab" if resp.status_code == 206 else "wb"
                         with open(part, mode) as fh:
