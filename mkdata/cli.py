@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -86,9 +87,114 @@ def _summary(filters: dict[str, dict[str, int]], configs: dict[str, Any]) -> Tab
     return table
 
 
+def _run_build(build: Callable[..., Any], cfg: Any) -> None:
+    """Run a QA build with a progress bar, write its card, print the summary; exit 1 on failures."""
+    from mkdata.cards import write_card
+
+    out = cfg.out
+    with _progress() as progress:
+        task = progress.add_task("inputs", total=len(cfg.sources), info="")
+
+        def on_event(event: str, info: dict[str, Any]) -> None:
+            if event == "start":
+                progress.update(task, completed=info["done"], info=f"{info['done']} already done")
+            elif event == "unit":
+                pairs = info["result"]["report"]["counts"].get("raw_pairs", 0)
+                progress.update(task, advance=1, info=f"{Path(info['source']).name}: {pairs} pairs")
+            elif event == "merge":
+                progress.update(task, info="dedup + shards")
+
+        try:
+            result = build(cfg, on_event)
+        except OSError as exc:
+            raise fail(f"{out}: {exc}") from None
+    write_card(out)
+
+    m = result.manifest
+    out_console.print(_summary(m["filters"], m["configs"]))
+    for problem, n in m["problems"].items():
+        err_console.print(f"[yellow]warning:[/] {n} x {problem}", highlight=False)
+    for example in m["problem_examples"][:5]:
+        err_console.print(f"  {example}", highlight=False, soft_wrap=True)
+    total = sum(result.configs.values())
+    unit = "pages" if m.get("record") == "faq-page" else "rows"
+    out_console.print(
+        f"wrote {total} {unit} in {len(result.configs)} configs to {out}", highlight=False
+    )
+    if not result.ok:
+        for error in result.failed:
+            err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[bold red]error:[/] {len(result.failed)} of {len(cfg.sources)} inputs failed; "
+            "rows read before each failure are kept; re-run to retry them",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_FAILED)
+
+
+# options every QA builder shares
+LangsOpt = Annotated[str, typer.Option(help="'all' or ISO 639-3 codes, e.g. deu,fra,eng.")]
+SampleOpt = Annotated[
+    bool, typer.Option(help="Build from the small sample bundled with mkdata (offline).")
+]
+WorkersOpt = Annotated[int, typer.Option(min=1, help="Parallel processes (one input file each).")]
+LimitOpt = Annotated[
+    int | None, typer.Option(min=1, help="Read at most N FAQ pages per input (quick look).")
+]
+MinRowsOpt = Annotated[
+    int, typer.Option(min=0, help="With --langs all: emit languages with at least N rows.")
+]
+MinQOpt = Annotated[int, typer.Option(min=0)]
+MinAOpt = Annotated[int, typer.Option(min=0)]
+MaxQOpt = Annotated[int, typer.Option(min=1)]
+MaxAOpt = Annotated[int, typer.Option(min=1)]
+LangScoreOpt = Annotated[
+    float, typer.Option(min=0.0, max=1.0, help="fastText confidence on question+answer.")
+]
+AgreeKOpt = Annotated[
+    int, typer.Option(min=1, help="Joint language must be in the top k of question and of answer.")
+]
+AgreeScoreOpt = Annotated[
+    float, typer.Option(min=0.0, max=1.0, help="...with at least this probability on each side.")
+]
+ShardRowsOpt = Annotated[int, typer.Option(min=1)]
+CacheOpt = Annotated[Path | None, typer.Option(help="Download cache (default ~/.cache/mkdata).")]
+
+
+def _resolve(resolve: Callable[[], list[str]]) -> list[str]:
+    from mkdata.fetch import CorruptInput, FetchError
+
+    try:
+        return resolve()
+    except (FileNotFoundError, FetchError, CorruptInput, ValueError) as exc:
+        raise fail(str(exc)) from None
+
+
+def _filters(
+    min_question_chars: int,
+    min_answer_chars: int,
+    max_question_chars: int,
+    max_answer_chars: int,
+    min_lang_score: float,
+    lang_agree_k: int,
+    min_agree_score: float,
+) -> Any:
+    from mkdata.builders.filters import QAFilterConfig
+
+    return QAFilterConfig(
+        min_question_chars=min_question_chars,
+        min_answer_chars=min_answer_chars,
+        max_question_chars=max_question_chars,
+        max_answer_chars=max_answer_chars,
+        min_lang_score=min_lang_score,
+        lang_agree_k=lang_agree_k,
+        min_agree_score=min_agree_score,
+    )
+
+
 @build_app.command("webfaq")
 def build_webfaq(
-    langs: Annotated[str, typer.Option(help="'all' or ISO 639-3 codes, e.g. deu,fra,eng.")] = "all",
+    langs: LangsOpt = "all",
     source: Annotated[
         list[str] | None,
         typer.Option(
@@ -102,113 +208,132 @@ def build_webfaq(
         ),
     ] = None,
     out: Annotated[Path, typer.Option(help="Output dataset directory.")] = Path("webfaq"),
-    sample: Annotated[
-        bool, typer.Option(help="Build from the small sample bundled with mkdata (offline).")
-    ] = False,
-    workers: Annotated[
-        int, typer.Option(min=1, help="Parallel processes (one input file each).")
-    ] = 1,
-    limit: Annotated[
-        int | None, typer.Option(min=1, help="Read at most N FAQ pages per input (quick look).")
-    ] = None,
-    min_rows: Annotated[
-        int, typer.Option(min=0, help="With --langs all: emit languages with at least N rows.")
-    ] = 10,
-    min_question_chars: Annotated[int, typer.Option(min=0)] = 10,
-    min_answer_chars: Annotated[int, typer.Option(min=0)] = 30,
-    max_question_chars: Annotated[int, typer.Option(min=1)] = 1_000,
-    max_answer_chars: Annotated[int, typer.Option(min=1)] = 30_000,
-    min_lang_score: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="fastText confidence on question+answer.")
-    ] = 0.63,
-    lang_agree_k: Annotated[
-        int,
-        typer.Option(min=1, help="Joint language must be in the top k of question and of answer."),
-    ] = 3,
-    min_agree_score: Annotated[
-        float,
-        typer.Option(min=0.0, max=1.0, help="...with at least this probability on each side."),
-    ] = 0.1,
-    max_shard_rows: Annotated[int, typer.Option(min=1)] = 250_000,
-    cache_dir: Annotated[
-        Path | None, typer.Option(help="Download cache (default ~/.cache/mkdata).")
-    ] = None,
+    sample: SampleOpt = False,
+    workers: WorkersOpt = 1,
+    limit: LimitOpt = None,
+    min_rows: MinRowsOpt = 10,
+    min_question_chars: MinQOpt = 10,
+    min_answer_chars: MinAOpt = 30,
+    max_question_chars: MaxQOpt = 1_000,
+    max_answer_chars: MaxAOpt = 30_000,
+    min_lang_score: LangScoreOpt = 0.63,
+    lang_agree_k: AgreeKOpt = 3,
+    min_agree_score: AgreeScoreOpt = 0.1,
+    max_shard_rows: ShardRowsOpt = 250_000,
+    cache_dir: CacheOpt = None,
     wdc_base_url: Annotated[
         str | None, typer.Option(envvar="MKDATA_WDC_BASE_URL", help="WDC structureddata/ base URL.")
     ] = None,
 ) -> None:
     """Build a per-language FAQ dataset from Web Data Commons FAQPage N-Quads (WebFAQ recipe)."""
     from mkdata.builders import webfaq
-    from mkdata.builders.filters import QAFilterConfig
     from mkdata.builders.qa_build import QABuildConfig
-    from mkdata.cards import write_card
-    from mkdata.fetch import FetchError
 
-    lang_list = parse_langs(langs)
     if sample and source:
         raise fail("--sample and --source are exclusive")
-    try:
-        sources = webfaq.resolve_sources(source, snapshot, sample, wdc_base_url)
-    except (FileNotFoundError, FetchError, ValueError) as exc:
-        raise fail(str(exc)) from None
+    sources = _resolve(lambda: webfaq.resolve_sources(source, snapshot, sample, wdc_base_url))
+    snapshots = snapshot or ([] if (source or sample) else [webfaq.DEFAULT_SNAPSHOT])
     cfg = QABuildConfig(
         builder="webfaq",
         sources=sources,
         out=out,
-        langs=lang_list,
+        langs=parse_langs(langs),
         min_rows=min_rows,
         workers=workers,
         limit=limit,
-        filters=QAFilterConfig(
-            min_question_chars=min_question_chars,
-            min_answer_chars=min_answer_chars,
-            max_question_chars=max_question_chars,
-            max_answer_chars=max_answer_chars,
-            min_lang_score=min_lang_score,
-            lang_agree_k=lang_agree_k,
-            min_agree_score=min_agree_score,
+        filters=_filters(
+            min_question_chars,
+            min_answer_chars,
+            max_question_chars,
+            max_answer_chars,
+            min_lang_score,
+            lang_agree_k,
+            min_agree_score,
         ),
         max_shard_rows=max_shard_rows,
         cache_dir=cache_dir,
-        params={"snapshots": snapshot or ([] if (source or sample) else [webfaq.DEFAULT_SNAPSHOT])},
+        params={"snapshots": snapshots},
     )
-    with _progress() as progress:
-        task = progress.add_task("parts", total=len(sources), info="")
+    _run_build(webfaq.build, cfg)
 
-        def on_event(event: str, info: dict[str, Any]) -> None:
-            if event == "start":
-                progress.update(task, completed=info["done"], info=f"{info['done']} already done")
-            elif event == "unit":
-                pairs = info["result"]["report"]["counts"].get("raw_pairs", 0)
-                progress.update(task, advance=1, info=f"{Path(info['source']).name}: {pairs} pairs")
-            elif event == "merge":
-                progress.update(task, info="dedup + shards")
 
-        try:
-            result = webfaq.build(cfg, on_event)
-        except OSError as exc:
-            raise fail(f"{out}: {exc}") from None
-    write_card(out)
+@build_app.command("mfaq")
+def build_mfaq(
+    langs: LangsOpt = "all",
+    source: Annotated[
+        list[str] | None,
+        typer.Option(help="WARC file (.warc or .warc.gz), directory, glob or URL; repeatable."),
+    ] = None,
+    crawl: Annotated[
+        str | None,
+        typer.Option(help="Common Crawl id, e.g. CC-MAIN-2024-42: read its warc.paths.gz."),
+    ] = None,
+    segments: Annotated[
+        str | None,
+        typer.Option(
+            help="With --crawl: WARC files START:END (END exclusive) by position in the "
+            "crawl's warc.paths.gz listing; default all."
+        ),
+    ] = None,
+    layout: Annotated[
+        str,
+        typer.Option(help="flat: one row per QA pair; page: one row per page (MFAQ's layout)."),
+    ] = "flat",
+    out: Annotated[Path, typer.Option(help="Output dataset directory.")] = Path("mfaq"),
+    sample: SampleOpt = False,
+    workers: WorkersOpt = 1,
+    limit: LimitOpt = None,
+    min_rows: MinRowsOpt = 10,
+    min_question_chars: MinQOpt = 10,
+    min_answer_chars: MinAOpt = 30,
+    max_question_chars: MaxQOpt = 1_000,
+    max_answer_chars: MaxAOpt = 30_000,
+    min_lang_score: LangScoreOpt = 0.63,
+    lang_agree_k: AgreeKOpt = 3,
+    min_agree_score: AgreeScoreOpt = 0.1,
+    max_shard_rows: ShardRowsOpt = 250_000,
+    cache_dir: CacheOpt = None,
+    cc_base_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="MKDATA_CC_BASE_URL", help="Common Crawl base URL (data.commoncrawl.org)."
+        ),
+    ] = None,
+) -> None:
+    """Build a per-language FAQ dataset from Common Crawl WARC files (MFAQ recipe)."""
+    from mkdata.builders import mfaq
+    from mkdata.builders.qa_build import QABuildConfig
 
-    m = result.manifest
-    out_console.print(_summary(m["filters"], m["configs"]))
-    for problem, n in m["problems"].items():
-        err_console.print(f"[yellow]warning:[/] {n} x {problem}", highlight=False)
-    for example in m["problem_examples"][:5]:
-        err_console.print(f"  {example}", highlight=False, soft_wrap=True)
-    total = sum(result.configs.values())
-    out_console.print(
-        f"wrote {total} rows in {len(result.configs)} configs to {out}", highlight=False
+    if layout not in ("flat", "page"):
+        raise fail(f"--layout: expected flat or page, got {layout!r}")
+    if sum(map(bool, (sample, source, crawl))) > 1:
+        raise fail("--sample, --source and --crawl are exclusive")
+    if segments and not crawl:
+        raise fail("--segments needs --crawl")
+    sources = _resolve(lambda: mfaq.resolve_sources(source, crawl, segments, sample, cc_base_url))
+    cfg = QABuildConfig(
+        builder="mfaq",
+        sources=sources,
+        out=out,
+        langs=parse_langs(langs),
+        min_rows=min_rows,
+        workers=workers,
+        limit=limit,
+        filters=_filters(
+            min_question_chars,
+            min_answer_chars,
+            max_question_chars,
+            max_answer_chars,
+            min_lang_score,
+            lang_agree_k,
+            min_agree_score,
+        ),
+        max_shard_rows=max_shard_rows,
+        cache_dir=cache_dir,
+        layout=layout,
+        params={"crawl": crawl, "segments": segments},
     )
-    if not result.ok:
-        for error in result.failed:
-            err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
-        err_console.print(
-            f"[bold red]error:[/] {len(result.failed)} of {len(sources)} inputs failed; "
-            "rows read before each failure are kept; re-run to retry them",
-            highlight=False,
-        )
-        raise typer.Exit(EXIT_FAILED)
+    _run_build(mfaq.build, cfg)
 
 
 @app.command("card")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import gzip
 import hashlib
 import os
 import random
@@ -89,13 +90,20 @@ class HttpClient:
 
     def get_text(self, url: str) -> str:
         """GET ``url`` and return its body as text; raises FetchError when it cannot."""
+        return self._get(url).text
+
+    def get_bytes(self, url: str) -> bytes:
+        """GET ``url`` and return its body bytes; raises FetchError when it cannot."""
+        return self._get(url).content
+
+    def _get(self, url: str) -> requests.Response:
         last = ""
         for attempt in range(self.retries + 1):
             resp = None
             try:
                 resp = requests.get(url, timeout=self.timeout, headers={"User-Agent": USER_AGENT})
                 if resp.status_code == 200:
-                    return resp.text
+                    return resp
                 last = f"HTTP {resp.status_code}"
                 if resp.status_code not in RETRY_STATUS:
                     break
@@ -185,6 +193,16 @@ def local_path(spec: str, cache_dir: Path | None = None, client: HttpClient | No
 
 class CorruptInput(Exception):
     """The input ended early or could not be decompressed."""
+
+
+def gunzip_if_gzipped(data: bytes) -> bytes:
+    """Return ``data`` gunzipped when it starts with the gzip magic, else unchanged."""
+    if data[:2] != b"\x1f\x8b":
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError) as exc:
+        raise CorruptInput(f"corrupt gzip data: {exc}") from None
 
 
 def iter_decompressed(path: Path, chunk_bytes: int = 1 << 20) -> Iterator[bytes]:

@@ -25,6 +25,30 @@ QA_PAIR = pa.schema(
 
 QA_PAIR_COLUMNS: tuple[str, ...] = tuple(QA_PAIR.names)
 
+FAQ_PAGE = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("language", pa.string(), nullable=False),
+        pa.field("num_pairs", pa.int32(), nullable=False),
+        pa.field("domain", pa.string()),
+        pa.field("url", pa.string()),
+        pa.field("source", pa.string()),
+        pa.field(
+            "qa_pairs",
+            pa.list_(
+                pa.struct(
+                    [
+                        pa.field("question", pa.string()),
+                        pa.field("answer", pa.string()),
+                        pa.field("language", pa.string()),
+                    ]
+                )
+            ),
+            nullable=False,
+        ),
+    ]
+)
+
 
 def stable_id(*parts: str) -> str:
     """Return a 32-hex-digit id that depends only on ``parts`` (blake2b-128 of their join)."""

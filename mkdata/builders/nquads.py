@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
+from mkdata.builders.raw_pair import RawPair
 from mkdata.fetch import CorruptInput, iter_decompressed
 from mkdata.report import Report
 
@@ -83,15 +83,6 @@ def unescape_literal(value: str) -> tuple[str, bool]:
     if _SURROGATE.search(text):
         text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
     return text, ok
-
-
-@dataclass
-class RawPair:
-    """One FAQ entry as found in the source: page URL, question and answer as raw HTML."""
-
-    url: str
-    question: str
-    answer: str
 
 
 class _Page:

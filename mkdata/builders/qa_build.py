@@ -28,7 +28,8 @@ import pyarrow.parquet as pq
 from mkdata.atomic import read_json, write_json_atomic
 from mkdata.builders import filters as F
 from mkdata.builders.normalize import dedup_key, normalize_entry
-from mkdata.builders.nquads import RawPair
+from mkdata.builders.page_layout import to_page_layout
+from mkdata.builders.raw_pair import RawPair
 from mkdata.executors import run_local
 from mkdata.fetch import FetchError, local_path, source_identity
 from mkdata.lang import get_identifier
@@ -59,6 +60,7 @@ class QABuildConfig:
     max_shard_rows: int = DEFAULT_MAX_ROWS
     max_shard_bytes: int = DEFAULT_MAX_BYTES
     cache_dir: Path | None = None
+    layout: str = "flat"  # "flat": one row per QA pair; "page": one row per page (MFAQ)
     params: dict[str, Any] = field(default_factory=dict)  # extra, recorded in the manifest
 
 
@@ -351,6 +353,8 @@ def run_qa_build(
     notify("merge", {})
     merge_started = time.perf_counter()
     configs, staged = _merge([d for _, d in units], cfg, report)
+    if cfg.layout == "page":
+        configs = to_page_layout(staged, configs, cfg.max_shard_rows, cfg.max_shard_bytes)
     publish(staged, out)
     shutil.rmtree(out / STATE_DIR / "staging", ignore_errors=True)
     _drop_stale_units(parts, {d.name for _, d in units})
@@ -366,12 +370,14 @@ def run_qa_build(
             "filters": cfg.filters.to_dict(),
             "max_shard_rows": cfg.max_shard_rows,
             "max_shard_bytes": cfg.max_shard_bytes,
+            "layout": cfg.layout,
             **cfg.params,
         },
     )
     manifest.update(
         {
             "builder": cfg.builder,
+            "record": "faq-page" if cfg.layout == "page" else "qa-pair",
             "inputs": inputs,
             "configs": {lang: {"train": n} for lang, n in configs.items()},
             "filters": {lang: dict(c) for lang, c in sorted(report.filters.items())},

@@ -19,6 +19,32 @@ SOURCE_TEXT = {
         "(Dinzinger et al., 2025). The text belongs to the websites it was published on; "
         "use is subject to the [Common Crawl terms of use](https://commoncrawl.org/terms-of-use)."
     ),
+    "mfaq": (
+        "FAQ pairs extracted from schema.org `FAQPage` markup (JSON-LD, microdata and RDFa) "
+        "in [Common Crawl](https://commoncrawl.org/) WARC files, following the MFAQ recipe "
+        "(De Bruyn et al., 2021). The text belongs to the websites it was published on; "
+        "use is subject to the [Common Crawl terms of use](https://commoncrawl.org/terms-of-use)."
+    ),
+}
+COLUMNS = {
+    "qa-pair": [
+        ("id", "stable hash of language and normalized question and answer"),
+        ("origin", "`scheme://host` of the page"),
+        ("url", "page URL"),
+        ("language", "ISO 639-3 code (fastText lid.176 on question + answer)"),
+        ("language_score", "fastText probability of that language"),
+        ("question`, `answer", "plain text (HTML rendered, entities decoded, NFC)"),
+        ("source", "where the pair came from, e.g. `wdc:2024-12`, `cc:CC-MAIN-2024-42`"),
+    ],
+    "faq-page": [
+        ("id", "stable hash of language and page URL"),
+        ("language", "ISO 639-3 code shared by the page's pairs in this config"),
+        ("num_pairs", "number of pairs in `qa_pairs`"),
+        ("domain", "host name of the page"),
+        ("url", "page URL"),
+        ("source", "where the page came from, e.g. `cc:CC-MAIN-2024-42`"),
+        ("qa_pairs", "list of `{question, answer, language}`, plain text (HTML rendered, NFC)"),
+    ],
 }
 CITATIONS = {
     "webfaq": """@misc{dinzinger2025webfaq,
@@ -33,6 +59,12 @@ CITATIONS = {
   author    = {Brinkmann, Alexander and Primpeli, Anna and Bizer, Christian},
   booktitle = {Companion Proceedings of the ACM Web Conference 2023},
   year      = {2023}
+}""",
+    "mfaq": """@inproceedings{debruyn2021mfaq,
+  title     = {{MFAQ}: a Multilingual {FAQ} Dataset},
+  author    = {De Bruyn, Maxime and Lotfi, Ehsan and Buhmann, Jeska and Daelemans, Walter},
+  booktitle = {Proceedings of the 3rd Workshop on Machine Reading for Question Answering},
+  year      = {2021}
 }""",
 }
 
@@ -117,13 +149,9 @@ def render_card(m: dict[str, Any], repo_id: str | None = None) -> str:
         "",
         "| column | meaning |",
         "|---|---|",
-        "| `id` | stable hash of language and normalized question and answer |",
-        "| `origin` | `scheme://host` of the page |",
-        "| `url` | page URL |",
-        "| `language` | ISO 639-3 code (fastText lid.176 on question + answer) |",
-        "| `language_score` | fastText probability of that language |",
-        "| `question`, `answer` | plain text (HTML rendered, entities decoded, NFC) |",
-        "| `source` | where the pair came from, e.g. `wdc:2024-12` |",
+    ]
+    lines += [f"| `{name}` | {meaning} |" for name, meaning in COLUMNS[m.get("record", "qa-pair")]]
+    lines += [
         "",
         "## Rows per config",
         "",
