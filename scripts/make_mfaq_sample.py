@@ -50,29 +50,52 @@ def main() -> None:
             page = page.replace("<main>", microdata_page(first, iso1).split("<body>")[1])
         if lang == "fra":  # gzip Content-Encoding
             body = gzip.compress(page.encode(), mtime=0)
-            records += [request_record(url), warc_record(url, http_response(body, headers={"Content-Encoding": "gzip"}))]
+            records += [
+                request_record(url),
+                warc_record(url, http_response(body, headers={"Content-Encoding": "gzip"})),
+            ]
         elif lang == "spa":  # chunked transfer encoding
             body = chunked(page.encode())
-            records += [request_record(url), warc_record(url, http_response(body, headers={"Transfer-Encoding": "chunked"}))]
+            records += [
+                request_record(url),
+                warc_record(url, http_response(body, headers={"Transfer-Encoding": "chunked"})),
+            ]
         else:
             records += response(url, page)
         url2 = f"https://{site}/help/questions"
         page2 = (microdata_page if n % 2 else rdfa_page)(second, iso1)
         if lang == "rus":  # charset only in the HTTP header
-            records += response(url2, page2.replace(UTF8_META, ""), "cp1251", content_type="text/html; charset=windows-1251")
+            records += response(
+                url2,
+                page2.replace(UTF8_META, ""),
+                "cp1251",
+                content_type="text/html; charset=windows-1251",
+            )
         elif lang == "jpn":  # charset only in the meta tag
-            page2 = page2.replace(UTF8_META, '<meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">')
+            page2 = page2.replace(
+                UTF8_META, '<meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">'
+            )
             records += response(url2, page2, "cp932", content_type="text/html")
         elif lang == "pol":
-            records += response(url2, page2.replace(UTF8_META, ""), "iso-8859-2", content_type="text/html; charset=iso-8859-2")
+            records += response(
+                url2,
+                page2.replace(UTF8_META, ""),
+                "iso-8859-2",
+                content_type="text/html; charset=iso-8859-2",
+            )
         else:
             records += response(url2, page2)
         for i in range(6):
             records += response(f"https://{site}/blog/{i}", plain_page(rng))
     records += [
-        warc_record("https://shop.example.co.uk/old", http_response(b"gone", status="404 Not Found")),
+        warc_record(
+            "https://shop.example.co.uk/old", http_response(b"gone", status="404 Not Found")
+        ),
         warc_record("https://shop.example.co.uk/faq", b"HTTP/1.1 200 OK\r\n\r\n", "revisit"),
-        warc_record("https://shop.example.co.uk/a.pdf", http_response(b"%PDF-1.4 FAQPage", "application/pdf")),
+        warc_record(
+            "https://shop.example.co.uk/a.pdf",
+            http_response(b"%PDF-1.4 FAQPage", "application/pdf"),
+        ),
     ]
     write_warc(OUT, records)
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes, {len(records)} records)")
