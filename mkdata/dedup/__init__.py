@@ -1,0 +1,1 @@
+"""Deduplication: exact, MinHash near-duplicate, semantic (sentence encoder), decontamination."""

@@ -1,0 +1,121 @@
+"""Pass 1 of dedup, one unit per input shard: exact hashes, MinHash signatures and band
+hashes, and (for semantic dedup) question embeddings and question-answer similarity.
+
+A unit writes ``keys.parquet`` (row, exact, origin, id, b0..bN, qa_similarity),
+``sigs.npy`` and ``emb.npy`` into its directory, then ``done.json`` last.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mkdata.atomic import write_json_atomic
+from mkdata.dedup.minhash import band_hashes, shingles, signatures
+from mkdata.dedup.textnorm import NormConfig, exact_hash, normalize
+
+BATCH_ROWS = 4096
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """What pass 1 computes; part of every unit's cache key."""
+
+    text_columns: tuple[str, ...]
+    norm: NormConfig
+    minhash: bool
+    num_perm: int
+    ngram: int
+    seed: int
+    bands: int
+    rows: int
+    semantic: bool
+    encoder: str
+    question_column: str | None
+    answer_column: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _column(batch: pa.RecordBatch, name: str) -> list[Any]:
+    i = batch.schema.get_field_index(name)
+    return batch.column(i).to_pylist() if i >= 0 else [None] * batch.num_rows
+
+
+def compute_unit(path: str, first_row: int, spec: KeySpec, unit_dir: str) -> dict[str, Any]:
+    """Compute the keys of one parquet shard whose rows start at ``first_row``; return counts."""
+    directory = Path(unit_dir)
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    columns = {
+        "row": pa.int64(),
+        "exact": pa.int64(),
+        "id": pa.string(),
+        "origin": pa.string(),
+        **{f"b{i}": pa.int64() for i in range(spec.bands if spec.minhash else 0)},
+    }
+    if spec.semantic and spec.answer_column:
+        columns["qa_similarity"] = pa.float32()
+    schema = pa.schema(list(columns.items()))
+    writer = pq.ParquetWriter(directory / "keys.parquet", schema, compression="zstd")
+    sig_parts: list[np.ndarray] = []
+    emb_parts: list[np.ndarray] = []
+    encoder = None
+    if spec.semantic:
+        from mkdata.encoders import get_encoder
+
+        encoder = get_encoder(spec.encoder)
+    shard = pq.ParquetFile(path)
+    wanted = set(spec.text_columns) | {"id", "origin"}
+    wanted |= {c for c in (spec.question_column, spec.answer_column) if c}
+    read = [c for c in shard.schema_arrow.names if c in wanted]
+    row = first_row
+    for batch in shard.iter_batches(batch_size=BATCH_ROWS, columns=read):
+        n = batch.num_rows
+        texts = [
+            "\n".join(str(v) for v in values if v is not None)
+            for values in zip(*(_column(batch, c) for c in spec.text_columns), strict=True)
+        ]
+        normalized = [normalize(t, spec.norm) for t in texts]
+        data: dict[str, Any] = {
+            "row": np.arange(row, row + n, dtype=np.int64),
+            "exact": [exact_hash(t) for t in normalized],
+            "id": _column(batch, "id"),
+            "origin": _column(batch, "origin"),
+        }
+        if spec.minhash:
+            sigs = signatures(
+                [shingles(t, spec.ngram) for t in normalized], spec.num_perm, spec.seed
+            )
+            sig_parts.append(sigs)
+            bands = band_hashes(sigs, spec.bands, spec.rows)
+            for i in range(spec.bands):
+                data[f"b{i}"] = bands[:, i]
+        if encoder is not None:
+            questions = [str(v or "") for v in _column(batch, spec.question_column or "")]
+            q_emb = encoder.encode(questions)
+            emb_parts.append(q_emb.astype(np.float16))
+            if spec.answer_column:
+                answers = [str(v or "") for v in _column(batch, spec.answer_column)]
+                a_emb = encoder.encode(answers)
+                data["qa_similarity"] = (q_emb * a_emb).sum(axis=1).astype(np.float32)
+        writer.write_table(pa.table(data, schema=schema))
+        row += n
+    writer.close()
+    if spec.minhash:
+        empty = np.zeros((0, spec.num_perm), dtype=np.uint32)
+        np.save(directory / "sigs.npy", np.concatenate(sig_parts) if sig_parts else empty)
+    if spec.semantic:
+        empty16 = np.zeros((0, 512), dtype=np.float16)
+        np.save(directory / "emb.npy", np.concatenate(emb_parts) if emb_parts else empty16)
+    result = {"source": path, "first_row": first_row, "rows": row - first_row}
+    write_json_atomic(directory / "done.json", result)
+    return result

@@ -1,0 +1,43 @@
+"""The comparison form of a text for dedup, and its exact-match hash."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+from typing import Any
+
+_PUNCT = re.compile(r"[^\w\s]+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class NormConfig:
+    """How texts are normalized before hashing: case, whitespace, punctuation, Unicode form."""
+
+    lowercase: bool = True
+    collapse_whitespace: bool = True
+    strip_punctuation: bool = True
+    unicode_form: str | None = "NFKC"  # NFC, NFKC, NFD, NFKD or None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def normalize(text: str, cfg: NormConfig) -> str:
+    """Return ``text`` in its comparison form under ``cfg``."""
+    if cfg.unicode_form:
+        text = unicodedata.normalize(cfg.unicode_form, text)
+    if cfg.lowercase:
+        text = text.casefold()
+    if cfg.strip_punctuation:
+        text = _PUNCT.sub(" ", text)
+    if cfg.collapse_whitespace:
+        text = " ".join(text.split())
+    return text
+
+
+def exact_hash(normalized: str) -> int:
+    """A 64-bit hash (as a signed int, for Arrow int64) of normalized text."""
+    digest = hashlib.blake2b(normalized.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)

