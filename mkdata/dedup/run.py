@@ -66,6 +66,12 @@ class DedupConfig:
     write_removed: bool = False
     workers: int = 1
 
+    def banding(self) -> tuple[int, int]:
+        """LSH (bands, rows): as given, else derived from the threshold."""
+        if self.bands and self.rows:
+            return self.bands, self.rows
+        return lsh_params(self.threshold, self.num_perm)
+
 
 @dataclass
 class DedupResult:
@@ -115,9 +121,7 @@ def text_columns_for(schema: pa.Schema, wanted: list[str] | None, where: Path) -
 def _spec(cfg: DedupConfig, schema: pa.Schema, semantic: bool, where: Path) -> KeySpec:
     columns = text_columns_for(schema, cfg.text_columns, where)
     minhash = cfg.near or bool(cfg.against)
-    bands, rows = (
-        (cfg.bands, cfg.rows) if cfg.bands and cfg.rows else lsh_params(cfg.threshold, cfg.num_perm)
-    )
+    bands, rows = cfg.banding()
     names = set(schema.names)
     question = "question" if "question" in names else columns[0]
     return KeySpec(
@@ -166,7 +170,10 @@ class _Keys:
     def __init__(self, units: list[Path], spec: KeySpec, scratch: Path) -> None:
         self.files = [u / "keys.parquet" for u in units]
         self.spec = spec
-        self.table = pl.read_parquet(self.files, columns=["row", "exact", "id", "origin"])
+        qa = ["qa_similarity"] if spec.answer_column else []
+        table = pl.read_parquet(self.files, columns=["row", "exact", "id", "origin", *qa])
+        self.qa = table["qa_similarity"].to_numpy() if qa else None
+        self.table = table.drop(qa)
         self.n = self.table.height
         self.sigs = self._stack(units, "sigs.npy", scratch / "sigs.npy") if spec.minhash else None
         self.emb = self._stack(units, "emb.npy", scratch / "emb.npy") if spec.semantic else None
@@ -385,9 +392,7 @@ def run_dedup(cfg: DedupConfig, progress: Any = None) -> DedupResult:
         notify("config", {"config": config, "files": len(files)})
         units = compute_keys(files, spec, state / "units", cfg.workers)
         keys = _Keys(units, spec, staging / "scratch" / config)
-        qa = None
-        if spec.answer_column:
-            qa = pl.read_parquet(keys.files, columns=["qa_similarity"])["qa_similarity"].to_numpy()
+        qa = keys.qa
         method, target, stats = _decide(keys, cfg, others, qa)
         if qa is not None:
             schema = schema.append(pa.field("qa_similarity", pa.float32()))
@@ -440,9 +445,7 @@ def _manifest(
         source = read_manifest(cfg.input)
     except (FileNotFoundError, ValueError):
         source = {}
-    bands, rows = (
-        (cfg.bands, cfg.rows) if cfg.bands and cfg.rows else lsh_params(cfg.threshold, cfg.num_perm)
-    )
+    bands, rows = cfg.banding()
     params = {
         "input": str(cfg.input),
         "methods": [
