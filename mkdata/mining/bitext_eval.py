@@ -1,0 +1,222 @@
+"""`mkdata eval bitext`: precision, recall and F1 of mined pairs against gold pairs.
+
+Gold: ``src_id``/``tgt_id`` columns (parquet, JSON Lines, CSV or TSV with a header),
+optionally ``src_lang``/``tgt_lang`` for per-pair scores, or a headerless two-column
+TSV (the BUCC ``.gold`` format). A pair matches in either orientation.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from mkdata.inputs import input_files, read_table
+from mkdata.shards import DATA_DIR
+
+
+@dataclass(frozen=True)
+class PairScore:
+    """Scores of one config (or of everything, config ``all``)."""
+
+    config: str
+    gold: int
+    predicted: int
+    correct: int
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.predicted if self.predicted else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.correct / self.gold if self.gold else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def to_dict(self) -> dict[str, float | int | str]:
+        return {
+            "config": self.config,
+            "gold": self.gold,
+            "predicted": self.predicted,
+            "correct": self.correct,
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+        }
+
+
+def _key(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    """An orientation-free pair key."""
+    return (
+        pl.when(a <= b)
+        .then(pl.concat_str(a, b, separator="\t"))
+        .otherwise(pl.concat_str(b, a, separator="\t"))
+    )
+
+
+def _lang_key(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    return (
+        pl.when(a <= b)
+        .then(pl.concat_str(a, b, separator="-"))
+        .otherwise(pl.concat_str(b, a, separator="-"))
+    )
+
+
+def load_gold(path: Path) -> pl.DataFrame:
+    """Gold pairs as (key, langs) where langs is ``deu-eng`` (sorted) or null.
+
+    ValueError (naming the file) when it has no usable pairs.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"{path}: no such gold file")
+    name = path.name.lower()
+    if name.endswith((".tsv", ".csv", ".txt", ".gold")):
+        df = _read_delimited(path)
+    else:
+        table = read_table(input_files([path]), ["src_id", "tgt_id"], ("src_lang", "tgt_lang"))
+        df = pl.from_arrow(table)
+        assert isinstance(df, pl.DataFrame)
+    df = df.filter(pl.col("src_id").is_not_null() & pl.col("tgt_id").is_not_null())
+    if df.is_empty():
+        raise ValueError(f"{path}: no gold pairs")
+    has_langs = "src_lang" in df.columns and df["src_lang"].null_count() < df.height
+    langs = _lang_key(pl.col("src_lang"), pl.col("tgt_lang")) if has_langs else pl.lit(None)
+    return df.select(
+        _key(pl.col("src_id"), pl.col("tgt_id")).alias("key"), langs.cast(pl.String).alias("langs")
+    ).unique("key", maintain_order=True)
+
+
+def _read_delimited(path: Path) -> pl.DataFrame:
+    delimiter = "," if path.name.lower().endswith(".csv") else "\t"
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            rows = [r for r in csv.reader(fh, delimiter=delimiter) if r]
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    if not rows:
+        raise ValueError(f"{path}: no gold pairs")
+    header = [h.strip() for h in rows[0]]
+    if {"src_id", "tgt_id"} <= set(header):
+        data = {c: [r[i] if i < len(r) else None for r in rows[1:]] for i, c in enumerate(header)}
+        return pl.DataFrame(data).select(
+            [c for c in ("src_id", "tgt_id", "src_lang", "tgt_lang") if c in header]
+        )
+    bad = next((n for n, r in enumerate(rows, 1) if len(r) < 2), None)
+    if bad is not None:
+        raise ValueError(f"{path}:{bad}: expected two columns (src_id, tgt_id)")
+    return pl.DataFrame({"src_id": [r[0] for r in rows], "tgt_id": [r[1] for r in rows]})
+
+
+def load_predictions(out: Path) -> pl.DataFrame:
+    """Mined pairs of dataset directory ``out`` as (config, key, langs, score)."""
+    files = sorted((Path(out) / DATA_DIR).glob("*/*.parquet"))
+    if not files:
+        raise ValueError(f"{out}: not a dataset directory (no data/<config>/*.parquet)")
+    frames = []
+    for f in files:
+        try:
+            df = pl.read_parquet(f, columns=["src_id", "tgt_id", "src_lang", "tgt_lang", "score"])
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise ValueError(f"{f}: not a bitext shard ({exc})") from None
+        frames.append(df.with_columns(pl.lit(f.parent.name).alias("config")))
+    df = pl.concat(frames)
+    return df.select(
+        "config",
+        _key(pl.col("src_id"), pl.col("tgt_id")).alias("key"),
+        _lang_key(pl.col("src_lang"), pl.col("tgt_lang")).alias("langs"),
+        pl.col("score").cast(pl.Float64),
+    )
+
+
+@dataclass
+class _Config:
+    name: str
+    gold: int
+    scores: np.ndarray  # scores of predictions, descending
+    correct: np.ndarray  # cumulative number of correct predictions in that order
+
+
+def _configs(pred: pl.DataFrame, gold: pl.DataFrame, only: list[str] | None) -> list[_Config]:
+    if only:
+        missing = sorted(set(only) - set(pred["config"].unique().to_list()))
+        if missing:
+            raise ValueError(f"no config {missing[0]!r} in the mined output")
+        pred = pred.filter(pl.col("config").is_in(only))
+    per_lang = gold["langs"].null_count() == 0
+    out = []
+    if per_lang:
+        names = sorted(set(gold["langs"].unique().to_list()))
+        for langs in names:
+            g = gold.filter(pl.col("langs") == langs)
+            p = pred.filter(pl.col("langs") == langs)
+            if only and p.is_empty():
+                continue
+            out.append(_score_table(langs, p, g))
+    else:
+        out.append(_score_table("all", pred, gold))
+    return out
+
+
+def _score_table(name: str, pred: pl.DataFrame, gold: pl.DataFrame) -> _Config:
+    golden = set(gold["key"].to_list())
+    p = pred.sort("score", descending=True)
+    hit = np.array([k in golden for k in p["key"].to_list()], dtype=np.int64)
+    return _Config(name, len(golden), p["score"].to_numpy(), np.cumsum(hit))
+
+
+def _at(c: _Config, threshold: float | None) -> PairScore:
+    n = len(c.scores) if threshold is None else int((c.scores >= threshold).sum())
+    correct = int(c.correct[n - 1]) if n else 0
+    return PairScore(c.name, c.gold, n, correct)
+
+
+def evaluate(
+    out: Path, gold_path: Path, threshold: float | None = None, configs: list[str] | None = None
+) -> list[PairScore]:
+    """Scores of the pairs mined into ``out`` (those scoring >= ``threshold`` when given)."""
+    return [
+        _at(c, threshold) for c in _configs(load_predictions(out), load_gold(gold_path), configs)
+    ]
+
+
+def pick_threshold(
+    out: Path, gold_path: Path, configs: list[str] | None = None
+) -> tuple[float, float]:
+    """The threshold that maximizes mean F1 over the gold's language pairs, and that F1.
+
+    The pairs in ``out`` must have been mined with a threshold at most as high as any
+    worth trying (e.g. ``--threshold 0``). Among equally good thresholds the middle of
+    the best range is returned.
+    """
+    cs = _configs(load_predictions(out), load_gold(gold_path), configs)
+    candidates = np.unique(np.concatenate([c.scores for c in cs] + [np.zeros(0)]))
+    if not len(candidates):
+        raise ValueError(f"{out}: no mined pairs to pick a threshold from")
+    mean_f1 = np.zeros(len(candidates))
+    for c in cs:
+        asc = c.scores[::-1]
+        n = len(asc) - np.searchsorted(asc, candidates, side="left")
+        correct = np.where(n > 0, c.correct[np.maximum(n - 1, 0)], 0)
+        p = np.where(n > 0, correct / np.maximum(n, 1), 0.0)
+        r = correct / c.gold if c.gold else np.zeros(len(candidates))
+        mean_f1 += np.where(p + r > 0, 2 * p * r / np.maximum(p + r, 1e-12), 0.0)
+    mean_f1 /= len(cs)
+    best = np.flatnonzero(mean_f1 >= mean_f1.max() - 1e-12)
+    lo_i, hi_i = best.min(), best.max()
+    # the best range runs from the lowest best candidate to just below the next candidate
+    upper = candidates[hi_i + 1] if hi_i + 1 < len(candidates) else candidates[hi_i]
+    lower = candidates[lo_i - 1] if lo_i > 0 else candidates[lo_i]
+    mid = float((lower + upper) / 2)
+    score = float(np.mean([_at(c, mid).f1 for c in cs]))
+    if score + 1e-9 < float(mean_f1.max()):
+        mid = float(candidates[lo_i])
+        score = float(mean_f1.max())
+    return mid, score
