@@ -664,7 +664,7 @@ def eval_bitext(
         scores = evaluate(mined, gold, threshold, configs)
     except ValueError as exc:
         raise fail(str(exc)) from None
-    table = Table(title=f"bitext vs {gold.name} ({note})")
+    table = Table(title=f"mined pairs vs {gold.name}")
     for col in ("pair", "gold", "predicted", "correct", "precision", "recall", "F1"):
         table.add_column(col, justify="left" if col == "pair" else "right")
     for s in scores:
@@ -686,6 +686,7 @@ def eval_bitext(
         "mean", "", "", "", f"{mean['precision']:.4f}", f"{mean['recall']:.4f}", f"{mean['f1']:.4f}"
     )
     out_console.print(table)
+    out_console.print(note, highlight=False, soft_wrap=True)
     out_console.print(f"mean F1 {mean['f1']:.4f} over {len(scores)} pairs", highlight=False)
     if json_out is not None:
         write_json_atomic(

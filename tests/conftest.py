@@ -6,6 +6,7 @@ import gzip
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+# one embedding cache per test session, never the user's
+_CACHE = tempfile.mkdtemp(prefix="mkdata-test-cache-")
+os.environ["MKDATA_CACHE_DIR"] = _CACHE
 
 S = "<http://schema.org/"
 TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"

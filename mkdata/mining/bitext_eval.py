@@ -115,8 +115,9 @@ def _read_delimited(path: Path) -> pl.DataFrame:
     return pl.DataFrame({"src_id": [r[0] for r in rows], "tgt_id": [r[1] for r in rows]})
 
 
-def load_predictions(out: Path) -> pl.DataFrame:
-    """Mined pairs of dataset directory ``out`` as (config, key, langs, score)."""
+def load_predictions(out: Path) -> tuple[pl.DataFrame, list[str]]:
+    """Mined pairs of dataset directory ``out`` as (config, key, langs, score), and the
+    names of its configs (empty ones included)."""
     files = sorted((Path(out) / DATA_DIR).glob("*/*.parquet"))
     if not files:
         raise ValueError(f"{out}: not a dataset directory (no data/<config>/*.parquet)")
@@ -126,14 +127,15 @@ def load_predictions(out: Path) -> pl.DataFrame:
             df = pl.read_parquet(f, columns=["src_id", "tgt_id", "src_lang", "tgt_lang", "score"])
         except (pl.exceptions.PolarsError, OSError) as exc:
             raise ValueError(f"{f}: not a bitext shard ({exc})") from None
-        frames.append(df.with_columns(pl.lit(f.parent.name).alias("config")))
+        frames.append(df.with_columns(pl.lit(f.parent.name).alias("config")).cast({"score": pl.Float64}))
     df = pl.concat(frames)
+    configs = sorted({f.parent.name for f in files})
     return df.select(
         "config",
         _key(pl.col("src_id"), pl.col("tgt_id")).alias("key"),
         _lang_key(pl.col("src_lang"), pl.col("tgt_lang")).alias("langs"),
         pl.col("score").cast(pl.Float64),
-    )
+    ), configs
 
 
 @dataclass
@@ -144,21 +146,25 @@ class _Config:
     correct: np.ndarray  # cumulative number of correct predictions in that order
 
 
-def _configs(pred: pl.DataFrame, gold: pl.DataFrame, only: list[str] | None) -> list[_Config]:
+def _configs(
+    loaded: tuple[pl.DataFrame, list[str]], gold: pl.DataFrame, only: list[str] | None
+) -> list[_Config]:
+    pred, names_mined = loaded
     if only:
-        missing = sorted(set(only) - set(pred["config"].unique().to_list()))
+        missing = sorted(set(only) - set(names_mined))
         if missing:
             raise ValueError(f"no config {missing[0]!r} in the mined output")
         pred = pred.filter(pl.col("config").is_in(only))
     per_lang = gold["langs"].null_count() == 0
     out = []
     if per_lang:
-        names = sorted(set(gold["langs"].unique().to_list()))
+        mined_langs = {"-".join(sorted(c.split("-"))) for c in (only or names_mined)}
+        names = sorted(set(gold["langs"].unique().to_list()) & mined_langs)
+        if not names:
+            raise ValueError("no language pair of the gold was mined")
         for langs in names:
             g = gold.filter(pl.col("langs") == langs)
             p = pred.filter(pl.col("langs") == langs)
-            if only and p.is_empty():
-                continue
             out.append(_score_table(langs, p, g))
     else:
         out.append(_score_table("all", pred, gold))
