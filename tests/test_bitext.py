@@ -237,6 +237,11 @@ def test_eval_thresholds_and_formats(global_run: Path, tmp_path: Path) -> None:
         "".join(f"{t}\t{s}\n" for s, t in zip(gold["src_id"], gold["tgt_id"], strict=True))
     )
     assert f1_of(global_run, bucc, "--config", "deu-eng") >= 0.95
+    proc = run_cli("eval", "bitext", str(global_run), "--gold", str(bucc), check=True)
+    assert "deu-eng" in proc.stdout and "eng-jpn" not in proc.stdout  # languages from the input
+    bucc.write_text("nope\tnada\n")
+    bad = run_cli("eval", "bitext", str(global_run), "--gold", str(bucc))
+    assert bad.returncode == 2 and "gold id 'nope' is not in the input" in bad.stderr
     bad = run_cli("eval", "bitext", str(global_run), "--gold", str(tmp_path / "missing.tsv"))
     assert bad.returncode == 2 and "no such gold file" in bad.stderr
 

@@ -59,6 +59,14 @@ COLUMNS = {
         ("qa_pairs", "list of `{question, answer, language}`, plain text (HTML rendered, NFC)"),
     ],
 }
+TASKS = {
+    "qa-pair": ["question-answering", "sentence-similarity", "text-retrieval"],
+    "bitext": ["translation", "sentence-similarity"],
+}
+TAGS = {
+    "qa-pair": ["faq", "retrieval", "mkdata"],
+    "bitext": ["bitext", "parallel-corpus", "mkdata"],
+}
 FILTER_TEXT = {
     "qa-pair": "Rows removed per language by each rule (`input` counts every pair read).",
     "bitext": (
@@ -121,13 +129,9 @@ def _yaml_header(m: dict[str, Any], configs: dict[str, dict[str, int]], total: i
         "size_categories:",
         f"- {size_category(total)}",
         "task_categories:",
-        "- question-answering",
-        "- sentence-similarity",
-        "- text-retrieval",
+        *[f"- {t}" for t in TASKS.get(m.get("record", ""), TASKS["qa-pair"])],
         "tags:",
-        "- faq",
-        "- retrieval",
-        "- mkdata",
+        *[f"- {t}" for t in TAGS.get(m.get("record", ""), TAGS["qa-pair"])],
         f"pretty_name: mkdata {m.get('builder', 'dataset')}",
         "configs:",
     ]

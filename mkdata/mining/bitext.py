@@ -354,7 +354,7 @@ def _manifest(
             "builder": source.get("builder", ""),
             "record": "bitext",
             "inputs": [
-                {"source": str(f), "size": f.stat().st_size, "checksum": file_checksum(f)}
+                {"source": str(f.resolve()), "size": f.stat().st_size, "checksum": file_checksum(f)}
                 for f in files
             ],
             "configs": {c: {"train": n} for c, n in configs.items()},

@@ -1,8 +1,9 @@
 """`mkdata eval bitext`: precision, recall and F1 of mined pairs against gold pairs.
 
 Gold: ``src_id``/``tgt_id`` columns (parquet, JSON Lines, CSV or TSV with a header),
-optionally ``src_lang``/``tgt_lang`` for per-pair scores, or a headerless two-column
-TSV (the BUCC ``.gold`` format). A pair matches in either orientation.
+optionally ``src_lang``/``tgt_lang``, or a headerless two-column TSV (the BUCC
+``.gold`` format). Without languages, each gold id's language is looked up in the
+input the pairs were mined from. A pair matches in either orientation.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import numpy as np
 import polars as pl
 
 from mkdata.inputs import input_files, read_table
+from mkdata.lang import to_iso639_3
+from mkdata.manifest import read_manifest
 from mkdata.shards import DATA_DIR
 
 
@@ -70,7 +73,7 @@ def _lang_key(a: pl.Expr, b: pl.Expr) -> pl.Expr:
 
 
 def load_gold(path: Path) -> pl.DataFrame:
-    """Gold pairs as (key, langs) where langs is ``deu-eng`` (sorted) or null.
+    """Gold pairs as (src_id, tgt_id, key, langs); langs is ``deu-eng`` (sorted) or null.
 
     ValueError (naming the file) when it has no usable pairs.
     """
@@ -90,8 +93,47 @@ def load_gold(path: Path) -> pl.DataFrame:
     has_langs = "src_lang" in df.columns and df["src_lang"].null_count() < df.height
     langs = _lang_key(pl.col("src_lang"), pl.col("tgt_lang")) if has_langs else pl.lit(None)
     return df.select(
-        _key(pl.col("src_id"), pl.col("tgt_id")).alias("key"), langs.cast(pl.String).alias("langs")
+        "src_id",
+        "tgt_id",
+        _key(pl.col("src_id"), pl.col("tgt_id")).alias("key"),
+        langs.cast(pl.String).alias("langs"),
     ).unique("key", maintain_order=True)
+
+
+def _id_languages(out: Path) -> pl.DataFrame:
+    """(id, language) of every row of the input ``out`` was mined from (per its manifest)."""
+    try:
+        files = [Path(i["source"]) for i in read_manifest(out).get("inputs", [])]
+        table = read_table(files, ["id", "language"])
+    except (FileNotFoundError, ValueError, KeyError) as exc:
+        raise ValueError(
+            f"the gold has no src_lang/tgt_lang and the input of {out} cannot be read ({exc})"
+        ) from None
+    df = pl.from_arrow(table)
+    assert isinstance(df, pl.DataFrame)
+    codes = {c: to_iso639_3(c.strip().lower()) for c in df["language"].drop_nulls().unique()}
+    return df.with_columns(pl.col("language").replace(codes)).unique("id", keep="first")
+
+
+def with_languages(gold: pl.DataFrame, out: Path) -> pl.DataFrame:
+    """Fill the gold's missing language pairs from the languages of the mined input rows."""
+    if gold["langs"].null_count() == 0:
+        return gold
+    ids = _id_languages(out)
+    src = ids.rename({"id": "src_id", "language": "sl"})
+    tgt = ids.rename({"id": "tgt_id", "language": "tl"})
+    df = gold.join(src, on="src_id", how="left").join(tgt, on="tgt_id", how="left")
+    unknown = df.filter(pl.col("sl").is_null() | pl.col("tl").is_null())
+    if not unknown.is_empty():
+        row = unknown.row(0, named=True)
+        missing = row["src_id"] if row["sl"] is None else row["tgt_id"]
+        raise ValueError(
+            f"gold id {missing!r} is not in the input {out} was mined from "
+            "(give the gold src_lang/tgt_lang columns)"
+        )
+    return df.with_columns(
+        pl.coalesce("langs", _lang_key(pl.col("sl"), pl.col("tl"))).alias("langs")
+    ).drop("sl", "tl")
 
 
 def _read_delimited(path: Path) -> pl.DataFrame:
@@ -127,7 +169,9 @@ def load_predictions(out: Path) -> tuple[pl.DataFrame, list[str]]:
             df = pl.read_parquet(f, columns=["src_id", "tgt_id", "src_lang", "tgt_lang", "score"])
         except (pl.exceptions.PolarsError, OSError) as exc:
             raise ValueError(f"{f}: not a bitext shard ({exc})") from None
-        frames.append(df.with_columns(pl.lit(f.parent.name).alias("config")).cast({"score": pl.Float64}))
+        frames.append(
+            df.with_columns(pl.lit(f.parent.name).alias("config")).cast({"score": pl.Float64})
+        )
     df = pl.concat(frames)
     configs = sorted({f.parent.name for f in files})
     return df.select(
@@ -155,20 +199,16 @@ def _configs(
         if missing:
             raise ValueError(f"no config {missing[0]!r} in the mined output")
         pred = pred.filter(pl.col("config").is_in(only))
-    per_lang = gold["langs"].null_count() == 0
-    out = []
-    if per_lang:
-        mined_langs = {"-".join(sorted(c.split("-"))) for c in (only or names_mined)}
-        names = sorted(set(gold["langs"].unique().to_list()) & mined_langs)
-        if not names:
-            raise ValueError("no language pair of the gold was mined")
-        for langs in names:
-            g = gold.filter(pl.col("langs") == langs)
-            p = pred.filter(pl.col("langs") == langs)
-            out.append(_score_table(langs, p, g))
-    else:
-        out.append(_score_table("all", pred, gold))
-    return out
+    mined_langs = {"-".join(sorted(c.split("-"))) for c in (only or names_mined)}
+    names = sorted(set(gold["langs"].unique().to_list()) & mined_langs)
+    if not names:
+        raise ValueError("no language pair of the gold was mined")
+    return [
+        _score_table(
+            langs, pred.filter(pl.col("langs") == langs), gold.filter(pl.col("langs") == langs)
+        )
+        for langs in names
+    ]
 
 
 def _score_table(name: str, pred: pl.DataFrame, gold: pl.DataFrame) -> _Config:
@@ -188,9 +228,8 @@ def evaluate(
     out: Path, gold_path: Path, threshold: float | None = None, configs: list[str] | None = None
 ) -> list[PairScore]:
     """Scores of the pairs mined into ``out`` (those scoring >= ``threshold`` when given)."""
-    return [
-        _at(c, threshold) for c in _configs(load_predictions(out), load_gold(gold_path), configs)
-    ]
+    gold = with_languages(load_gold(gold_path), out)
+    return [_at(c, threshold) for c in _configs(load_predictions(out), gold, configs)]
 
 
 def pick_threshold(
@@ -202,7 +241,7 @@ def pick_threshold(
     worth trying (e.g. ``--threshold 0``). Among equally good thresholds the middle of
     the best range is returned.
     """
-    cs = _configs(load_predictions(out), load_gold(gold_path), configs)
+    cs = _configs(load_predictions(out), with_languages(load_gold(gold_path), out), configs)
     candidates = np.unique(np.concatenate([c.scores for c in cs] + [np.zeros(0)]))
     if not len(candidates):
         raise ValueError(f"{out}: no mined pairs to pick a threshold from")
