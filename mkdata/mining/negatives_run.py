@@ -1,0 +1,114 @@
+"""Write `mine negatives` results as a dataset directory: one config per retrieval set
+(language, or ``default``), rows that could not get every negative in
+``OUT/rejects/<config>.jsonl``, a manifest and (by the CLI) a card."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mkdata.atomic import write_text_atomic
+from mkdata.manifest import new_manifest, read_manifest, write_manifest
+from mkdata.mining.negative_formats import (
+    JSONL_FORMATS,
+    columns,
+    incomplete_records,
+    to_flag_records,
+    to_table,
+)
+from mkdata.mining.negatives import NegativesConfig, mine_negatives
+from mkdata.shards import STATE_DIR, ShardWriter, publish, shard_name
+
+REJECTS = "rejects"
+
+
+@dataclass
+class NegativesResult:
+    """Rows written per config, and the manifest."""
+
+    out: Path
+    configs: dict[str, int]
+    manifest: dict[str, Any]
+
+
+def _jsonl(records: list[dict[str, Any]]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+
+
+def run_negatives(
+    cfg: NegativesConfig,
+    with_scores: bool = False,
+    progress: Callable[[str, dict[str, Any]], None] | None = None,
+) -> NegativesResult:
+    """Mine ``cfg.inputs`` and write ``cfg.out``; return rows per config."""
+    if any(Path(p).resolve() == cfg.out.resolve() for p in cfg.inputs):
+        raise ValueError("--out must differ from the input")
+    results, stats, seconds = mine_negatives(cfg, progress)
+    staging = cfg.out / STATE_DIR / "staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    configs: dict[str, int] = {}
+    counts: dict[str, dict[str, int]] = {}
+    (staging / REJECTS).mkdir(parents=True)
+    for result in results:
+        name = result.rs.name
+        target = staging / "data" / name
+        if cfg.format in JSONL_FORMATS:
+            records = to_flag_records(result, cfg.num_negatives)
+            target.mkdir(parents=True)
+            write_text_atomic(
+                target / shard_name("train", 0, 1).replace(".parquet", ".jsonl"), _jsonl(records)
+            )
+            configs[name] = len(records)
+        else:
+            writer = ShardWriter(
+                target,
+                (table := to_table(result, cfg.format, cfg.num_negatives, with_scores)).schema,
+            )
+            writer.write(table)
+            writer.close()
+            configs[name] = writer.rows
+        rejects = incomplete_records(result, cfg.num_negatives)
+        if rejects:
+            write_text_atomic(staging / REJECTS / f"{name}.jsonl", _jsonl(rejects))
+        counts[name] = {
+            "queries": len(result.rs.queries),
+            "corpus": len(result.rs.docs),
+            **result.counts,
+        }
+    publish(staging / "data", cfg.out)
+    shutil.rmtree(cfg.out / REJECTS, ignore_errors=True)
+    if any((staging / REJECTS).iterdir()):
+        (staging / REJECTS).rename(cfg.out / REJECTS)
+    shutil.rmtree(staging, ignore_errors=True)
+    source: dict[str, Any] = {}
+    for p in cfg.inputs:
+        try:
+            source = read_manifest(p)
+            break
+        except (FileNotFoundError, ValueError, NotADirectoryError):
+            continue
+    params = cfg.to_dict() | {"with_scores": with_scores}
+    m = new_manifest("mine negatives", params)
+    m.update(
+        {
+            "builder": source.get("builder", ""),
+            "record": "negatives",
+            "file_extension": "jsonl" if cfg.format in JSONL_FORMATS else "parquet",
+            "columns": columns(cfg.format, cfg.num_negatives, with_scores),
+            "inputs": [{"source": str(p)} for p in cfg.inputs + cfg.corpus],
+            "configs": {c: {"train": n} for c, n in configs.items()},
+            "negatives": {
+                "counts": counts,
+                "malformed": sum(stats.skipped.values()),
+                "malformed_examples": list(stats.first_problem.values()),
+            },
+            "stages": {"mine_negatives": {"status": "done"}},
+            "timings": {"total_seconds": round(seconds, 3)},
+        }
+    )
+    write_manifest(cfg.out, m)
+    return NegativesResult(cfg.out, configs, m)
