@@ -835,3 +835,54 @@ def mine_negatives_cmd(
         f"{len(result.configs)} configs to {out}",
         highlight=False,
     )
+
+
+export_app = typer.Typer(help="Export datasets to other tools' layouts.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("beir")
+def export_beir(
+    input_dir: Annotated[Path, typer.Argument(help="An mkdata QA dataset directory.")],
+    out: Annotated[Path, typer.Option(help="Output directory.")],
+    test_size: Annotated[
+        float, typer.Option(help="Test queries per language (a fraction when < 1).")
+    ] = 10_000,
+    max_test_share: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Cap on the test share of a language.")
+    ] = 0.5,
+    split_by: Annotated[
+        str, typer.Option(help="origin (no site in both splits) or none (by query).")
+    ] = "origin",
+    seed: Annotated[int, typer.Option(help="Seed of the split.")] = 0,
+) -> None:
+    """Write corpus, queries and train/test qrels per language (WebFAQ / BEIR layout)."""
+    from mkdata.cards import write_card
+    from mkdata.exports.beir import BeirExportConfig, run_export_beir
+
+    try:
+        m = run_export_beir(
+            BeirExportConfig(input_dir, out, test_size, max_test_share, split_by, seed)
+        )
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"{out}: {exc}") from None
+    write_card(out)
+    table = Table(title="retrieval benchmark per language")
+    for col in ("language", "corpus", "queries", "train qrels", "test qrels", "test groups"):
+        table.add_column(col, justify="left" if col == "language" else "right")
+    for lang, info in m["beir"]["splits"].items():
+        c = m["configs"]
+        table.add_row(
+            lang,
+            str(c[f"{lang}-corpus"]["corpus"]),
+            str(c[f"{lang}-queries"]["queries"]),
+            str(c[f"{lang}-qrels"]["train"]),
+            str(c[f"{lang}-qrels"]["test"]),
+            str(info["groups"]["test"]),
+        )
+    out_console.print(table)
+    out_console.print(
+        f"wrote {len(m['beir']['splits'])} languages to {out} and {out / 'beir'}/", highlight=False
+    )

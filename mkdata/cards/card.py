@@ -49,6 +49,14 @@ COLUMNS = {
         ),
         ("origin", "`scheme://host` both sides come from (only when mined with `--scope origin`)"),
     ],
+    "beir": [
+        ("_id`, `title`, `text", "`<lang>-corpus`: the distinct answers"),
+        ("_id`, `text", "`<lang>-queries`: the distinct questions"),
+        (
+            "query-id`, `corpus-id`, `score",
+            "`<lang>-qrels` (train / test): relevant answers; no site is in both splits",
+        ),
+    ],
     "faq-page": [
         ("id", "stable hash of language and page URL"),
         ("language", "ISO 639-3 code shared by the page's pairs in this config"),
@@ -63,11 +71,13 @@ TASKS = {
     "qa-pair": ["question-answering", "sentence-similarity", "text-retrieval"],
     "bitext": ["translation", "sentence-similarity"],
     "negatives": ["sentence-similarity", "text-retrieval"],
+    "beir": ["text-retrieval"],
 }
 TAGS = {
     "qa-pair": ["faq", "retrieval", "mkdata"],
     "bitext": ["bitext", "parallel-corpus", "mkdata"],
     "negatives": ["hard-negatives", "retrieval", "mkdata"],
+    "beir": ["beir", "mteb", "retrieval", "mkdata"],
 }
 FILTER_TEXT = {
     "qa-pair": "Rows removed per language by each rule (`input` counts every pair read).",

@@ -96,6 +96,8 @@ def load_pairs_sets(inputs: list[Path], corpus: list[Path], stats: ReadStats) ->
     sets = []
     for config, files in per_config.items():
         names = column_names(files[0])
+        if not names:
+            raise ValueError(f"{files[0]}: empty (no records)")
         qcol, pcol = next((pair for pair in QUERY_COLUMNS if set(pair) <= set(names)), (None, None))
         if qcol is None or pcol is None:
             raise ValueError(

@@ -1,0 +1,1 @@
+"""Exports: the same data in other tools' layouts (BEIR / MTEB retrieval benchmarks)."""

@@ -1,0 +1,175 @@
+"""`mkdata export beir`: a QA dataset as a retrieval benchmark, per language.
+
+Corpus = the distinct answers, queries = the distinct questions (equal after
+normalization), qrels = which answer(s) each question has. Queries are split into
+train and test by site (``--split-by origin``: every origin goes wholly to one split,
+so no site is in both) or by query. Written twice: as Hugging Face configs in WebFAQ's
+layout (``<lang>-corpus``, ``<lang>-queries``, ``<lang>-qrels`` with train/test) and as
+classic BEIR folders ``OUT/beir/<lang>/`` that BEIR and MTEB loaders read.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+from mkdata.beir_format import write_beir
+from mkdata.inputs import dataset_shards, read_table
+from mkdata.manifest import new_manifest, read_manifest, write_manifest
+from mkdata.shards import STATE_DIR, ShardWriter, publish
+from mkdata.textnorm import normalize
+
+SPLITS_BY = ("origin", "none")
+CORPUS = pa.schema([("_id", pa.string()), ("title", pa.string()), ("text", pa.string())])
+QUERIES = pa.schema([("_id", pa.string()), ("text", pa.string())])
+QRELS = pa.schema([("query-id", pa.string()), ("corpus-id", pa.string()), ("score", pa.int32())])
+
+
+@dataclass
+class BeirExportConfig:
+    """What `export beir` does; equal configs give identical output."""
+
+    input: Path
+    out: Path
+    test_size: float = 10_000  # queries per language (a fraction when < 1)
+    max_test_share: float = 0.5  # never more than this share of a language's queries
+    split_by: str = "origin"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.split_by not in SPLITS_BY:
+            raise ValueError(f"unknown --split-by {self.split_by!r}: expected origin or none")
+        if self.test_size <= 0:
+            raise ValueError("--test-size must be > 0")
+
+
+@dataclass
+class LanguageBenchmark:
+    """One language's corpus, queries and qrels per split."""
+
+    corpus: list[dict[str, str]]
+    queries: list[dict[str, str]]
+    qrels: dict[str, list[tuple[str, str, int]]]
+    groups: dict[str, int]  # split -> number of origins (or queries) in it
+
+
+def build_language(rows: pl.DataFrame, cfg: BeirExportConfig) -> LanguageBenchmark:
+    """The benchmark of one language's QA rows (id, origin, question, answer)."""
+    docs: dict[str, str] = {}
+    corpus: list[dict[str, str]] = []
+    queries: dict[str, dict[str, Any]] = {}
+    for rid, origin, question, answer in rows.select(
+        "id", "origin", "question", "answer"
+    ).iter_rows():
+        dkey = normalize(answer)
+        if dkey not in docs:
+            docs[dkey] = f"d-{rid}"
+            corpus.append({"_id": docs[dkey], "title": "", "text": answer})
+        qkey = normalize(question)
+        q = queries.setdefault(
+            qkey, {"_id": f"q-{rid}", "text": question, "group": origin or rid, "docs": []}
+        )
+        if docs[dkey] not in q["docs"]:
+            q["docs"].append(docs[dkey])
+    total = len(queries)
+    want = cfg.test_size if cfg.test_size >= 1 else cfg.test_size * total
+    cap = int(cfg.max_test_share * total)
+    want = int(min(want, cap))
+    by_group: dict[str, list[dict[str, Any]]] = {}
+    for q in queries.values():
+        key = q["group"] if cfg.split_by == "origin" else q["_id"]
+        by_group.setdefault(key, []).append(q)
+    order = sorted(by_group)
+    random.Random(cfg.seed).shuffle(order)
+    split_of: dict[str, str] = {}
+    in_test = 0
+    for key in order:
+        size = len(by_group[key])
+        if in_test < want and in_test + size <= cap:  # a site too big for test stays in train
+            split_of[key] = "test"
+            in_test += size
+        else:
+            split_of[key] = "train"
+    qrels: dict[str, list[tuple[str, str, int]]] = {"train": [], "test": []}
+    for key, group in by_group.items():
+        for q in group:
+            qrels[split_of[key]] += [(q["_id"], d, 1) for d in q["docs"]]
+    groups = {s: sum(1 for v in split_of.values() if v == s) for s in ("train", "test")}
+    query_rows = [{"_id": q["_id"], "text": q["text"]} for q in queries.values()]
+    return LanguageBenchmark(corpus, query_rows, qrels, groups)
+
+
+def run_export_beir(cfg: BeirExportConfig) -> dict[str, Any]:
+    """Export ``cfg.input`` (an mkdata QA dataset) to ``cfg.out``; return the manifest."""
+    started = time.perf_counter()
+    if cfg.out.resolve() == cfg.input.resolve():
+        raise ValueError("--out must differ from the input directory")
+    shards = dataset_shards(cfg.input)
+    staging = cfg.out / STATE_DIR / "staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    configs: dict[str, dict[str, int]] = {}
+    split_info: dict[str, Any] = {}
+    for lang, files in shards.items():
+        df = pl.from_arrow(read_table(files, ["question", "answer"], ("id", "origin")))
+        assert isinstance(df, pl.DataFrame)
+        df = df.with_row_index("n").with_columns(
+            pl.coalesce("id", pl.col("n").cast(pl.String)).alias("id")
+        )
+        bench = build_language(df, cfg)
+        for name, schema, splits in (
+            ("corpus", CORPUS, {"corpus": bench.corpus}),
+            ("queries", QUERIES, {"queries": bench.queries}),
+            (
+                "qrels",
+                QRELS,
+                {
+                    s: [dict(zip(QRELS.names, r, strict=True)) for r in rows]
+                    for s, rows in bench.qrels.items()
+                },
+            ),
+        ):
+            config = f"{lang}-{name}"
+            configs[config] = {}
+            for split, records in splits.items():
+                writer = ShardWriter(staging / "data" / config, schema, split=split)
+                writer.write(pa.Table.from_pylist(records, schema=schema))
+                writer.close()
+                configs[config][split] = writer.rows
+        write_beir(staging / "beir" / lang, bench.corpus, bench.queries, bench.qrels)
+        split_info[lang] = {
+            "queries": {s: len({q for q, _, _ in rows}) for s, rows in bench.qrels.items()},
+            "groups": bench.groups,
+        }
+    publish(staging / "data", cfg.out)
+    shutil.rmtree(cfg.out / "beir", ignore_errors=True)
+    (staging / "beir").rename(cfg.out / "beir")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        source = read_manifest(cfg.input)
+    except (FileNotFoundError, ValueError):
+        source = {}
+    m = new_manifest(
+        "export beir",
+        {"input": str(cfg.input), "test_size": cfg.test_size, "max_test_share": cfg.max_test_share,
+         "split_by": cfg.split_by, "seed": cfg.seed},
+    )  # fmt: skip
+    m.update(
+        {
+            "builder": source.get("builder", ""),
+            "record": "beir",
+            "inputs": [{"source": str(cfg.input), "manifest": source.get("command", "")}],
+            "configs": configs,
+            "beir": {"splits": split_info},
+            "stages": {"export_beir": {"status": "done"}},
+            "timings": {"total_seconds": round(time.perf_counter() - started, 3)},
+        }
+    )
+    write_manifest(cfg.out, m)
+    return m
