@@ -737,7 +737,9 @@ def mine_negatives_cmd(
     near_copy: Annotated[
         float,
         typer.Option(
-            min=0.0, max=1.0, help="Trigram overlap that makes a near-copy of a positive."
+            min=0.0,
+            max=1.0,
+            help="Trigram overlap that makes a near-copy of a positive or the query (0: off).",
         ),
     ] = 0.8,
     output_format: Annotated[
@@ -781,7 +783,7 @@ def mine_negatives_cmd(
             max_score=max_score,
             sampling=sampling,
             seed=seed,
-            near_copy=near_copy,
+            near_copy=near_copy or None,
             cross_encoder=cross_encoder,
             corpus=list(corpus or []),
             qrels_splits=list(qrels_split) if qrels_split else None,

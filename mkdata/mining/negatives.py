@@ -48,7 +48,7 @@ class NegativesConfig:
     max_score: float | None = None
     sampling: str = "top"
     seed: int = 12
-    near_copy: float = 0.8  # trigram containment with a positive or the query
+    near_copy: float | None = 0.8  # trigram overlap with a positive or the query; None: off
     cross_encoder: str | None = None
     corpus: list[Path] = field(default_factory=list)
     qrels_splits: list[str] | None = None
@@ -175,7 +175,7 @@ def mine_set(rs: RetrievalSet, cfg: NegativesConfig, batch: int = 1024) -> SetRe
     """Mine negatives for every positive pair of ``rs``."""
     scorer = _Scorer(rs, cfg)
     max_pos = max(len(p) for p in rs.positives)
-    k = min(len(rs.docs), cfg.range_max + max_pos + 1)
+    k = min(len(rs.docs), cfg.range_max + max_pos)
     counts = {
         "pairs": len(rs.pairs), "complete": 0, "incomplete": 0, "positive": 0, "query_text": 0,
         "near_copy": 0, "margin": 0, "max_score": 0,
@@ -197,40 +197,45 @@ def mine_set(rs: RetrievalSet, cfg: NegativesConfig, batch: int = 1024) -> SetRe
             q_grams, q_skel = trigrams(rs.queries[q]), skeleton(rs.queries[q])
             pool = [d for d in ranked if d not in positives]
             counts["positive"] += len(ranked) - len(pool)
-            pool = pool[cfg.range_min : cfg.range_max]
             cand_scores = scorer.scores(q, pool)
             if scorer.cross is not None:
                 order = np.argsort(-cand_scores, kind="stable")
                 pool, cand_scores = [pool[i] for i in order], cand_scores[order]
-            keep: list[tuple[int, float]] = []
+            # as sentence-transformers: filter, then skip the first range_min valid candidates
+            wanted = cfg.range_min + cfg.num_negatives if cfg.sampling == "top" else cfg.range_max
+            valid: list[tuple[int, float]] = []
             for d, sc in zip(pool, cand_scores.tolist(), strict=True):
-                if cfg.max_score is not None and sc > cfg.max_score:
-                    counts["max_score"] += 1
-                    continue
                 if (cfg.absolute_margin is not None and floor - sc < cfg.absolute_margin) or (
-                    cfg.relative_margin is not None and sc > floor * (1 - cfg.relative_margin)
+                    cfg.relative_margin is not None
+                    and sc > floor - abs(floor) * cfg.relative_margin
                 ):
                     counts["margin"] += 1
                     continue
-                grams = gram_cache.get(d)
-                if grams is None:
-                    grams = gram_cache[d] = trigrams(rs.docs[d])
-                skel = skeleton(rs.docs[d])
-                if skel == q_skel or jaccard(grams, q_grams) >= cfg.near_copy:
-                    counts["query_text"] += 1
+                if cfg.max_score is not None and sc > cfg.max_score:
+                    counts["max_score"] += 1
                     continue
-                if _near_copy(grams, skel, pos_grams, pos_skel, cfg.near_copy) or _dense_copy(
-                    scorer, d, positives
-                ):
-                    counts["near_copy"] += 1
-                    continue
-                keep.append((d, sc))
-                if cfg.sampling == "top" and len(keep) == cfg.num_negatives:
+                if cfg.near_copy is not None:
+                    grams = gram_cache.get(d)
+                    if grams is None:
+                        grams = gram_cache[d] = trigrams(rs.docs[d])
+                    skel = skeleton(rs.docs[d])
+                    if skel == q_skel or jaccard(grams, q_grams) >= cfg.near_copy:
+                        counts["query_text"] += 1
+                        continue
+                    if _near_copy(grams, skel, pos_grams, pos_skel, cfg.near_copy) or _dense_copy(
+                        scorer, d, positives
+                    ):
+                        counts["near_copy"] += 1
+                        continue
+                valid.append((d, sc))
+                if len(valid) == wanted:
                     break
-            if cfg.sampling == "random" and len(keep) > cfg.num_negatives:
+            keep = valid[: cfg.range_max][cfg.range_min :]
+            if cfg.sampling == "top":
+                keep = keep[: cfg.num_negatives]
+            elif len(keep) > cfg.num_negatives:
                 rng = random.Random(f"{cfg.seed}:{rs.query_ids[q]}")
-                picked = sorted(rng.sample(range(len(keep)), cfg.num_negatives))
-                keep = [keep[i] for i in picked]
+                keep = [keep[i] for i in sorted(rng.sample(range(len(keep)), cfg.num_negatives))]
             complete = len(keep) == cfg.num_negatives
             for d in by_query[q]:
                 counts["complete" if complete else "incomplete"] += 1
