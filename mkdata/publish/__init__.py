@@ -1,0 +1,1 @@
+"""Publishing: dataset directories to the Hugging Face Hub."""
