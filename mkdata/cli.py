@@ -87,10 +87,16 @@ def _summary(filters: dict[str, dict[str, int]], configs: dict[str, Any]) -> Tab
     return table
 
 
+def _check_executor(executor: str) -> None:
+    if executor not in ("local", "ray"):
+        raise fail(f"--executor: expected local or ray, got {executor!r}")
+
+
 def _run_build(build: Callable[..., Any], cfg: Any) -> None:
     """Run a QA build with a progress bar, write its card, print the summary; exit 1 on failures."""
     from mkdata.cards import write_card
 
+    _check_executor(cfg.executor)
     out = cfg.out
     with _progress() as progress:
         task = progress.add_task("inputs", total=len(cfg.sources), info="")
@@ -138,6 +144,13 @@ SampleOpt = Annotated[
     bool, typer.Option(help="Build from the small sample bundled with mkdata (offline).")
 ]
 WorkersOpt = Annotated[int, typer.Option(min=1, help="Parallel processes (one input file each).")]
+ExecutorOpt = Annotated[
+    str, typer.Option(help="local (process pool) or ray (one Ray task per input unit).")
+]
+RayAddressOpt = Annotated[
+    str | None,
+    typer.Option(help="Existing Ray cluster (auto, ray://HOST:10001); default: start one."),
+]
 LimitOpt = Annotated[
     int | None, typer.Option(min=1, help="Read at most N FAQ pages per input (quick look).")
 ]
@@ -210,6 +223,8 @@ def build_webfaq(
     out: Annotated[Path, typer.Option(help="Output dataset directory.")] = Path("webfaq"),
     sample: SampleOpt = False,
     workers: WorkersOpt = 1,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
     limit: LimitOpt = None,
     min_rows: MinRowsOpt = 10,
     min_question_chars: MinQOpt = 10,
@@ -240,6 +255,8 @@ def build_webfaq(
         langs=parse_langs(langs),
         min_rows=min_rows,
         workers=workers,
+        executor=executor,
+        ray_address=ray_address,
         limit=limit,
         filters=_filters(
             min_question_chars,
@@ -282,6 +299,8 @@ def build_mfaq(
     out: Annotated[Path, typer.Option(help="Output dataset directory.")] = Path("mfaq"),
     sample: SampleOpt = False,
     workers: WorkersOpt = 1,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
     limit: LimitOpt = None,
     min_rows: MinRowsOpt = 10,
     min_question_chars: MinQOpt = 10,
@@ -318,6 +337,8 @@ def build_mfaq(
         langs=parse_langs(langs),
         min_rows=min_rows,
         workers=workers,
+        executor=executor,
+        ray_address=ray_address,
         limit=limit,
         filters=_filters(
             min_question_chars,
@@ -397,12 +418,15 @@ def dedup(
         bool, typer.Option("--write-removed", help="Also write OUT/removed/ with duplicate_of.")
     ] = False,
     workers: WorkersOpt = 1,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Remove exact, near and semantic duplicates (and leaks from --against datasets)."""
     from mkdata.cards import write_card
     from mkdata.dedup.run import DedupConfig, run_dedup
     from mkdata.textnorm import NormConfig
 
+    _check_executor(executor)
     if not (exact or near or semantic):
         exact = near = True
     if shingle not in ("char", "word"):
@@ -443,6 +467,8 @@ def dedup(
         ),
         write_removed=write_removed,
         workers=workers,
+        executor=executor,
+        ray_address=ray_address,
     )
     with _progress() as progress:
         task = progress.add_task("dedup", total=None, info="")

@@ -30,7 +30,7 @@ from mkdata.builders import filters as F
 from mkdata.builders.normalize import dedup_key, normalize_entry
 from mkdata.builders.page_layout import to_page_layout
 from mkdata.builders.raw_pair import RawPair
-from mkdata.executors import run_local
+from mkdata.executors import run_units
 from mkdata.fetch import FetchError, local_path, source_identity
 from mkdata.lang import get_identifier
 from mkdata.manifest import file_checksum, new_manifest, write_manifest
@@ -55,6 +55,8 @@ class QABuildConfig:
     langs: list[str] | None = None  # None: every language with at least min_rows rows
     min_rows: int = 10
     workers: int = 1
+    executor: str = "local"  # or "ray"
+    ray_address: str | None = None
     limit: int | None = None  # FAQ pages per source, for a quick look
     filters: F.QAFilterConfig = field(default_factory=F.QAFilterConfig)
     max_shard_rows: int = DEFAULT_MAX_ROWS
@@ -336,7 +338,7 @@ def run_qa_build(
     tasks = (
         (read, label(spec), spec, str(key_of[spec]), cfg.filters, cfg.limit, cache) for spec in todo
     )
-    for task, result in run_local(process_unit, tasks, cfg.workers):
+    for task, result in run_units(process_unit, tasks, cfg.workers, cfg.executor, cfg.ray_address):
         results[task[2]] = result
         notify("unit", {"source": task[2], "result": result})
     parse_seconds = time.perf_counter() - started

@@ -29,7 +29,7 @@ from mkdata.atomic import read_json
 from mkdata.dedup.clusters import components, size_histogram
 from mkdata.dedup.keys import KeySpec, compute_unit
 from mkdata.dedup.minhash import estimated_jaccard, lsh_params
-from mkdata.executors import run_local
+from mkdata.executors import run_units
 from mkdata.inputs import dataset_shards, text_columns_for
 from mkdata.manifest import new_manifest, read_manifest, write_manifest
 from mkdata.shards import DATA_DIR, STATE_DIR, ShardWriter, publish
@@ -66,6 +66,8 @@ class DedupConfig:
     norm: NormConfig = field(default_factory=NormConfig)
     write_removed: bool = False
     workers: int = 1
+    executor: str = "local"  # or "ray"
+    ray_address: str | None = None
 
     def banding(self) -> tuple[int, int]:
         """LSH (bands, rows): as given, else derived from the threshold."""
@@ -114,7 +116,14 @@ def _unit_key(path: Path, spec: KeySpec) -> str:
     return hashlib.sha1(key.encode()).hexdigest()[:20]
 
 
-def compute_keys(files: list[Path], spec: KeySpec, state: Path, workers: int) -> list[Path]:
+def compute_keys(
+    files: list[Path],
+    spec: KeySpec,
+    state: Path,
+    workers: int,
+    executor: str = "local",
+    address: str | None = None,
+) -> list[Path]:
     """Run (or reuse) pass 1 for ``files``; return their unit directories, in file order."""
     units, todo, first = [], [], 0
     for f in files:
@@ -124,7 +133,7 @@ def compute_keys(files: list[Path], spec: KeySpec, state: Path, workers: int) ->
         if done is None:
             todo.append((str(f), first, spec, str(unit)))
         first += pq.ParquetFile(f).metadata.num_rows
-    for _ in run_local(compute_unit, todo, workers):
+    for _ in run_units(compute_unit, todo, workers, executor, address):
         pass
     return units
 
@@ -348,14 +357,18 @@ def run_dedup(cfg: DedupConfig, progress: Any = None) -> DedupResult:
         files = [f for fs in cfg_shards.values() for f in fs]
         spec = _spec(cfg, pq.read_schema(files[0]), False, a)
         notify("against", {"dir": str(a), "files": len(files)})
-        units = compute_keys(files, spec, state / "against", cfg.workers)
+        units = compute_keys(
+            files, spec, state / "against", cfg.workers, cfg.executor, cfg.ray_address
+        )
         others.append(_Keys(units, spec, staging / f"against-{i}"))
     for config, files in shards.items():
         schema = pq.read_schema(files[0])
         semantic = cfg.semantic or cfg.qa_filter
         spec = _spec(cfg, schema, semantic, files[0])
         notify("config", {"config": config, "files": len(files)})
-        units = compute_keys(files, spec, state / "units", cfg.workers)
+        units = compute_keys(
+            files, spec, state / "units", cfg.workers, cfg.executor, cfg.ray_address
+        )
         keys = _Keys(units, spec, staging / "scratch" / config)
         qa = keys.qa
         method, target, stats = _decide(keys, cfg, others, qa)
