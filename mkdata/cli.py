@@ -103,7 +103,10 @@ def _run_build(build: Callable[..., Any], cfg: Any) -> None:
 
         def on_event(event: str, info: dict[str, Any]) -> None:
             if event == "start":
-                progress.update(task, completed=info["done"], info=f"{info['done']} already done")
+                progress.update(
+                    task, total=info["total"], completed=info["done"],
+                    info=f"{info['done']} already done",
+                )  # fmt: skip
             elif event == "unit":
                 pairs = info["result"]["report"]["counts"].get("raw_pairs", 0)
                 progress.update(task, advance=1, info=f"{Path(info['source']).name}: {pairs} pairs")
@@ -144,6 +147,13 @@ SampleOpt = Annotated[
     bool, typer.Option(help="Build from the small sample bundled with mkdata (offline).")
 ]
 WorkersOpt = Annotated[int, typer.Option(min=1, help="Parallel processes (one input file each).")]
+AppendOpt = Annotated[
+    bool,
+    typer.Option(
+        "--append",
+        help="Add these sources to what an earlier build wrote to --out (dedup across all).",
+    ),
+]
 ExecutorOpt = Annotated[
     str, typer.Option(help="local (process pool) or ray (one Ray task per input unit).")
 ]
@@ -224,6 +234,7 @@ def build_webfaq(
     sample: SampleOpt = False,
     workers: WorkersOpt = 1,
     executor: ExecutorOpt = "local",
+    append: AppendOpt = False,
     ray_address: RayAddressOpt = None,
     limit: LimitOpt = None,
     min_rows: MinRowsOpt = 10,
@@ -256,6 +267,7 @@ def build_webfaq(
         min_rows=min_rows,
         workers=workers,
         executor=executor,
+        append=append,
         ray_address=ray_address,
         limit=limit,
         filters=_filters(
@@ -299,6 +311,7 @@ def build_mfaq(
     out: Annotated[Path, typer.Option(help="Output dataset directory.")] = Path("mfaq"),
     sample: SampleOpt = False,
     workers: WorkersOpt = 1,
+    append: AppendOpt = False,
     executor: ExecutorOpt = "local",
     ray_address: RayAddressOpt = None,
     limit: LimitOpt = None,
@@ -338,6 +351,7 @@ def build_mfaq(
         min_rows=min_rows,
         workers=workers,
         executor=executor,
+        append=append,
         ray_address=ray_address,
         limit=limit,
         filters=_filters(

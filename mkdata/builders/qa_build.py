@@ -57,6 +57,7 @@ class QABuildConfig:
     workers: int = 1
     executor: str = "local"  # or "ray"
     ray_address: str | None = None
+    append: bool = False  # keep the sources of earlier builds into the same out
     limit: int | None = None  # FAQ pages per source, for a quick look
     filters: F.QAFilterConfig = field(default_factory=F.QAFilterConfig)
     max_shard_rows: int = DEFAULT_MAX_ROWS
@@ -323,7 +324,11 @@ def run_qa_build(
     parts = out / STATE_DIR / "parts"
     parts.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    units: list[tuple[str, Path]] = [(spec, parts / _unit_key(cfg, spec)) for spec in cfg.sources]
+    sources = list(cfg.sources)
+    if cfg.append:
+        earlier = read_json(out / STATE_DIR / SOURCES) or []
+        sources = earlier + [s for s in sources if s not in earlier]
+    units: list[tuple[str, Path]] = [(spec, parts / _unit_key(cfg, spec)) for spec in sources]
     results: dict[str, dict[str, Any]] = {}
     todo = []
     for spec, unit_dir in units:
@@ -360,11 +365,13 @@ def run_qa_build(
     publish(staged, out)
     shutil.rmtree(out / STATE_DIR / "staging", ignore_errors=True)
     _drop_stale_units(parts, {d.name for _, d in units})
+    write_json_atomic(out / STATE_DIR / SOURCES, sources)
 
     manifest = new_manifest(
         f"build {cfg.builder}",
         {
-            "sources": cfg.sources,
+            "sources": sources,
+            "append": cfg.append,
             "langs": cfg.langs or "all",
             "min_rows": cfg.min_rows,
             "workers": cfg.workers,
@@ -404,6 +411,9 @@ def run_qa_build(
     )
     write_manifest(out, manifest)
     return BuildResult(out, configs, report, failed, manifest)
+
+
+SOURCES = "sources.json"  # the sources of the last build into this out (for --append)
 
 
 def _drop_stale_units(parts: Path, keep: set[str]) -> None:
