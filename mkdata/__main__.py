@@ -1,3 +1,4 @@
 from mkdata.cli import app
 
-app(prog_name="mkdata")
+if __name__ == "__main__":  # spawned workers (vLLM, process pools) re-import this module
+    app(prog_name="mkdata")

@@ -57,6 +57,24 @@ COLUMNS = {
             "`<lang>-qrels` (train / test): relevant answers; no site is in both splits",
         ),
     ],
+    "synthetic-query": [
+        ("id", "stable hash of passage id, query language and query"),
+        ("query`, `query_language", "the generated query and its ISO 639-3 language"),
+        ("passage_id`, `passage`, `title`, `passage_language", "the passage it was generated for"),
+        ("summary", "the summary the model wrote before the query (SAP)"),
+        ("model`, `prompt_mode", "the LLM and `cross-lingual` or `monolingual`"),
+    ],
+    "swim-ir": [
+        ("_id", "stable hash of passage id, query language and query"),
+        ("lang`, `code", "query language (ISO 639-3, ISO 639-1)"),
+        ("query", "the generated query"),
+        ("title`, `text", "the passage"),
+    ],
+    "passage": [
+        ("id`, `doc_id", "passage id (`<doc_id>-<n>`) and its document"),
+        ("title`, `text", "document title and the ~N-word passage"),
+        ("language", "as given in the input"),
+    ],
     "faq-page": [
         ("id", "stable hash of language and page URL"),
         ("language", "ISO 639-3 code shared by the page's pairs in this config"),
@@ -72,12 +90,18 @@ TASKS = {
     "bitext": ["translation", "sentence-similarity"],
     "negatives": ["sentence-similarity", "text-retrieval"],
     "beir": ["text-retrieval"],
+    "synthetic-query": ["text-retrieval", "sentence-similarity"],
+    "swim-ir": ["text-retrieval"],
+    "passage": ["text-retrieval"],
 }
 TAGS = {
     "qa-pair": ["faq", "retrieval", "mkdata"],
     "bitext": ["bitext", "parallel-corpus", "mkdata"],
     "negatives": ["hard-negatives", "retrieval", "mkdata"],
     "beir": ["beir", "mteb", "retrieval", "mkdata"],
+    "synthetic-query": ["synthetic", "sap", "retrieval", "mkdata"],
+    "swim-ir": ["synthetic", "swim-ir", "retrieval", "mkdata"],
+    "passage": ["retrieval", "mkdata"],
 }
 FILTER_TEXT = {
     "qa-pair": "Rows removed per language by each rule (`input` counts every pair read).",
@@ -86,6 +110,11 @@ FILTER_TEXT = {
         "selection strategy proposed, before the score threshold)."
     ),
 }
+SOURCE_TEXT["sap"] = (
+    "Synthetic queries generated with summarize-then-ask prompting (SAP, as in SWIM-IR, "
+    "Thakur et al., 2024): for each passage the LLM first writes a summary, then a query. "
+    "Generated text: check the model's license and terms."
+)
 CITATIONS = {
     "webfaq": """@misc{dinzinger2025webfaq,
   title  = {WebFAQ: A Multilingual Collection of Natural Q&A Datasets for Dense Retrieval},

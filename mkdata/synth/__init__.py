@@ -1,0 +1,1 @@
+"""Synthetic queries: SAP (summarize-then-ask) generation; prompts and exemplars are data files."""

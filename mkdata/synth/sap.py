@@ -1,0 +1,386 @@
+"""`mkdata synth sap`: summarize-then-ask synthetic queries (SWIM-IR's SAP) for passages.
+
+One request per (passage, target language): the model writes a summary, then a query.
+Completions are stored as they finish (``store.py``), so a killed run redoes nothing it
+finished. Rows then go through the filters, each counted per language: unparsable
+answer, length, language ID, query copied from the passage, exact and near duplicate
+queries, and round-trip consistency (the passage must rank in the top k for its query
+among the run's passages, with the sentence encoder).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from mkdata.inputs import ReadStats, column_names, input_files, read_table
+from mkdata.lang import to_iso639_3
+from mkdata.llm import ChatRequest, Completion, get_backend
+from mkdata.manifest import new_manifest, write_manifest
+from mkdata.schema import stable_id
+from mkdata.shards import STATE_DIR, ShardWriter, publish
+from mkdata.synth.filters import clean_query, length_ok, parse_answer, round_trip_misses
+from mkdata.synth.prompts import SCHEMA, load_prompts
+from mkdata.synth.store import GenerationStore, request_key
+from mkdata.textnorm import normalize
+
+MODES = ("cross-lingual", "monolingual")
+FORMATS = ("sap", "swim-ir")
+ISO1 = {
+    "eng": "en", "deu": "de", "fra": "fr", "spa": "es", "ita": "it", "por": "pt", "nld": "nl",
+    "pol": "pl", "rus": "ru", "tur": "tr", "ara": "ar", "zho": "zh", "jpn": "ja", "kor": "ko",
+    "tha": "th", "swa": "sw", "hin": "hi", "ben": "bn", "fas": "fa", "vie": "vi", "ind": "id",
+}  # fmt: skip
+SAP = pa.schema(
+    [
+        ("id", pa.string()), ("query", pa.string()), ("query_language", pa.string()),
+        ("passage_id", pa.string()), ("passage", pa.string()), ("title", pa.string()),
+        ("passage_language", pa.string()), ("summary", pa.string()), ("model", pa.string()),
+        ("prompt_mode", pa.string()),
+    ]
+)  # fmt: skip
+SWIM_IR = pa.schema(
+    [("_id", pa.string()), ("lang", pa.string()), ("code", pa.string()), ("query", pa.string()),
+     ("title", pa.string()), ("text", pa.string())]
+)  # fmt: skip
+FILTERS = (
+    "generation_error",
+    "unparsable",
+    "length",
+    "language_id",
+    "copied",
+    "duplicate",
+    "near_duplicate",
+    "round_trip",
+)
+
+
+@dataclass
+class SapConfig:
+    """Everything that defines a SAP run."""
+
+    passages: list[Path]
+    out: Path
+    langs: list[str]
+    mode: str = "cross-lingual"
+    backend: str = "vllm"
+    model: str = ""
+    base_url: str | None = None
+    exemplars: Path | None = None
+    max_passages: int | None = None
+    seed: int = 0
+    max_tokens: int = 160
+    temperature: float = 0.7
+    concurrency: int = 64
+    min_chars: int = 8
+    max_chars: int = 300
+    lid_filter: bool = True
+    near_duplicate: float = 0.8
+    round_trip_k: int | None = 20  # None: no round-trip filter
+    encoder: str = "usem3"
+    format: str = "sap"
+    backend_options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"unknown mode {self.mode!r}: expected cross-lingual or monolingual")
+        if self.format not in FORMATS:
+            raise ValueError(f"unknown format {self.format!r}: expected sap or swim-ir")
+        if self.backend not in ("vllm", "openai"):
+            raise ValueError(f"unknown backend {self.backend!r}: expected vllm or openai")
+        if not self.model:
+            raise ValueError("--model is required")
+        if not self.langs:
+            raise ValueError("--langs: give at least one language")
+
+    def sampling(self) -> dict[str, Any]:
+        return {"max_tokens": self.max_tokens, "temperature": self.temperature}
+
+
+@dataclass
+class Passage:
+    id: str
+    text: str
+    title: str
+    language: str
+
+
+def read_passages(cfg: SapConfig, stats: ReadStats) -> list[Passage]:
+    """The passages (``text``; optional ``id``, ``title``, ``language``), at most max_passages."""
+    files = input_files(cfg.passages)
+    if not files:
+        raise ValueError(f"{cfg.passages[0]}: no input files")
+    if not column_names(files[0]):
+        raise ValueError(f"{files[0]}: empty (no records)")
+    table = read_table(files, ["text"], ("id", "_id", "title", "language"), stats)
+    out = []
+    for row in table.to_pylist():
+        text = " ".join((row["text"] or "").split())
+        if not text:
+            continue
+        lang = to_iso639_3((row["language"] or "").strip().lower()) if row["language"] else ""
+        pid = row["id"] or row["_id"] or stable_id(text)
+        out.append(Passage(pid, text, row["title"] or "", lang))
+        if cfg.max_passages and len(out) >= cfg.max_passages:
+            break
+    if not out:
+        raise ValueError(f"{files[0]}: no passages with text")
+    if not all(p.language for p in out):
+        from mkdata.lang import get_identifier
+
+        missing = [p for p in out if not p.language]
+        for p, pred in zip(
+            missing, get_identifier().predict([p.text for p in missing], k=1), strict=True
+        ):
+            p.language = pred.lang
+    return out
+
+
+def build_requests(
+    cfg: SapConfig, passages: list[Passage]
+) -> list[tuple[ChatRequest, Passage, str]]:
+    """(request, passage, query language) for every prompt of the run."""
+    prompts = load_prompts(cfg.exemplars)
+    out = []
+    for i, p in enumerate(passages):
+        langs = (
+            cfg.langs
+            if cfg.mode == "cross-lingual"
+            else [p.language]
+            if p.language in cfg.langs
+            else []
+        )
+        for lang in langs:
+            messages = prompts.messages(cfg.mode, lang, p.text)
+            seed = (cfg.seed * 1_000_003 + i * 97 + sum(map(ord, lang))) % (2**31)
+            key = request_key(
+                cfg.model, messages, {**cfg.sampling(), "seed": seed, "schema": SCHEMA}
+            )
+            out.append(
+                (ChatRequest(key, messages, cfg.max_tokens, cfg.temperature, seed, SCHEMA), p, lang)
+            )
+    return out
+
+
+def generate(
+    cfg: SapConfig, requests: list[ChatRequest], progress: Callable[[int, int], None] | None = None
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Stored completions for ``requests`` (asking the model only for the missing ones) and
+    the usage of this run."""
+    store = GenerationStore(cfg.out / STATE_DIR / "generations")
+    have = store.load()
+    todo = [r for r in requests if r.key not in have or have[r.key].get("error")]
+    usage: dict[str, Any] = {"cached": len(requests) - len(todo), "asked": len(todo)}
+    if todo:
+        backend = get_backend(cfg.backend, cfg.model, cfg.base_url, **cfg.backend_options)
+        done = 0
+
+        def on_result(r: ChatRequest, c: Completion) -> None:
+            nonlocal done
+            rec = {
+                "key": r.key, "text": c.text, "finish_reason": c.finish_reason,
+                "prompt_tokens": c.prompt_tokens, "completion_tokens": c.completion_tokens,
+                "error": c.error,
+            }  # fmt: skip
+            store.add(rec)
+            have[r.key] = rec
+            done += 1
+            if progress:
+                progress(done, len(todo))
+
+        try:
+            backend.generate(todo, on_result)
+        finally:
+            store.close()
+        u = backend.usage
+        usage.update(
+            {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
+             "retries": u.retries, "errors": u.errors, "seconds": round(u.seconds, 3)}
+        )  # fmt: skip
+    return have, usage
+
+
+def _near_duplicates(queries: list[str], threshold: float) -> set[int]:
+    """Indices of queries that nearly repeat an earlier one (MinHash LSH, char 3-grams)."""
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=64)
+    dup: set[int] = set()
+    for i, q in enumerate(queries):
+        s = normalize(q)
+        m = MinHash(num_perm=64, seed=1)
+        m.update_batch([s[j : j + 3].encode() for j in range(max(1, len(s) - 2))])
+        if lsh.query(m):
+            dup.add(i)
+        else:
+            lsh.insert(str(i), m)
+    return dup
+
+
+def filter_rows(
+    cfg: SapConfig, items: list[tuple[ChatRequest, Passage, str]], have: dict[str, dict[str, Any]]
+) -> tuple[list[dict[str, Any]], dict[str, Counter[str]]]:
+    """Kept rows (schema SAP) and per-language counts of each filter."""
+    from mkdata.encoders import encoder_languages
+    from mkdata.lang import get_identifier
+
+    counts: dict[str, Counter[str]] = {lang: Counter() for lang in cfg.langs}
+    rows: list[dict[str, Any]] = []
+    for r, p, lang in items:
+        c = counts[lang]
+        c["input"] += 1
+        rec = have.get(r.key)
+        if rec is None or rec.get("error"):
+            c["generation_error"] += 1
+            continue
+        parsed = parse_answer(rec["text"])
+        if parsed is None:
+            c["unparsable"] += 1
+            continue
+        summary, query = " ".join(parsed[0].split()), clean_query(parsed[1])
+        if not length_ok(query, cfg.min_chars, cfg.max_chars):
+            c["length"] += 1
+            continue
+        if normalize(query) and normalize(query) in normalize(p.text):
+            c["copied"] += 1
+            continue
+        rows.append(
+            {"id": stable_id(p.id, lang, query), "query": query, "query_language": lang,
+             "passage_id": p.id, "passage": p.text, "title": p.title, "passage_language": p.language,
+             "summary": summary, "model": cfg.model, "prompt_mode": cfg.mode}
+        )  # fmt: skip
+    if cfg.lid_filter and rows:
+        preds = get_identifier().predict([r["query"] for r in rows], k=3)
+        kept = []
+        for row, pred in zip(rows, preds, strict=True):
+            if pred.score >= 0.5 and row["query_language"] not in pred.langs:
+                counts[row["query_language"]]["language_id"] += 1
+            else:
+                kept.append(row)
+        rows = kept
+    kept, seen = [], set()
+    for row in rows:
+        key = (row["query_language"], normalize(row["query"]))
+        if key in seen:
+            counts[row["query_language"]]["duplicate"] += 1
+            continue
+        seen.add(key)
+        kept.append(row)
+    rows = kept
+    for lang in cfg.langs:
+        idx = [i for i, r in enumerate(rows) if r["query_language"] == lang]
+        for j in _near_duplicates([rows[i]["query"] for i in idx], cfg.near_duplicate):
+            rows[idx[j]]["_drop"] = "near_duplicate"
+    if cfg.round_trip_k:
+        known = encoder_languages(cfg.encoder)
+        check = [
+            i
+            for i, r in enumerate(rows)
+            if "_drop" not in r and (known is None or r["query_language"] in known)
+        ]
+        if check:
+            from mkdata.embedding_cache import encode_cached
+
+            passages = sorted({r["passage_id"]: r["passage"] for r in rows}.items())
+            pos = {pid: n for n, (pid, _) in enumerate(passages)}
+            p_emb = encode_cached(cfg.encoder, [t for _, t in passages])
+            q_emb = encode_cached(cfg.encoder, [rows[i]["query"] for i in check])
+            own = np.array([pos[rows[i]["passage_id"]] for i in check])
+            for i, miss in zip(
+                check, round_trip_misses(q_emb, p_emb, own, cfg.round_trip_k), strict=True
+            ):
+                if miss:
+                    rows[i]["_drop"] = "round_trip"
+    final = []
+    for row in rows:
+        reason = row.pop("_drop", None)
+        if reason:
+            counts[row["query_language"]][reason] += 1
+        else:
+            final.append(row)
+    for lang, c in counts.items():
+        c["kept"] = sum(1 for r in final if r["query_language"] == lang)
+    return final, counts
+
+
+def run_sap(
+    cfg: SapConfig, progress: Callable[[str, dict[str, Any]], None] | None = None
+) -> dict[str, Any]:
+    """Generate, filter and write ``cfg.out``; return the manifest."""
+    notify = progress or (lambda event, info: None)
+    started = time.perf_counter()
+    stats = ReadStats()
+    passages = read_passages(cfg, stats)
+    items = build_requests(cfg, passages)
+    if not items:
+        raise ValueError(f"no passage is in a requested language ({', '.join(cfg.langs)})")
+    notify("generate", {"done": 0, "total": len(items)})
+    have, usage = generate(
+        cfg, [r for r, _, _ in items], lambda d, t: notify("generate", {"done": d, "total": t})
+    )
+    rows, counts = filter_rows(cfg, items, have)
+    staging = cfg.out / STATE_DIR / "staging"
+    import shutil
+
+    shutil.rmtree(staging, ignore_errors=True)
+    configs: dict[str, int] = {}
+    for lang in cfg.langs:
+        lang_rows = sorted(
+            (r for r in rows if r["query_language"] == lang),
+            key=lambda r: (r["passage_id"], r["id"]),
+        )
+        if cfg.format == "swim-ir":
+            table = pa.Table.from_pylist(
+                [{"_id": r["id"], "lang": lang, "code": ISO1.get(lang, lang), "query": r["query"],
+                  "title": r["title"], "text": r["passage"]} for r in lang_rows],
+                schema=SWIM_IR,
+            )  # fmt: skip
+        else:
+            table = pa.Table.from_pylist(lang_rows, schema=SAP)
+        writer = ShardWriter(staging / "data" / lang, table.schema)
+        writer.write(table)
+        writer.close()
+        configs[lang] = writer.rows
+    publish(staging / "data", cfg.out)
+    shutil.rmtree(staging, ignore_errors=True)
+    used = {p.id for _, p, _ in items}
+    with_query = {r["passage_id"] for r in rows}
+    m = new_manifest(
+        "synth sap",
+        {"passages": [str(p) for p in cfg.passages], "langs": cfg.langs, "mode": cfg.mode,
+         "backend": cfg.backend, "model": cfg.model, "base_url": cfg.base_url,
+         "prompts": load_prompts(cfg.exemplars).source, "max_passages": cfg.max_passages,
+         "seed": cfg.seed, **cfg.sampling(), "min_chars": cfg.min_chars, "max_chars": cfg.max_chars,
+         "lid_filter": cfg.lid_filter, "near_duplicate": cfg.near_duplicate,
+         "round_trip_k": cfg.round_trip_k, "encoder": cfg.encoder, "format": cfg.format},
+    )  # fmt: skip
+    m.update(
+        {
+            "builder": "sap",
+            "record": "swim-ir" if cfg.format == "swim-ir" else "synthetic-query",
+            "inputs": [{"source": str(p)} for p in cfg.passages],
+            "configs": {c: {"train": n} for c, n in configs.items()},
+            "filters": {lang: dict(c) for lang, c in counts.items()},
+            "sap": {
+                "passages": {
+                    "read": len(passages),
+                    "prompted": len(used),
+                    "with_kept_query": len(with_query),
+                    "malformed_records": sum(stats.skipped.values()),
+                },
+                "requests": len(items),
+                "usage": usage,
+            },
+            "stages": {"generate": {"status": "done"}, "filter": {"status": "done"}},
+            "timings": {"total_seconds": round(time.perf_counter() - started, 3)},
+        }
+    )
+    write_manifest(cfg.out, m)
+    return m
