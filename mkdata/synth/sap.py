@@ -233,6 +233,10 @@ def filter_rows(
 
     counts: dict[str, Counter[str]] = {lang: Counter() for lang in cfg.langs}
     rows: list[dict[str, Any]] = []
+    prompts = load_prompts(cfg.exemplars)
+    shown = {
+        lang: {normalize(q) for _, _, q in prompts.exemplars(cfg.mode, lang)} for lang in cfg.langs
+    }
     for r, p, lang in items:
         c = counts[lang]
         c["input"] += 1
@@ -250,6 +254,9 @@ def filter_rows(
             continue
         if normalize(query) and normalize(query) in normalize(p.text):
             c["copied"] += 1
+            continue
+        if normalize(query) in shown[lang]:  # the model repeated an exemplar's query
+            c["copied_exemplar"] += 1
             continue
         rows.append(
             {"id": stable_id(p.id, lang, query), "query": query, "query_language": lang,

@@ -1,0 +1,126 @@
+"""LLM servers for tests, on 127.0.0.1: a real `vllm serve` of SmolLM2 (CPU), and a fault
+server that answers chat completions with 429, 500, slow and malformed responses before
+answering properly (to test retries; its answers are canned, not a model's)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class VLLMServer:
+    """`python -m vllm.entrypoints.openai.api_server` for ``model`` on a free port."""
+
+    def __init__(self, model: Path, log: Path) -> None:
+        self.model = model
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        self.log = log
+
+    def __enter__(self) -> VLLMServer:
+        env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(self.model),
+             "--host", "127.0.0.1", "--port", str(self.port), "--max-model-len", "2048",
+             "--dtype", "bfloat16", "--enforce-eager", "--seed", "0"],
+            stdout=open(self.log, "wb"), stderr=subprocess.STDOUT, env=env,
+        )  # fmt: skip
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"vllm serve exited: {self.log.read_text()[-2000:]}")
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=2)
+                return self
+            except OSError:
+                time.sleep(1)
+        self.proc.kill()
+        raise RuntimeError("vllm serve did not start in 300 s")
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+class FaultServer:
+    """Chat completions: ``script`` lists behaviours for successive requests ("429", "500",
+    "slow", "malformed", "ok"); after it runs out every request is answered "ok"."""
+
+    def __init__(self, script: list[str], slow_seconds: float = 3.0) -> None:
+        self.script = list(script)
+        self.seen: list[str] = []
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                with server.lock:
+                    action = server.script.pop(0) if server.script else "ok"
+                    server.seen.append(action)
+                if action in ("429", "500"):
+                    payload = json.dumps({"error": {"message": action}}).encode()
+                    self.send_response(int(action))
+                    if action == "429":
+                        self.send_header("Retry-After", "0")
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                if action == "slow":
+                    time.sleep(slow_seconds)
+                if action == "malformed":
+                    payload = b'{"id": "x", "choices": [{"message": '
+                else:
+                    passage = (
+                        body["messages"][-1]["content"].rsplit("Passage: ", 1)[-1].split("\n")[0]
+                    )
+                    words = passage.split()
+                    answer = {
+                        "summary": " ".join(words[:8]),
+                        "query": f"frage zu {words[1].lower()} {len(server.seen)}",
+                    }
+                    payload = json.dumps({
+                        "id": "c", "object": "chat.completion", "created": 0, "model": body["model"],
+                        "choices": [{"index": 0, "finish_reason": "stop",
+                                     "message": {"role": "assistant", "content": json.dumps(answer)}}],
+                        "usage": {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70},
+                    }).encode()  # fmt: skip
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def __enter__(self) -> FaultServer:
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -1,0 +1,236 @@
+"""`mkdata synth passages` and `mkdata synth sap` through the CLI, with real vLLM on CPU
+(SmolLM2-135M: plumbing, parsing, resume and filters are tested, not query quality)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest import ROOT, run_cli
+from llm_servers import FaultServer, VLLMServer
+
+TUPLES = [
+    json.loads(line)
+    for line in (ROOT / "benchmarks/bitext_gold/handwritten/parallel.jsonl")
+    .read_text("utf-8")
+    .splitlines()
+]
+
+
+def model_dir() -> Path:
+    """The converted SmolLM2 folder in the user cache (not the per-test cache)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from prepare_cpu_model import NAME, prepare
+
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mkdata" / "models"
+    return prepare(base / NAME)
+
+
+def have_vllm() -> bool:
+    try:
+        import vllm  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+needs_vllm = pytest.mark.skipif(
+    not have_vllm(), reason="vllm not installed (scripts/install_llm_cpu.sh)"
+)
+
+
+@pytest.fixture(scope="module")
+def passages(tmp_path_factory) -> Path:
+    """Passages in a dataset dir: 12 English (3 sentences each) and 4 German."""
+    root = tmp_path_factory.mktemp("synth")
+    docs = root / "docs.jsonl"
+    rows = [
+        {"id": f"en{i}", "title": f"T{i}", "language": "eng",
+         "text": " ".join(TUPLES[j]["eng"] for j in range(i * 3, i * 3 + 3))}
+        for i in range(12)
+    ] + [
+        {"id": f"de{i}", "title": f"D{i}", "language": "deu",
+         "text": " ".join(TUPLES[j]["deu"] for j in range(i * 3, i * 3 + 3))}
+        for i in range(4)
+    ]  # fmt: skip
+    docs.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    out = root / "passages"
+    proc = run_cli("synth", "passages", str(docs), "--out", str(out), "--words", "200", check=True)
+    assert "16 passages from 16 documents" in proc.stdout
+    return out
+
+
+def test_passages_are_cut_at_sentences(tmp_path: Path) -> None:
+    from mkdata.synth.passages import chunk, word_count
+
+    text = " ".join(t["eng"] for t in TUPLES)
+    parts = chunk(text, 40)
+    assert all(word_count(p) <= 60 for p in parts) and " ".join(parts) == " ".join(text.split())
+    assert all(p.endswith((".", "?", "!")) for p in parts)
+    jpn = chunk("".join(t["jpn"] for t in TUPLES[:20]), 30)
+    assert len(jpn) > 1 and all(p.endswith(("。", "？", "！")) for p in jpn[:-1])
+    bad = run_cli("synth", "passages", str(tmp_path / "none.jsonl"), "--out", str(tmp_path / "o"))
+    assert bad.returncode == 2 and "none.jsonl" in bad.stderr
+
+
+def manifest(out: Path) -> dict:
+    return json.loads((out / "mkdata.json").read_text())
+
+
+def accounted(m: dict) -> None:
+    """Every prompt is kept or removed by exactly one counted filter."""
+    for lang, c in m["filters"].items():
+        removed = sum(v for k, v in c.items() if k not in ("input", "kept"))
+        assert c["input"] == removed + c["kept"], (lang, c)
+    assert m["sap"]["requests"] == sum(c["input"] for c in m["filters"].values())
+
+
+@needs_vllm
+def test_vllm_both_modes_and_swim_ir(passages: Path, tmp_path: Path) -> None:
+    model = str(model_dir())
+    cross = tmp_path / "cross"
+    run_cli("synth", "sap", str(passages), "--out", str(cross), "--langs", "deu,jpn", "--mode", "cross-lingual",
+            "--backend", "vllm", "--model", model, "--max-passages", "12", "--round-trip-k", "3", check=True)  # fmt: skip
+    m = manifest(cross)
+    accounted(m)
+    assert m["sap"]["passages"]["read"] == 12 and m["sap"]["requests"] == 24
+    kept = (
+        pl.read_parquet(cross / "data" / "*" / "*.parquet")
+        if any((cross / "data").rglob("*.parquet"))
+        else None
+    )
+    assert kept is not None and kept.columns == [
+        "id", "query", "query_language", "passage_id", "passage", "title", "passage_language",
+        "summary", "model", "prompt_mode",
+    ]  # fmt: skip
+    assert all(kept["query"].str.len_chars() > 0) and set(kept["prompt_mode"]) <= {"cross-lingual"}
+    assert m["sap"]["usage"]["completion_tokens"] > 0
+    mono = tmp_path / "mono"
+    run_cli("synth", "sap", str(passages), "--out", str(mono), "--langs", "deu,eng", "--mode", "monolingual",
+            "--backend", "vllm", "--model", model, "--format", "swim-ir", "--round-trip-k", "0", check=True)  # fmt: skip
+    m2 = manifest(mono)
+    accounted(m2)
+    assert m2["sap"]["requests"] == 16  # each passage once, in its own language
+    assert m2["filters"]["deu"]["input"] == 4 and m2["filters"]["eng"]["input"] == 12
+    swim = pl.read_parquet(mono / "data" / "*" / "*.parquet")
+    assert swim.columns == ["_id", "lang", "code", "query", "title", "text"]
+    assert set(swim["code"]) <= {"de", "en"}
+    assert "SAP" in (mono / "README.md").read_text()
+
+
+@needs_vllm
+def test_openai_backend_against_vllm_serve_resumes_after_kill(
+    passages: Path, tmp_path: Path
+) -> None:
+    model = str(model_dir())
+    with VLLMServer(Path(model), tmp_path / "serve.log") as server:
+        out = tmp_path / "out"
+        args = [sys.executable, "-m", "mkdata", "synth", "sap", str(passages), "--out", str(out),
+                "--langs", "deu,fra", "--backend", "openai", "--base-url", server.url, "--model", model,
+                "--concurrency", "1", "--round-trip-k", "0"]  # fmt: skip
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        store = out / ".mkdata" / "generations"
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            lines = (
+                sum(len(f.read_text().splitlines()) for f in store.glob("*.jsonl"))
+                if store.exists()
+                else 0
+            )
+            if lines >= 3:
+                break
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        finished = sum(len(f.read_text().splitlines()) for f in store.glob("*.jsonl"))
+        assert 3 <= finished < 32
+        run_cli(*args[3:], check=True)
+    m = manifest(out)
+    accounted(m)
+    assert m["sap"]["requests"] == 32
+    assert (
+        m["sap"]["usage"]["cached"] >= finished - 1
+        and m["sap"]["usage"]["asked"] <= 32 - finished + 1
+    )
+
+
+def test_openai_backend_retries_faults(passages: Path, tmp_path: Path) -> None:
+    script = ["429", "500", "malformed", "slow"]
+    with FaultServer(script, slow_seconds=3) as server:
+        out = tmp_path / "out"
+        args = ["synth", "sap", str(passages), "--out", str(out), "--langs", "deu", "--backend", "openai",
+                "--base-url", server.url, "--model", "m", "--max-passages", "4", "--concurrency", "2",
+                "--request-timeout", "1", "--round-trip-k", "0", "--no-lid-filter"]  # fmt: skip
+        run_cli(*args, check=True)
+        assert server.seen.count("ok") >= 4 and {"429", "500", "malformed", "slow"} <= set(
+            server.seen
+        )
+        m = manifest(out)
+        accounted(m)
+        usage = m["sap"]["usage"]
+        assert usage["errors"] == 0 and usage["retries"] >= 4 and usage["prompt_tokens"] == 200
+        assert m["filters"]["deu"]["kept"] == 4
+    with FaultServer(["500"] * 100) as server:
+        out2 = tmp_path / "out2"
+        proc = run_cli("synth", "sap", str(passages), "--out", str(out2), "--langs", "deu", "--backend", "openai",
+                       "--base-url", server.url, "--model", "m", "--max-passages", "2", "--max-attempts", "2",
+                       "--round-trip-k", "0")  # fmt: skip
+        assert proc.returncode == 0 and "re-run to retry" in proc.stderr
+        assert manifest(out2)["filters"]["deu"]["generation_error"] == 2
+
+
+def test_bad_input(passages: Path, tmp_path: Path) -> None:
+    out = str(tmp_path / "o")
+    base = ["synth", "sap", str(passages), "--out", out, "--model", "m"]
+    for extra, message in (
+        (["--langs", "deu", "--backend", "tgi"], "unknown backend"),
+        (["--langs", "deu", "--mode", "both"], "unknown mode"),
+        (["--langs", "all"], "--langs"),
+        (
+            ["--langs", "kor", "--mode", "monolingual", "--backend", "openai"],
+            "no passage is in a requested language",
+        ),
+    ):
+        proc = run_cli(*base, *extra)
+        assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, (
+            proc.stderr
+        )
+    ex = tmp_path / "ex"
+    ex.mkdir()
+    (ex / "prompt.json").write_text("{broken")
+    proc = run_cli(*base, "--langs", "deu", "--backend", "openai", "--exemplars", str(ex))
+    assert proc.returncode == 2 and "prompt.json" in proc.stderr
+    (tmp_path / "empty.jsonl").write_text("")
+    proc = run_cli(
+        "synth",
+        "sap",
+        str(tmp_path / "empty.jsonl"),
+        "--out",
+        out,
+        "--model",
+        "m",
+        "--langs",
+        "deu",
+    )
+    assert proc.returncode == 2 and "empty" in proc.stderr
+
+
+def test_answer_parsing() -> None:
+    from mkdata.synth.filters import clean_query, parse_answer
+
+    assert parse_answer('{"summary": "s", "query": "q?"}') == ("s", "q?")
+    assert parse_answer('Sure! {"summary": "s", "query": "q"} done') == ("s", "q")
+    assert parse_answer('{\n "summary": "a long summ') is None  # cut before the query
+    assert parse_answer('{"summary": "s", "query": "wie lang ist') == (
+        "s",
+        "wie lang ist",
+    )  # cut at max tokens
+    assert parse_answer("no json here") is None
+    assert clean_query('  Query: "Wie lang ist die Donau?" ') == "Wie lang ist die Donau?"
