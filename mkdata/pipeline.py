@@ -3,7 +3,8 @@
 Each ``[[stage]]`` names an mkdata ``command`` (``build webfaq``, ``dedup``, ``mine bitext``,
 ``export beir``, ``card``, ``push``...), its ``input`` (paths, or ``@stage`` for another
 stage's output), its ``out`` directory and its ``args`` (option names as on the command
-line, ``true``/``false`` for flags, lists for repeatable options). A stage runs as
+line, ``true``/``false`` for flags, lists for repeatable options; ``~`` and ``$VARS`` in
+values are expanded). A stage runs as
 ``python -m mkdata COMMAND ...`` in a child process, so it behaves exactly as typed.
 
 State lives in ``WORKDIR/.mkdata-pipeline/``: a stage's fingerprint (command, args,
@@ -140,7 +141,7 @@ def command_line(p: Pipeline, stage: Stage) -> list[str]:
             for v in value:
                 argv += [opt, str(v)]
         else:
-            argv += [opt, str(value)]
+            argv += [opt, os.path.expandvars(os.path.expanduser(str(value)))]
     return argv
 
 

@@ -110,3 +110,7 @@ def test_shipped_example_pipeline_parses() -> None:
     p = load_pipeline(ROOT / "examples" / "webfaq-benchmark.toml")
     argv = command_line(p, p.stage("publish"))
     assert argv[:1] == ["push"] and "--dry-run" in argv
+    sap = load_pipeline(ROOT / "examples" / "sap-from-passages.toml")
+    argv = command_line(sap, sap.stage("sap"))
+    assert argv[:2] == ["synth", "sap"] and "~" not in " ".join(argv)
+    assert command_line(sap, sap.stage("passages"))[2].endswith("examples/docs.jsonl")
