@@ -1,0 +1,131 @@
+"""CLI: `mkdata synth passages|sap`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mkdata.cli import (
+    LangsOpt,
+    _progress,
+    _summary,
+    app,
+    err_console,
+    fail,
+    out_console,
+    parse_langs,
+)
+
+synth_app = typer.Typer(help="Synthesize queries with an LLM (SAP).", no_args_is_help=True)
+app.add_typer(synth_app, name="synth")
+
+
+@synth_app.command("passages")
+def synth_passages(
+    inputs: Annotated[
+        list[Path], typer.Argument(help="Documents (text, optional id/title/language).")
+    ],
+    out: Annotated[Path, typer.Option(help="Output dataset directory.")],
+    words: Annotated[int, typer.Option(min=10, help="Words per passage (SWIM-IR: 100).")] = 100,
+) -> None:
+    """Cut documents into ~N-word passages, the unit SAP generates queries for."""
+    from mkdata.cards import write_card
+    from mkdata.synth.passages import run_passages
+
+    try:
+        m = run_passages(list(inputs), out, words)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    write_card(out)
+    out_console.print(
+        f"wrote {m['configs']['default']['train']} passages from {m['passages']['documents']} documents to {out}",
+        highlight=False,
+    )
+
+
+@synth_app.command("sap")
+def synth_sap(
+    passages: Annotated[
+        list[Path], typer.Argument(help="Passages (text; optional id, title, language).")
+    ],
+    out: Annotated[Path, typer.Option(help="Output dataset directory.")],
+    langs: LangsOpt,
+    model: Annotated[str, typer.Option(help="Model (vllm: a folder or Hub id; openai: its name).")],
+    mode: Annotated[str, typer.Option(help="cross-lingual or monolingual.")] = "cross-lingual",
+    backend: Annotated[
+        str, typer.Option(help="vllm (in process) or openai (any compatible server).")
+    ] = "vllm",
+    base_url: Annotated[str | None, typer.Option(help="openai backend: server URL (…/v1).")] = None,
+    exemplars: Annotated[
+        Path | None, typer.Option(help="Folder overriding the shipped prompt files.")
+    ] = None,
+    max_passages: Annotated[
+        int | None, typer.Option(min=1, help="Use the first N passages.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    max_tokens: Annotated[int, typer.Option(min=16, help="Tokens per answer.")] = 160,
+    temperature: Annotated[float, typer.Option(min=0.0, help="Sampling temperature.")] = 0.7,
+    concurrency: Annotated[int, typer.Option(min=1, help="openai: requests in flight.")] = 64,
+    round_trip_k: Annotated[
+        int, typer.Option(min=0, help="Keep queries whose passage ranks in the top K (0: off).")
+    ] = 20,
+    lid_filter: Annotated[
+        bool, typer.Option(help="Drop queries not in their language (fastText).")
+    ] = True,
+    output_format: Annotated[str, typer.Option("--format", help="sap or swim-ir.")] = "sap",
+    request_timeout: Annotated[
+        float, typer.Option(min=0.1, help="openai: seconds before a request is retried.")
+    ] = 120.0,
+    max_attempts: Annotated[int, typer.Option(min=1, help="openai: attempts per request.")] = 6,
+) -> None:
+    """Generate a summary, then a query, for each passage and target language (SAP)."""
+    from mkdata.cards import write_card
+    from mkdata.llm import RetryPolicy
+    from mkdata.synth.sap import SapConfig, run_sap
+
+    lang_list = parse_langs(langs)
+    if lang_list is None:
+        raise fail("--langs: list the target languages, e.g. deu,jpn,swa")
+    try:
+        cfg = SapConfig(
+            passages=list(passages), out=out, langs=lang_list, mode=mode, backend=backend,
+            model=model, base_url=base_url, exemplars=exemplars, max_passages=max_passages,
+            seed=seed, max_tokens=max_tokens, temperature=temperature, concurrency=concurrency,
+            round_trip_k=round_trip_k or None, lid_filter=lid_filter, format=output_format,
+            backend_options=(
+                {"concurrency": concurrency,
+                 "policy": RetryPolicy(max_attempts=max_attempts, timeout=request_timeout)}
+                if backend == "openai" else {}
+            ),
+        )  # fmt: skip
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    with _progress() as progress:
+        task = progress.add_task("generate", total=None, info="")
+
+        def on_event(event: str, info: dict[str, Any]) -> None:
+            progress.update(task, total=info["total"], completed=info["done"])
+
+        try:
+            m = run_sap(cfg, on_event)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        except OSError as exc:
+            raise fail(f"{out}: {exc}") from None
+    write_card(out)
+    out_console.print(_summary(m["filters"], m["configs"]))
+    sap = m["sap"]
+    out_console.print(
+        f"{sap['passages']['read']} passages, {sap['requests']} prompts "
+        f"({sap['usage']['cached']} from earlier runs), "
+        f"{sum(c['train'] for c in m['configs'].values())} queries kept in {out}",
+        highlight=False,
+    )
+    if sap["usage"].get("errors"):
+        err_console.print(
+            f"[yellow]warning:[/] {sap['usage']['errors']} prompts failed after retries; "
+            "re-run to retry them",
+            highlight=False,
+        )
