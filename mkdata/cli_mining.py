@@ -22,6 +22,17 @@ eval_app = typer.Typer(help="Evaluate mined data against gold data.", no_args_is
 app.add_typer(eval_app, name="eval")
 
 
+def _warn_malformed(count: int, examples: list[str]) -> None:
+    """Warn on stderr about skipped malformed input records, with the first few."""
+    if not count:
+        return
+    err_console.print(
+        f"[yellow]warning:[/] skipped {count} malformed input records", highlight=False
+    )
+    for example in examples[:5]:
+        err_console.print(f"  {example}", highlight=False, soft_wrap=True)
+
+
 @mine_app.command("bitext")
 def mine_bitext(
     inputs: Annotated[
@@ -121,13 +132,7 @@ def mine_bitext(
         table.add_row(name, *(str(counts.get(r, 0)) for r in rules))
     out_console.print(table)
     read = m["bitext"]["read"]
-    if read.get("malformed"):
-        err_console.print(
-            f"[yellow]warning:[/] skipped {read['malformed']} malformed input records",
-            highlight=False,
-        )
-        for example in m["bitext"]["malformed_examples"][:5]:
-            err_console.print(f"  {example}", highlight=False, soft_wrap=True)
+    _warn_malformed(read.get("malformed", 0), m["bitext"]["malformed_examples"])
     if m["bitext"]["skipped_languages"]:
         err_console.print(
             f"[yellow]warning:[/] {encoder} does not know "
@@ -346,13 +351,7 @@ def mine_negatives_cmd(
     for name, counts in m["negatives"]["counts"].items():
         table.add_row(name, *(str(counts.get(k, 0)) for k in keys))
     out_console.print(table)
-    if m["negatives"]["malformed"]:
-        err_console.print(
-            f"[yellow]warning:[/] skipped {m['negatives']['malformed']} malformed input records",
-            highlight=False,
-        )
-        for example in m["negatives"]["malformed_examples"][:5]:
-            err_console.print(f"  {example}", highlight=False, soft_wrap=True)
+    _warn_malformed(m["negatives"]["malformed"], m["negatives"]["malformed_examples"])
     incomplete = sum(c["incomplete"] for c in m["negatives"]["counts"].values())
     if incomplete:
         err_console.print(

@@ -52,6 +52,16 @@ def write_manifest(out: Path, manifest: dict[str, Any]) -> Path:
     return path
 
 
+def source_manifest(inputs: list[Path]) -> dict[str, Any]:
+    """The manifest of the first input that is an mkdata dataset directory, else ``{}``."""
+    for p in inputs:
+        try:
+            return read_manifest(p)
+        except (FileNotFoundError, ValueError, NotADirectoryError):
+            continue
+    return {}
+
+
 def read_manifest(out: Path) -> dict[str, Any]:
     """Return the manifest of dataset directory ``out``; FileNotFoundError when absent."""
     data = read_json(Path(out) / MANIFEST)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import subprocess
 import sys
@@ -104,3 +105,20 @@ def sample_build(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("sample") / "out"
     run_cli("build", "webfaq", "--langs", "all", "--sample", "--out", str(out), check=True)
     return out
+
+
+def one_line_error(proc: subprocess.CompletedProcess) -> str:
+    """The single stderr line of a run that failed with exit 2 (bad input), no traceback."""
+    assert proc.returncode == 2, proc.stderr + proc.stdout
+    lines = [x for x in proc.stderr.strip().splitlines() if x.strip()]
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    return lines[0]
+
+
+# the hand-written parallel sentences (15 languages) the bitext, negatives and synth tests use
+GOLD_TUPLES = [
+    json.loads(line)
+    for line in (ROOT / "benchmarks/bitext_gold/handwritten/parallel.jsonl")
+    .read_text("utf-8")
+    .splitlines()
+]

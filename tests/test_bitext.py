@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from conftest import ROOT, run_cli
+from conftest import GOLD_TUPLES, ROOT, one_line_error, run_cli
 
 from mkdata.mining.knn import _numpy_knn, knn
 from mkdata.mining.margin import MarginParams, mine
 
 GOLD = ROOT / "benchmarks" / "bitext_gold" / "handwritten"
 SENTENCES = GOLD / "sentences"
-TUPLES = [json.loads(line) for line in (GOLD / "parallel.jsonl").read_text("utf-8").splitlines()]
+TUPLES = GOLD_TUPLES
 
 
 def mined(out: Path, config: str) -> pl.DataFrame:
@@ -255,13 +255,6 @@ def sentence_rows(lang: str, n: int = 12, prefix: str = "") -> list[dict]:
     return [
         {"id": f"{prefix}{lang}-{i}", "language": lang, "text": TUPLES[i][lang]} for i in range(n)
     ]
-
-
-def one_line_error(proc) -> str:
-    assert proc.returncode == 2, proc.stderr + proc.stdout
-    lines = [x for x in proc.stderr.strip().splitlines() if x.strip()]
-    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
-    return lines[0]
 
 
 def test_bad_input(tmp_path: Path) -> None:

@@ -10,14 +10,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import ROOT, run_cli
+from conftest import GOLD_TUPLES, one_line_error, run_cli
 
-TUPLES = [
-    json.loads(line)
-    for line in (ROOT / "benchmarks/bitext_gold/handwritten/parallel.jsonl")
-    .read_text("utf-8")
-    .splitlines()
-]
+TUPLES = GOLD_TUPLES
 
 
 def qa_dataset(root: Path, lang: str = "deu", sites: int = 8) -> Path:
@@ -236,13 +231,6 @@ def test_export_beir_splits_by_origin_and_feeds_negatives(qa: Path, tmp_path: Pa
         check=True,
     )
     assert "deu" in by_query.stdout
-
-
-def one_line_error(proc) -> str:
-    assert proc.returncode == 2, proc.stderr + proc.stdout
-    lines = [x for x in proc.stderr.strip().splitlines() if x.strip()]
-    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
-    return lines[0]
 
 
 def test_bad_input(qa: Path, tmp_path: Path) -> None:

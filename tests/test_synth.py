@@ -13,15 +13,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import ROOT, run_cli
+from conftest import GOLD_TUPLES, ROOT, run_cli
 from llm_servers import FaultServer, VLLMServer
 
-TUPLES = [
-    json.loads(line)
-    for line in (ROOT / "benchmarks/bitext_gold/handwritten/parallel.jsonl")
-    .read_text("utf-8")
-    .splitlines()
-]
+TUPLES = GOLD_TUPLES
 
 
 def model_dir() -> Path:

@@ -31,7 +31,7 @@ from mkdata.dedup.keys import KeySpec, compute_unit
 from mkdata.dedup.minhash import estimated_jaccard, lsh_params
 from mkdata.executors import run_units
 from mkdata.inputs import dataset_shards, text_columns_for
-from mkdata.manifest import new_manifest, read_manifest, write_manifest
+from mkdata.manifest import new_manifest, source_manifest, write_manifest
 from mkdata.shards import DATA_DIR, STATE_DIR, ShardWriter, publish
 from mkdata.textnorm import NormConfig
 
@@ -419,10 +419,7 @@ def _manifest(
     clusters: dict[str, Any],
     started: float,
 ) -> dict[str, Any]:
-    try:
-        source = read_manifest(cfg.input)
-    except (FileNotFoundError, ValueError):
-        source = {}
+    source = source_manifest([cfg.input])
     bands, rows = cfg.banding()
     params = {
         "input": str(cfg.input),

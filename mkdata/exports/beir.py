@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from mkdata.beir_format import write_beir
 from mkdata.inputs import dataset_shards, read_table
-from mkdata.manifest import new_manifest, read_manifest, write_manifest
+from mkdata.manifest import new_manifest, source_manifest, write_manifest
 from mkdata.shards import STATE_DIR, ShardWriter, publish
 from mkdata.textnorm import normalize
 
@@ -151,10 +151,7 @@ def run_export_beir(cfg: BeirExportConfig) -> dict[str, Any]:
     shutil.rmtree(cfg.out / "beir", ignore_errors=True)
     (staging / "beir").rename(cfg.out / "beir")
     shutil.rmtree(staging, ignore_errors=True)
-    try:
-        source = read_manifest(cfg.input)
-    except (FileNotFoundError, ValueError):
-        source = {}
+    source = source_manifest([cfg.input])
     m = new_manifest(
         "export beir",
         {"input": str(cfg.input), "test_size": cfg.test_size, "max_test_share": cfg.max_test_share,

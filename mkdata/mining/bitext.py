@@ -29,7 +29,7 @@ from mkdata.embedding_cache import encode_cached
 from mkdata.encoders import encoder_languages
 from mkdata.inputs import ReadStats, column_names, input_files, read_table, text_columns_for
 from mkdata.lang import to_iso639_3
-from mkdata.manifest import file_checksum, new_manifest, read_manifest, write_manifest
+from mkdata.manifest import file_checksum, new_manifest, source_manifest, write_manifest
 from mkdata.mining.bitext_filters import copies, language_mismatch, length_outliers
 from mkdata.mining.margin import MarginParams, mine
 from mkdata.schema import origin_of
@@ -335,13 +335,7 @@ def _manifest(
     skipped: list[str],
     started: float,
 ) -> dict[str, Any]:
-    source: dict[str, Any] = {}
-    for p in cfg.inputs:
-        try:
-            source = read_manifest(p)
-            break
-        except (FileNotFoundError, ValueError, NotADirectoryError):
-            continue
+    source = source_manifest(cfg.inputs)
     params = {
         "inputs": [str(p) for p in cfg.inputs],
         "pairs": "all" if cfg.pairs is None else [f"{a}-{b}" for a, b in cfg.pairs],

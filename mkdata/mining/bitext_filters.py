@@ -9,9 +9,6 @@ import numpy as np
 
 from mkdata.mining.textsim import jaccard, skeleton, trigrams
 
-LID_TOP = 3  # the expected language must be among LID's top predictions...
-LID_TRUSTED = 0.5  # ...when LID is at least this sure of its top one (short texts fool it)
-
 
 def copies(src: list[str], tgt: list[str], threshold: float) -> np.ndarray:
     """Pairs whose sides are identical or near-identical (character trigram Jaccard >=
@@ -36,11 +33,8 @@ def length_outliers(src: list[str], tgt: list[str], max_ratio: float) -> np.ndar
 
 
 def language_mismatch(texts: list[str], expected: str) -> np.ndarray:
-    """Texts that fastText confidently puts in another language: its top prediction scores
-    at least LID_TRUSTED and the expected language (ISO 639-3) is not in its top LID_TOP."""
-    from mkdata.lang import get_identifier
+    """Texts that fastText confidently puts in another language than ``expected`` (see
+    ``mkdata.lang.in_other_language``)."""
+    from mkdata.lang import in_other_language
 
-    if not texts:
-        return np.zeros(0, dtype=bool)
-    predictions = get_identifier().predict(texts, k=LID_TOP)
-    return np.array([p.score >= LID_TRUSTED and expected not in p.langs for p in predictions])
+    return np.array(in_other_language(texts, [expected] * len(texts)), dtype=bool)

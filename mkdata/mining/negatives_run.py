@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mkdata.atomic import write_text_atomic
-from mkdata.manifest import new_manifest, read_manifest, write_manifest
+from mkdata.manifest import new_manifest, source_manifest, write_manifest
 from mkdata.mining.negative_formats import (
     JSONL_FORMATS,
     columns,
@@ -84,13 +84,7 @@ def run_negatives(
     if any((staging / REJECTS).iterdir()):
         (staging / REJECTS).rename(cfg.out / REJECTS)
     shutil.rmtree(staging, ignore_errors=True)
-    source: dict[str, Any] = {}
-    for p in cfg.inputs:
-        try:
-            source = read_manifest(p)
-            break
-        except (FileNotFoundError, ValueError, NotADirectoryError):
-            continue
+    source = source_manifest(cfg.inputs)
     params = cfg.to_dict() | {"with_scores": with_scores}
     m = new_manifest("mine negatives", params)
     m.update(

@@ -7,6 +7,16 @@ characters of a script written without spaces (Chinese, Japanese, Thai).
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from mkdata.inputs import ReadStats, input_files, read_table
+from mkdata.manifest import new_manifest, write_manifest
+from mkdata.schema import stable_id
+from mkdata.shards import STATE_DIR, ShardWriter, publish
 
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\u0e00-\u0e7f]")
@@ -45,22 +55,11 @@ def chunk(text: str, words: int = 100) -> list[str]:
     return out
 
 
-def run_passages(inputs: list, out, words: int = 100) -> dict:
+def run_passages(inputs: list[Path], out: Path, words: int = 100) -> dict[str, Any]:
     """Chunk the documents of ``inputs`` (``text``; optional ``id``, ``title``, ``language``)
     into ``out`` (one ``default`` config: id, doc_id, title, text, language); return the manifest."""
-    import shutil
-    from pathlib import Path
-
-    import pyarrow as pa
-
-    from mkdata.inputs import ReadStats, input_files, read_table
-    from mkdata.manifest import new_manifest, write_manifest
-    from mkdata.schema import stable_id
-    from mkdata.shards import STATE_DIR, ShardWriter, publish
-
-    out = Path(out)
     stats = ReadStats()
-    files = input_files([Path(p) for p in inputs])
+    files = input_files(inputs)
     table = read_table(files, ["text"], ("id", "_id", "title", "language"), stats)
     schema = pa.schema([("id", pa.string()), ("doc_id", pa.string()), ("title", pa.string()),
                         ("text", pa.string()), ("language", pa.string())])  # fmt: skip

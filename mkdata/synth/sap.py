@@ -10,6 +10,7 @@ among the run's passages, with the sentence encoder).
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from mkdata.manifest import new_manifest, write_manifest
 from mkdata.schema import stable_id
 from mkdata.shards import STATE_DIR, ShardWriter, publish
 from mkdata.synth.filters import clean_query, length_ok, parse_answer, round_trip_misses
-from mkdata.synth.prompts import SCHEMA, load_prompts
+from mkdata.synth.prompts import SCHEMA, PromptSet, load_prompts
 from mkdata.synth.store import GenerationStore, request_key
 from mkdata.textnorm import normalize
 
@@ -144,10 +145,9 @@ def read_passages(cfg: SapConfig, stats: ReadStats) -> list[Passage]:
 
 
 def build_requests(
-    cfg: SapConfig, passages: list[Passage]
+    cfg: SapConfig, passages: list[Passage], prompts: PromptSet
 ) -> list[tuple[ChatRequest, Passage, str]]:
     """(request, passage, query language) for every prompt of the run."""
-    prompts = load_prompts(cfg.exemplars)
     out = []
     for i, p in enumerate(passages):
         langs = (
@@ -225,15 +225,17 @@ def _near_duplicates(queries: list[str], threshold: float) -> set[int]:
 
 
 def filter_rows(
-    cfg: SapConfig, items: list[tuple[ChatRequest, Passage, str]], have: dict[str, dict[str, Any]]
+    cfg: SapConfig,
+    items: list[tuple[ChatRequest, Passage, str]],
+    have: dict[str, dict[str, Any]],
+    prompts: PromptSet,
 ) -> tuple[list[dict[str, Any]], dict[str, Counter[str]]]:
     """Kept rows (schema SAP) and per-language counts of each filter."""
     from mkdata.encoders import encoder_languages
-    from mkdata.lang import get_identifier
+    from mkdata.lang import in_other_language
 
     counts: dict[str, Counter[str]] = {lang: Counter() for lang in cfg.langs}
     rows: list[dict[str, Any]] = []
-    prompts = load_prompts(cfg.exemplars)
     shown = {
         lang: {normalize(q) for _, _, q in prompts.exemplars(cfg.mode, lang)} for lang in cfg.langs
     }
@@ -264,10 +266,10 @@ def filter_rows(
              "summary": summary, "model": cfg.model, "prompt_mode": cfg.mode}
         )  # fmt: skip
     if cfg.lid_filter and rows:
-        preds = get_identifier().predict([r["query"] for r in rows], k=3)
+        other = in_other_language([r["query"] for r in rows], [r["query_language"] for r in rows])
         kept = []
-        for row, pred in zip(rows, preds, strict=True):
-            if pred.score >= 0.5 and row["query_language"] not in pred.langs:
+        for row, wrong in zip(rows, other, strict=True):
+            if wrong:
                 counts[row["query_language"]]["language_id"] += 1
             else:
                 kept.append(row)
@@ -325,17 +327,16 @@ def run_sap(
     started = time.perf_counter()
     stats = ReadStats()
     passages = read_passages(cfg, stats)
-    items = build_requests(cfg, passages)
+    prompts = load_prompts(cfg.exemplars)
+    items = build_requests(cfg, passages, prompts)
     if not items:
         raise ValueError(f"no passage is in a requested language ({', '.join(cfg.langs)})")
     notify("generate", {"done": 0, "total": len(items)})
     have, usage = generate(
         cfg, [r for r, _, _ in items], lambda d, t: notify("generate", {"done": d, "total": t})
     )
-    rows, counts = filter_rows(cfg, items, have)
+    rows, counts = filter_rows(cfg, items, have, prompts)
     staging = cfg.out / STATE_DIR / "staging"
-    import shutil
-
     shutil.rmtree(staging, ignore_errors=True)
     configs: dict[str, int] = {}
     for lang in cfg.langs:
@@ -363,7 +364,7 @@ def run_sap(
         "synth sap",
         {"passages": [str(p) for p in cfg.passages], "langs": cfg.langs, "mode": cfg.mode,
          "backend": cfg.backend, "model": cfg.model, "base_url": cfg.base_url,
-         "prompts": load_prompts(cfg.exemplars).source, "max_passages": cfg.max_passages,
+         "prompts": prompts.source, "max_passages": cfg.max_passages,
          "seed": cfg.seed, **cfg.sampling(), "min_chars": cfg.min_chars, "max_chars": cfg.max_chars,
          "lid_filter": cfg.lid_filter, "near_duplicate": cfg.near_duplicate,
          "round_trip_k": cfg.round_trip_k, "encoder": cfg.encoder, "format": cfg.format},
