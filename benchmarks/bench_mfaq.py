@@ -95,7 +95,7 @@ def side(which: str, warc: Path) -> dict:
     from mkdata.builders.mfaq import read_warc_pairs
     from mkdata.builders.normalize import normalize_entry
     from mkdata.builders.warc import iter_html_responses
-    from mkdata.report import Report
+    from mkdata.core.report import Report
 
     keys: set[tuple[str, str, str]] = set()
     start = time.perf_counter()

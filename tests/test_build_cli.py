@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import yaml
 from conftest import one_pair_pages, run_cli, write_deu_fra_parts, write_nq
 
-from mkdata.shards import read_config
+from mkdata.core.shards import read_config
 
 LANGS = ["deu", "eng", "fra", "ita", "jpn", "nld", "pol", "por", "rus", "spa"]
 

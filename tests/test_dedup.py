@@ -19,8 +19,8 @@ from conftest import run_cli
 from datasketch import MinHash
 from dedup_corpus import make_corpus
 
+from mkdata.core.text import NormConfig, normalize
 from mkdata.dedup.minhash import shingles, signatures
-from mkdata.textnorm import NormConfig, normalize
 
 
 def write_dataset(

@@ -9,7 +9,7 @@ import pytest
 from conftest import run_cli, write_deu_fra_parts
 from http_server import FileServer
 
-from mkdata.fetch import FetchError, HttpClient
+from mkdata.core.fetch import FetchError, HttpClient
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def test_build_from_snapshot_listing_over_http(server, tmp_path):
 
 
 def _sources(out):
-    from mkdata.shards import read_config
+    from mkdata.core.shards import read_config
 
     return set(read_config(out, "deu")["source"].to_pylist()) | set(
         read_config(out, "fra")["source"].to_pylist()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from mkdata.builders import filters as F
 from mkdata.builders.normalize import normalize_entry
-from mkdata.lang import get_identifier
-from mkdata.schema import origin_of, stable_id
+from mkdata.core.lang import get_identifier
+from mkdata.core.schema import origin_of, stable_id
 
 
 def test_html_to_text_keeps_paragraph_and_list_breaks():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import TYPE, S, faq_page, one_pair_pages, quad, write_nq
 
 from mkdata.builders.nquads import read_faq_pairs, unescape_literal
-from mkdata.report import Report
+from mkdata.core.report import Report
 
 URL = "https://example.com/faq"
 

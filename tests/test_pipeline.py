@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import ROOT, run_cli
 
-from mkdata.pipeline import EXIT_LOCKED, pipeline_lock
+from mkdata.core.pipeline import EXIT_LOCKED, pipeline_lock
 
 PIPELINE = """
 [pipeline]
@@ -105,7 +105,7 @@ def test_lock_failures_and_bad_files(tmp_path: Path) -> None:
 
 
 def test_shipped_example_pipeline_parses() -> None:
-    from mkdata.pipeline import command_line, load_pipeline
+    from mkdata.core.pipeline import command_line, load_pipeline
 
     p = load_pipeline(ROOT / "examples" / "webfaq-benchmark.toml")
     argv = command_line(p, p.stage("publish"))

@@ -6,7 +6,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from mkdata.lang import Prediction
+from mkdata.core.lang import Prediction
 
 # Reasons, in the order they are checked. They are the keys of the per-language
 # filter counts in mkdata.json and the dataset card.

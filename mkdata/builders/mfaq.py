@@ -14,8 +14,8 @@ from mkdata.builders.faq_markup import extract_faq, has_faq_markup
 from mkdata.builders.qa_build import BuildResult, ProgressFn, QABuildConfig, run_qa_build
 from mkdata.builders.raw_pair import RawPair
 from mkdata.builders.warc import iter_html_responses
-from mkdata.fetch import CorruptInput, HttpClient, expand_sources, gunzip_if_gzipped
-from mkdata.report import Report
+from mkdata.core.fetch import CorruptInput, HttpClient, expand_sources, gunzip_if_gzipped
+from mkdata.core.report import Report
 
 CC_BASE_ENV = "MKDATA_CC_BASE_URL"
 CC_BASE_URL = "https://data.commoncrawl.org/"

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mkdata.builders.raw_pair import RawPair
-from mkdata.fetch import CorruptInput, iter_decompressed
-from mkdata.report import Report
+from mkdata.core.fetch import CorruptInput, iter_decompressed
+from mkdata.core.report import Report
 
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 import polars as pl
 
-from mkdata.schema import FAQ_PAGE, stable_id
-from mkdata.shards import ShardWriter
+from mkdata.core.schema import FAQ_PAGE, stable_id
+from mkdata.core.shards import ShardWriter
 
 PAGE_BATCH = 20_000
 

@@ -13,36 +13,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mkdata.atomic import read_json, write_json_atomic
 from mkdata.builders import filters as F
-from mkdata.builders.normalize import dedup_key, normalize_entry
 from mkdata.builders.page_layout import to_page_layout
-from mkdata.builders.raw_pair import RawPair
-from mkdata.executors import run_units
-from mkdata.fetch import FetchError, local_path, source_identity
-from mkdata.lang import get_identifier
-from mkdata.manifest import file_checksum, new_manifest, write_manifest
-from mkdata.report import Report
-from mkdata.schema import QA_PAIR, origin_of, stable_id
-from mkdata.shards import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS, STATE_DIR, ShardWriter, publish
-
-ReadFn = Callable[[Path, Report, str, "int | None"], Iterator[RawPair]]
-BATCH = 2048
-N_BUCKETS = 16
-UNKNOWN_LANG = "und"
-LID_MAX_CHARS = 400  # language ID reads the first 400 characters of question and answer
+from mkdata.builders.qa_unit import N_BUCKETS, ReadFn, process_unit
+from mkdata.core.atomic import read_json, write_json_atomic
+from mkdata.core.fetch import source_identity
+from mkdata.core.manifest import new_manifest
+from mkdata.core.output import STATE_DIR, OutputRun
+from mkdata.core.report import Report
+from mkdata.core.runner import run_units
+from mkdata.core.schema import QA_PAIR
+from mkdata.core.shards import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS, ShardWriter
 
 
 @dataclass
@@ -64,6 +55,7 @@ class QABuildConfig:
     max_shard_bytes: int = DEFAULT_MAX_BYTES
     cache_dir: Path | None = None
     layout: str = "flat"  # "flat": one row per QA pair; "page": one row per page (MFAQ)
+    overwrite: bool = False  # replace another mkdata command's output in out
     params: dict[str, Any] = field(default_factory=dict)  # extra, recorded in the manifest
 
 
@@ -82,170 +74,6 @@ class BuildResult:
         return not self.failed
 
 
-# ---------------------------------------------------------------- one unit
-
-
-class _BucketWriter:
-    """Rows of one unit, split by the first hex digit of their id into bucket files."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.buffers: list[dict[str, list[Any]]] = [self._empty() for _ in range(N_BUCKETS)]
-        self.writers: list[pq.ParquetWriter | None] = [None] * N_BUCKETS
-
-    @staticmethod
-    def _empty() -> dict[str, list[Any]]:
-        return {name: [] for name in QA_PAIR.names}
-
-    def _partial(self, b: int) -> Path:
-        return self.directory / f".bucket-{b:x}.parquet.partial"
-
-    def add(self, row: dict[str, Any]) -> None:
-        b = int(row["id"][0], 16)
-        buf = self.buffers[b]
-        for name in QA_PAIR.names:
-            buf[name].append(row[name])
-        if len(buf["id"]) >= 8192:
-            self._flush(b)
-
-    def _flush(self, b: int) -> None:
-        buf = self.buffers[b]
-        if not buf["id"]:
-            return
-        if self.writers[b] is None:
-            self.writers[b] = pq.ParquetWriter(self._partial(b), QA_PAIR, compression="zstd")
-        self.writers[b].write_table(pa.Table.from_pydict(buf, schema=QA_PAIR))  # type: ignore[union-attr]
-        self.buffers[b] = self._empty()
-
-    def close(self) -> None:
-        for b in range(N_BUCKETS):
-            self._flush(b)
-            writer = self.writers[b]
-            if writer is not None:
-                writer.close()
-                os.replace(self._partial(b), self.directory / f"bucket-{b:x}.parquet")
-
-
-def _process_batch(
-    batch: list[RawPair],
-    label: str,
-    cfg: F.QAFilterConfig,
-    seen: dict[str, tuple[str, str | None]],
-    report: Report,
-    writer: _BucketWriter,
-) -> None:
-    """Normalize, identify language, filter and write one batch of raw pairs.
-
-    ``seen`` maps the dedup key of every (question, answer) met so far in the unit
-    to its (language, rule broken or None): a repeated pair is counted like its
-    first occurrence (or as a duplicate) without running language ID again.
-    """
-    fresh: list[tuple[RawPair, str, str, str]] = []
-    repeats: list[str] = []
-    for raw in batch:
-        q, a = normalize_entry(raw.question), normalize_entry(raw.answer)
-        if not (q and a):
-            report.filters[UNKNOWN_LANG]["input"] += 1
-            report.filters[UNKNOWN_LANG][F.EMPTY] += 1
-            continue
-        key = f"{dedup_key(q)}\x1f{dedup_key(a)}"
-        if key in seen:
-            repeats.append(key)
-        else:
-            seen[key] = (UNKNOWN_LANG, None)
-            fresh.append((raw, q, a, key))
-    texts: list[str] = []
-    for _, q, a, _ in fresh:
-        q, a = q[:LID_MAX_CHARS], a[:LID_MAX_CHARS]
-        texts.extend((f"{q} {a}", q, a))
-    preds = iter(get_identifier().predict(texts, k=max(3, cfg.lang_agree_k)))
-    for raw, q, a, key in fresh:
-        joint, qp, ap = next(preds), next(preds), next(preds)
-        lang = joint.lang
-        counts = report.filters[lang]
-        counts["input"] += 1
-        rule = F.text_rule(q, a, cfg) or F.language_rule(joint, qp, ap, cfg)
-        seen[key] = (lang, rule)
-        if rule:
-            counts[rule] += 1
-            continue
-        counts["passed"] += 1
-        writer.add(
-            {
-                "id": stable_id(lang, key),
-                "origin": origin_of(raw.url),
-                "url": raw.url,
-                "language": lang,
-                "language_score": round(joint.score, 4),
-                "question": q,
-                "answer": a,
-                "source": label,
-            }
-        )
-    for key in repeats:
-        lang, rule = seen[key]
-        report.filters[lang]["input"] += 1
-        report.filters[lang][rule or F.DUPLICATE] += 1
-
-
-def process_unit(
-    read: ReadFn,
-    label: str,
-    spec: str,
-    unit_dir: str,
-    cfg: F.QAFilterConfig,
-    limit: int | None,
-    cache_dir: str | None,
-) -> dict[str, Any]:
-    """Process one input (file or URL) into bucket files under ``unit_dir``.
-
-    Returns (and writes to ``unit_dir/done.json``) a dict with the unit's report
-    and input facts. A unit whose input fails part-way keeps the rows read so far
-    and carries the error in its report.
-    """
-    directory = Path(unit_dir)
-    if directory.exists():
-        shutil.rmtree(directory)
-    directory.mkdir(parents=True)
-    report = Report()
-    started = time.perf_counter()
-    info: dict[str, Any] = {"source": spec}
-    try:
-        path = local_path(spec, Path(cache_dir) if cache_dir else None)
-    except (FetchError, OSError) as exc:
-        report.error = f"{spec}: {exc}"
-        report.problem("fetch_failed", spec, str(exc))
-        return _finish_unit(directory, report, info, started)
-    writer = _BucketWriter(directory)
-    seen: dict[str, tuple[str, str | None]] = {}
-    batch: list[RawPair] = []
-    try:
-        for raw in read(path, report, spec, limit):
-            report.counts["raw_pairs"] += 1
-            batch.append(raw)
-            if len(batch) >= BATCH:
-                _process_batch(batch, label, cfg, seen, report, writer)
-                batch = []
-        if batch:
-            _process_batch(batch, label, cfg, seen, report, writer)
-    except OSError as exc:
-        report.error = f"{spec}: read error: {exc}"
-    writer.close()
-    info["size"] = path.stat().st_size
-    info["checksum"] = file_checksum(path)
-    return _finish_unit(directory, report, info, started)
-
-
-def _finish_unit(
-    directory: Path, report: Report, info: dict[str, Any], started: float
-) -> dict[str, Any]:
-    info["seconds"] = round(time.perf_counter() - started, 3)
-    info["status"] = "failed" if report.error else "done"
-    result = {"input": info, "report": report.to_dict()}
-    write_json_atomic(directory / "done.json", result)
-    return result
-
-
 # ---------------------------------------------------------------- the build
 
 
@@ -256,38 +84,58 @@ def _unit_key(cfg: QABuildConfig, spec: str) -> str:
     return hashlib.sha1(key.encode()).hexdigest()[:20]
 
 
+def merge_bucket(bucket: int, unit_dirs: list[str], target: str) -> dict[str, Any]:
+    """Deduplicate one id bucket across units into ``target/<language>.parquet``.
+
+    Returns the languages written and the duplicates removed per language.
+    """
+    files = [Path(d) / f"bucket-{bucket:x}.parquet" for d in unit_dirs]
+    files = [f for f in files if f.exists()]
+    out = Path(target)
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    if not files:
+        return {"languages": [], "duplicates": {}}
+    df = pl.concat([pl.read_parquet(f) for f in files], how="vertical")
+    df = df.sort(["language", "id", "url", "source"])
+    before = df.group_by("language").len()
+    df = df.unique(subset=["language", "id"], keep="first", maintain_order=True)
+    after = dict(df.group_by("language").len().iter_rows())
+    duplicates = {lang: n - after.get(lang, 0) for lang, n in before.iter_rows()}
+    languages = []
+    for (lang,), part in df.partition_by("language", as_dict=True, maintain_order=True).items():
+        pq.write_table(part.to_arrow().cast(QA_PAIR), out / f"{lang}.parquet")
+        languages.append(lang)
+    return {"languages": languages, "duplicates": {k: v for k, v in duplicates.items() if v}}
+
+
 def _merge(
-    unit_dirs: list[Path], cfg: QABuildConfig, report: Report
+    unit_dirs: list[Path], cfg: QABuildConfig, report: Report, run: OutputRun
 ) -> tuple[dict[str, int], Path]:
-    """Deduplicate across units and write per-language shards under a staging dir."""
-    staging = cfg.out / STATE_DIR / "staging"
-    if staging.exists():
-        shutil.rmtree(staging)
-    data = staging / "data"
+    """Deduplicate across units (one unit per id bucket) and write per-language shards
+    under the run's staging area."""
+    scratch = run.state("merge")
+    tasks = [(b, [str(d) for d in unit_dirs], str(scratch / f"{b:x}")) for b in range(N_BUCKETS)]
+    merged: dict[int, dict[str, Any]] = {}
+    for task, result in run_units(merge_bucket, tasks, cfg.workers, cfg.executor, cfg.ray_address):
+        merged[task[0]] = result
+    data = run.staging / "data"
     selected = set(cfg.langs) if cfg.langs else None
     writers: dict[str, ShardWriter] = {}
     for b in range(N_BUCKETS):
-        files = [d / f"bucket-{b:x}.parquet" for d in unit_dirs]
-        files = [f for f in files if f.exists()]
-        if not files:
-            continue
-        df = pl.concat([pl.read_parquet(f) for f in files], how="vertical")
-        df = df.sort(["language", "id", "url", "source"])
-        before = df.group_by("language").len()
-        df = df.unique(subset=["language", "id"], keep="first", maintain_order=True)
-        after = dict(df.group_by("language").len().iter_rows())
-        for lang, n in before.iter_rows():
-            if n - after.get(lang, 0):
-                report.filters[lang][F.DUPLICATE] += n - after.get(lang, 0)
-        for (lang,), part in df.partition_by("language", as_dict=True, maintain_order=True).items():
+        for lang, n in merged[b]["duplicates"].items():
+            report.filters[lang][F.DUPLICATE] += n
+        for lang in merged[b]["languages"]:
+            part = pq.read_table(scratch / f"{b:x}" / f"{lang}.parquet")
             if selected is not None and lang not in selected:
-                report.filters[lang]["not_selected"] += part.height
+                report.filters[lang]["not_selected"] += part.num_rows
                 continue
             if lang not in writers:
                 writers[lang] = ShardWriter(
                     data / lang, QA_PAIR, "train", cfg.max_shard_rows, cfg.max_shard_bytes
                 )
-            writers[lang].write(part.to_arrow())
+            writers[lang].write(part)
+    shutil.rmtree(scratch, ignore_errors=True)
     configs: dict[str, int] = {}
     for lang, writer in sorted(writers.items()):
         writer.close()
@@ -320,9 +168,19 @@ def run_qa_build(
     with ``start`` (total units), ``unit`` (one finished) and ``merge``.
     """
     notify = progress or (lambda event, info: None)
+    with OutputRun(cfg.out, f"build {cfg.builder}", cfg.overwrite) as run:
+        return _build(run, cfg, read, label, notify)
+
+
+def _build(
+    run: OutputRun,
+    cfg: QABuildConfig,
+    read: ReadFn,
+    label: Callable[[str], str],
+    notify: ProgressFn,
+) -> BuildResult:
     out = cfg.out
-    parts = out / STATE_DIR / "parts"
-    parts.mkdir(parents=True, exist_ok=True)
+    parts = run.state("parts")
     started = time.perf_counter()
     sources = list(cfg.sources)
     if cfg.append:
@@ -359,11 +217,9 @@ def run_qa_build(
             failed.append(result["report"].get("error") or spec)
     notify("merge", {})
     merge_started = time.perf_counter()
-    configs, staged = _merge([d for _, d in units], cfg, report)
+    configs, staged = _merge([d for _, d in units], cfg, report, run)
     if cfg.layout == "page":
         configs = to_page_layout(staged, configs, cfg.max_shard_rows, cfg.max_shard_bytes)
-    publish(staged, out)
-    shutil.rmtree(out / STATE_DIR / "staging", ignore_errors=True)
     _drop_stale_units(parts, {d.name for _, d in units})
     write_json_atomic(out / STATE_DIR / SOURCES, sources)
 
@@ -409,7 +265,7 @@ def run_qa_build(
             "errors": failed,
         }
     )
-    write_manifest(out, manifest)
+    run.publish(manifest)
     return BuildResult(out, configs, report, failed, manifest)
 
 

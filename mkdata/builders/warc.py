@@ -1,6 +1,6 @@
 """Stream the HTML responses of a WARC file (fastwarc): status 200, HTML, bodies decoded.
 
-The file is decompressed by :func:`mkdata.fetch.iter_decompressed`, so a truncated
+The file is decompressed by :func:`mkdata.core.fetch.iter_decompressed`, so a truncated
 or corrupt ``.warc.gz`` yields every record before the damage and then raises
 CorruptInput. HTTP chunked transfer encoding is undone by fastwarc; Content-Encoding
 (gzip, deflate, br) here, so that one bad body never stops the file.
@@ -15,8 +15,8 @@ from pathlib import Path
 
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
-from mkdata.fetch import CorruptInput, iter_decompressed
-from mkdata.report import Report
+from mkdata.core.fetch import CorruptInput, iter_decompressed
+from mkdata.core.report import Report
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 DEFAULT_MAX_PAGE_BYTES = 16 << 20

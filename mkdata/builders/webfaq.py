@@ -10,7 +10,7 @@ from urllib.parse import urljoin
 
 from mkdata.builders.nquads import read_faq_pairs
 from mkdata.builders.qa_build import BuildResult, ProgressFn, QABuildConfig, run_qa_build
-from mkdata.fetch import HttpClient, expand_sources
+from mkdata.core.fetch import HttpClient, expand_sources
 
 WDC_BASE_ENV = "MKDATA_WDC_BASE_URL"
 WDC_BASE_URL = "https://data.dws.informatik.uni-mannheim.de/structureddata/"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mkdata.atomic import write_text_atomic
-from mkdata.manifest import read_manifest
-from mkdata.shards import DATA_DIR
+from mkdata.core.atomic import write_text_atomic
+from mkdata.core.manifest import read_manifest
+from mkdata.core.shards import DATA_DIR
 
 CARD = "README.md"
 

@@ -16,10 +16,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mkdata.atomic import write_json_atomic
+from mkdata.core.atomic import write_json_atomic
+from mkdata.core.embedding_cache import encode_cached
+from mkdata.core.reader import iter_batches
+from mkdata.core.text import NormConfig, exact_hash, normalize
 from mkdata.dedup.minhash import band_hashes, shingles, signatures
-from mkdata.embedding_cache import encode_cached
-from mkdata.textnorm import NormConfig, exact_hash, normalize
 
 BATCH_ROWS = 4096
 
@@ -52,7 +53,7 @@ def _column(batch: pa.RecordBatch, name: str) -> list[Any]:
 
 
 def compute_unit(path: str, first_row: int, spec: KeySpec, unit_dir: str) -> dict[str, Any]:
-    """Compute the keys of one parquet shard whose rows start at ``first_row``; return counts."""
+    """Compute the keys of one data file whose rows start at ``first_row``; return counts."""
     directory = Path(unit_dir)
     if directory.exists():
         shutil.rmtree(directory)
@@ -70,12 +71,10 @@ def compute_unit(path: str, first_row: int, spec: KeySpec, unit_dir: str) -> dic
     writer = pq.ParquetWriter(directory / "keys.parquet", schema, compression="zstd")
     sig_parts: list[np.ndarray] = []
     emb_parts: list[np.ndarray] = []
-    shard = pq.ParquetFile(path)
     wanted = set(spec.text_columns) | {"id", "origin"}
     wanted |= {c for c in (spec.question_column, spec.answer_column) if c}
-    read = [c for c in shard.schema_arrow.names if c in wanted]
     row = first_row
-    for batch in shard.iter_batches(batch_size=BATCH_ROWS, columns=read):
+    for batch in iter_batches(Path(path), sorted(wanted), BATCH_ROWS):
         n = batch.num_rows
         texts = [
             "\n".join(str(v) for v in values if v is not None)

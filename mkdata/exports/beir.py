@@ -11,8 +11,6 @@ classic BEIR folders ``OUT/beir/<lang>/`` that BEIR and MTEB loaders read.
 from __future__ import annotations
 
 import random
-import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,11 +18,12 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from mkdata.beir_format import write_beir
-from mkdata.inputs import dataset_shards, read_table
-from mkdata.manifest import new_manifest, source_manifest, write_manifest
-from mkdata.shards import STATE_DIR, ShardWriter, publish
-from mkdata.textnorm import normalize
+from mkdata.core.beir_format import write_beir
+from mkdata.core.manifest import new_manifest, source_manifest
+from mkdata.core.output import OutputRun
+from mkdata.core.reader import input_configs, read_table
+from mkdata.core.shards import DATA_DIR, ShardWriter
+from mkdata.core.text import normalize
 
 SPLITS_BY = ("origin", "none")
 CORPUS = pa.schema([("_id", pa.string()), ("title", pa.string()), ("text", pa.string())])
@@ -42,6 +41,7 @@ class BeirExportConfig:
     max_test_share: float = 0.5  # never more than this share of a language's queries
     split_by: str = "origin"
     seed: int = 0
+    overwrite: bool = False
 
     def __post_init__(self) -> None:
         if self.split_by not in SPLITS_BY:
@@ -106,51 +106,62 @@ def build_language(rows: pl.DataFrame, cfg: BeirExportConfig) -> LanguageBenchma
     return LanguageBenchmark(corpus, query_rows, qrels, groups)
 
 
-def run_export_beir(cfg: BeirExportConfig) -> dict[str, Any]:
-    """Export ``cfg.input`` (an mkdata QA dataset) to ``cfg.out``; return the manifest."""
-    started = time.perf_counter()
-    if cfg.out.resolve() == cfg.input.resolve():
+def run_export_beir(cfg: BeirExportConfig, progress: Any = None) -> dict[str, Any]:
+    """Export ``cfg.input`` (a QA dataset, any input form) to ``cfg.out``; return the manifest."""
+    notify = progress or (lambda event, info: None)
+    if cfg.out.resolve() == Path(cfg.input).resolve():
         raise ValueError("--out must differ from the input directory")
-    shards = dataset_shards(cfg.input)
-    staging = cfg.out / STATE_DIR / "staging"
-    shutil.rmtree(staging, ignore_errors=True)
+    shards = input_configs([cfg.input])
+    with OutputRun(cfg.out, "export beir", cfg.overwrite) as run:
+        configs: dict[str, dict[str, int]] = {}
+        split_info: dict[str, Any] = {}
+        for i, (lang, files) in enumerate(shards.items()):
+            notify("language", {"language": lang, "index": i, "total": len(shards)})
+            lang_configs, split_info[lang] = _export_language(lang, files, cfg, run.staging)
+            configs.update(lang_configs)
+        m = _manifest(cfg, configs, split_info)
+        run.publish(m)
+    return m
+
+
+def _export_language(
+    lang: str, files: list[Path], cfg: BeirExportConfig, staging: Path
+) -> tuple[dict[str, dict[str, int]], dict[str, Any]]:
+    """Write one language's HF configs and BEIR folder under ``staging``; return rows per
+    config and split, and the split's query and group counts."""
+    df = pl.from_arrow(read_table(files, ["question", "answer"], ("id", "origin")))
+    assert isinstance(df, pl.DataFrame)
+    df = df.with_row_index("n").with_columns(
+        pl.coalesce("id", pl.col("n").cast(pl.String)).alias("id")
+    )
+    bench = build_language(df, cfg)
     configs: dict[str, dict[str, int]] = {}
-    split_info: dict[str, Any] = {}
-    for lang, files in shards.items():
-        df = pl.from_arrow(read_table(files, ["question", "answer"], ("id", "origin")))
-        assert isinstance(df, pl.DataFrame)
-        df = df.with_row_index("n").with_columns(
-            pl.coalesce("id", pl.col("n").cast(pl.String)).alias("id")
-        )
-        bench = build_language(df, cfg)
-        for name, schema, splits in (
-            ("corpus", CORPUS, {"corpus": bench.corpus}),
-            ("queries", QUERIES, {"queries": bench.queries}),
-            (
-                "qrels",
-                QRELS,
-                {
-                    s: [dict(zip(QRELS.names, r, strict=True)) for r in rows]
-                    for s, rows in bench.qrels.items()
-                },
-            ),
-        ):
-            config = f"{lang}-{name}"
-            configs[config] = {}
-            for split, records in splits.items():
-                writer = ShardWriter(staging / "data" / config, schema, split=split)
-                writer.write(pa.Table.from_pylist(records, schema=schema))
-                writer.close()
-                configs[config][split] = writer.rows
-        write_beir(staging / "beir" / lang, bench.corpus, bench.queries, bench.qrels)
-        split_info[lang] = {
-            "queries": {s: len({q for q, _, _ in rows}) for s, rows in bench.qrels.items()},
-            "groups": bench.groups,
-        }
-    publish(staging / "data", cfg.out)
-    shutil.rmtree(cfg.out / "beir", ignore_errors=True)
-    (staging / "beir").rename(cfg.out / "beir")
-    shutil.rmtree(staging, ignore_errors=True)
+    qrels = {
+        s: [dict(zip(QRELS.names, r, strict=True)) for r in rows] for s, rows in bench.qrels.items()
+    }
+    for name, schema, splits in (
+        ("corpus", CORPUS, {"corpus": bench.corpus}),
+        ("queries", QUERIES, {"queries": bench.queries}),
+        ("qrels", QRELS, qrels),
+    ):
+        config = f"{lang}-{name}"
+        configs[config] = {}
+        for split, records in splits.items():
+            writer = ShardWriter(staging / DATA_DIR / config, schema, split=split)
+            writer.write(pa.Table.from_pylist(records, schema=schema))
+            writer.close()
+            configs[config][split] = writer.rows
+    write_beir(staging / "beir" / lang, bench.corpus, bench.queries, bench.qrels)
+    info = {
+        "queries": {s: len({q for q, _, _ in rows}) for s, rows in bench.qrels.items()},
+        "groups": bench.groups,
+    }
+    return configs, info
+
+
+def _manifest(
+    cfg: BeirExportConfig, configs: dict[str, dict[str, int]], split_info: dict[str, Any]
+) -> dict[str, Any]:
     source = source_manifest([cfg.input])
     m = new_manifest(
         "export beir",
@@ -165,8 +176,6 @@ def run_export_beir(cfg: BeirExportConfig) -> dict[str, Any]:
             "configs": configs,
             "beir": {"splits": split_info},
             "stages": {"export_beir": {"status": "done"}},
-            "timings": {"total_seconds": round(time.perf_counter() - started, 3)},
         }
     )
-    write_manifest(cfg.out, m)
     return m

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -24,16 +23,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from mkdata.atomic import read_json, write_json_atomic
-from mkdata.embedding_cache import encode_cached
-from mkdata.encoders import encoder_languages
-from mkdata.inputs import ReadStats, column_names, input_files, read_table, text_columns_for
-from mkdata.lang import to_iso639_3
-from mkdata.manifest import file_checksum, new_manifest, source_manifest, write_manifest
+from mkdata.core.atomic import read_json, write_json_atomic
+from mkdata.core.embedding_cache import encode_cached
+from mkdata.core.encoders import encoder_languages
+from mkdata.core.lang import to_iso639_3
+from mkdata.core.manifest import file_checksum, new_manifest, source_manifest
+from mkdata.core.output import OutputRun
+from mkdata.core.reader import ReadStats, column_names, input_files, read_table, text_columns_for
+from mkdata.core.schema import origin_of
+from mkdata.core.shards import DATA_DIR, ShardWriter
 from mkdata.mining.bitext_filters import copies, language_mismatch, length_outliers
 from mkdata.mining.margin import MarginParams, mine
-from mkdata.schema import origin_of
-from mkdata.shards import STATE_DIR, ShardWriter, publish
 
 SCOPES = ("global", "origin")
 # Calibrated with benchmarks/calibrate_bitext.py on the bundled gold sets (see
@@ -83,6 +83,9 @@ class BitextConfig:
     copy_threshold: float = 0.8
     max_length_ratio: float = 3.0
     workers: int = 1
+    executor: str = "local"  # or "ray": encoding and pair units on a Ray cluster
+    ray_address: str | None = None
+    overwrite: bool = False
     params: MarginParams = field(init=False)
 
     def __post_init__(self) -> None:
@@ -100,7 +103,8 @@ class BitextConfig:
     def key_params(self) -> dict[str, Any]:
         """The parameters that change a pair's output (part of its resume key)."""
         d = asdict(self)
-        for name in ("inputs", "out", "pairs", "workers", "params", "threshold"):
+        for name in ("inputs", "out", "pairs", "workers", "params", "threshold", "executor",
+                     "ray_address", "overwrite"):  # fmt: skip
             d.pop(name)
         d["threshold"] = self.score_threshold
         return d
@@ -296,32 +300,29 @@ def run_bitext(
         cfg.workers,
         lambda done, total: notify("encode", {"total": total, "done": done}),
     )
-    state = cfg.out / STATE_DIR / "bitext"
-    staging = cfg.out / STATE_DIR / "staging"
-    shutil.rmtree(staging, ignore_errors=True)
-    configs: dict[str, int] = {}
-    filters: dict[str, dict[str, int]] = {}
-    for i, pair in enumerate(pairs):
-        name = f"{pair[0]}-{pair[1]}"
-        notify("pair", {"pair": name, "index": i, "total": len(pairs)})
-        unit = state / _unit_key(cfg, files, pair)
-        done = read_json(unit / "done.json")
-        if done is None:
-            table, counts = mine_pair(rows, emb, pair, cfg)
-            unit.mkdir(parents=True, exist_ok=True)
-            pq.write_table(table, unit / "pairs.parquet")
-            write_json_atomic(unit / "done.json", counts)
-        else:
-            table, counts = pq.read_table(unit / "pairs.parquet"), done
-        writer = ShardWriter(staging / "data" / name, table.schema)
-        writer.write(table)
-        writer.close()
-        configs[name] = writer.rows
-        filters[name] = counts
-    publish(staging / "data", cfg.out)
-    shutil.rmtree(staging, ignore_errors=True)
-    manifest = _manifest(cfg, files, configs, filters, read_counts, problems, skipped, started)
-    write_manifest(cfg.out, manifest)
+    with OutputRun(cfg.out, "mine bitext", cfg.overwrite) as run:
+        state = run.state("bitext")
+        configs: dict[str, int] = {}
+        filters: dict[str, dict[str, int]] = {}
+        for i, pair in enumerate(pairs):
+            name = f"{pair[0]}-{pair[1]}"
+            notify("pair", {"pair": name, "index": i, "total": len(pairs)})
+            unit = state / _unit_key(cfg, files, pair)
+            done = read_json(unit / "done.json")
+            if done is None:
+                table, counts = mine_pair(rows, emb, pair, cfg)
+                unit.mkdir(parents=True, exist_ok=True)
+                pq.write_table(table, unit / "pairs.parquet")
+                write_json_atomic(unit / "done.json", counts)
+            else:
+                table, counts = pq.read_table(unit / "pairs.parquet"), done
+            writer = ShardWriter(run.staging / DATA_DIR / name, table.schema)
+            writer.write(table)
+            writer.close()
+            configs[name] = writer.rows
+            filters[name] = counts
+        manifest = _manifest(cfg, files, configs, filters, read_counts, problems, skipped, started)
+        run.publish(manifest)
     return BitextResult(cfg.out, configs, manifest)
 
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from mkdata.inputs import input_files, read_table
-from mkdata.lang import to_iso639_3
-from mkdata.manifest import read_manifest
-from mkdata.shards import DATA_DIR
+from mkdata.core.lang import to_iso639_3
+from mkdata.core.manifest import read_manifest
+from mkdata.core.reader import input_files, read_table
+from mkdata.core.shards import DATA_DIR
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ def length_outliers(src: list[str], tgt: list[str], max_ratio: float) -> np.ndar
 
 def language_mismatch(texts: list[str], expected: str) -> np.ndarray:
     """Texts that fastText confidently puts in another language than ``expected`` (see
-    ``mkdata.lang.in_other_language``)."""
-    from mkdata.lang import in_other_language
+    ``mkdata.core.lang.in_other_language``)."""
+    from mkdata.core.lang import in_other_language
 
     return np.array(in_other_language(texts, [expected] * len(texts)), dtype=bool)

@@ -3,11 +3,12 @@ Lines records), and the meaning of each column for the dataset card."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from mkdata.mining.negatives import Mined, SetResult
+if TYPE_CHECKING:
+    from mkdata.mining.negatives import Mined, SetResult
 
 FORMATS = ("tuples", "n-tuple", "triplet", "labeled-list", "flag-jsonl")
 JSONL_FORMATS = ("flag-jsonl",)

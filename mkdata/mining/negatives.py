@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from mkdata.embedding_cache import encode_cached
-from mkdata.encoders import encoder_languages
-from mkdata.inputs import ReadStats
+from mkdata.core.embedding_cache import encode_cached
+from mkdata.core.encoders import encoder_languages
+from mkdata.core.reader import ReadStats
 from mkdata.mining.bm25 import BM25Index
 from mkdata.mining.knn import knn
 from mkdata.mining.retrieval_data import RetrievalSet, load_retrieval_sets
@@ -54,6 +54,9 @@ class NegativesConfig:
     qrels_splits: list[str] | None = None
     format: str = "tuples"
     workers: int = 1
+    executor: str = "local"  # or "ray"
+    ray_address: str | None = None
+    overwrite: bool = False
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -72,6 +75,7 @@ class NegativesConfig:
         d["inputs"] = [str(p) for p in self.inputs]
         d["corpus"] = [str(p) for p in self.corpus]
         d["out"] = str(self.out)
+        d.pop("overwrite")
         return d
 
 

@@ -5,14 +5,16 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mkdata.atomic import write_text_atomic
-from mkdata.manifest import new_manifest, source_manifest, write_manifest
+from mkdata.core.atomic import write_text_atomic
+from mkdata.core.manifest import new_manifest, source_manifest
+from mkdata.core.output import OutputRun
+from mkdata.core.reader import ReadStats
+from mkdata.core.shards import DATA_DIR, ShardWriter, shard_name
 from mkdata.mining.negative_formats import (
     JSONL_FORMATS,
     columns,
@@ -21,7 +23,6 @@ from mkdata.mining.negative_formats import (
     to_table,
 )
 from mkdata.mining.negatives import NegativesConfig, mine_negatives
-from mkdata.shards import STATE_DIR, ShardWriter, publish, shard_name
 
 REJECTS = "rejects"
 
@@ -47,43 +48,47 @@ def run_negatives(
     """Mine ``cfg.inputs`` and write ``cfg.out``; return rows per config."""
     if any(Path(p).resolve() == cfg.out.resolve() for p in cfg.inputs):
         raise ValueError("--out must differ from the input")
-    results, stats, seconds = mine_negatives(cfg, progress)
-    staging = cfg.out / STATE_DIR / "staging"
-    shutil.rmtree(staging, ignore_errors=True)
-    configs: dict[str, int] = {}
-    counts: dict[str, dict[str, int]] = {}
-    (staging / REJECTS).mkdir(parents=True)
-    for result in results:
-        name = result.rs.name
-        target = staging / "data" / name
-        if cfg.format in JSONL_FORMATS:
-            records = to_flag_records(result, cfg.num_negatives)
-            target.mkdir(parents=True)
-            write_text_atomic(
-                target / shard_name("train", 0, 1).replace(".parquet", ".jsonl"), _jsonl(records)
-            )
-            configs[name] = len(records)
-        else:
-            writer = ShardWriter(
-                target,
-                (table := to_table(result, cfg.format, cfg.num_negatives, with_scores)).schema,
-            )
-            writer.write(table)
-            writer.close()
-            configs[name] = writer.rows
-        rejects = incomplete_records(result, cfg.num_negatives)
-        if rejects:
-            write_text_atomic(staging / REJECTS / f"{name}.jsonl", _jsonl(rejects))
-        counts[name] = {
-            "queries": len(result.rs.queries),
-            "corpus": len(result.rs.docs),
-            **result.counts,
-        }
-    publish(staging / "data", cfg.out)
-    shutil.rmtree(cfg.out / REJECTS, ignore_errors=True)
-    if any((staging / REJECTS).iterdir()):
-        (staging / REJECTS).rename(cfg.out / REJECTS)
-    shutil.rmtree(staging, ignore_errors=True)
+    with OutputRun(cfg.out, "mine negatives", cfg.overwrite) as run:
+        results, stats, seconds = mine_negatives(cfg, progress)
+        staging = run.staging
+        configs: dict[str, int] = {}
+        counts: dict[str, dict[str, int]] = {}
+        for result in results:
+            name = result.rs.name
+            target = staging / DATA_DIR / name
+            if cfg.format in JSONL_FORMATS:
+                records = to_flag_records(result, cfg.num_negatives)
+                target.mkdir(parents=True)
+                shard = shard_name("train", 0, 1).replace(".parquet", ".jsonl")
+                write_text_atomic(target / shard, _jsonl(records))
+                configs[name] = len(records)
+            else:
+                table = to_table(result, cfg.format, cfg.num_negatives, with_scores)
+                writer = ShardWriter(target, table.schema)
+                writer.write(table)
+                writer.close()
+                configs[name] = writer.rows
+            rejects = incomplete_records(result, cfg.num_negatives)
+            if rejects:
+                write_text_atomic(staging / REJECTS / f"{name}.jsonl", _jsonl(rejects))
+            counts[name] = {
+                "queries": len(result.rs.queries),
+                "corpus": len(result.rs.docs),
+                **result.counts,
+            }
+        manifest = _manifest(cfg, with_scores, configs, counts, stats, seconds)
+        run.publish(manifest)
+    return NegativesResult(cfg.out, configs, manifest)
+
+
+def _manifest(
+    cfg: NegativesConfig,
+    with_scores: bool,
+    configs: dict[str, int],
+    counts: dict[str, dict[str, int]],
+    stats: ReadStats,
+    seconds: float,
+) -> dict[str, Any]:
     source = source_manifest(cfg.inputs)
     params = cfg.to_dict() | {"with_scores": with_scores}
     m = new_manifest("mine negatives", params)
@@ -104,5 +109,4 @@ def run_negatives(
             "timings": {"total_seconds": round(seconds, 3)},
         }
     )
-    write_manifest(cfg.out, m)
-    return NegativesResult(cfg.out, configs, m)
+    return m

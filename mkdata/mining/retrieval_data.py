@@ -2,7 +2,7 @@
 accepts: an mkdata QA dataset, a BEIR folder, or (query, positive) pairs with an
 optional extra corpus.
 
-Texts equal after normalization (``mkdata.textnorm``) are one document and one query,
+Texts equal after normalization (``mkdata.core.text``) are one document and one query,
 so an answer shared by several questions is a positive of each, and a question asked
 twice has the positives of both.
 """
@@ -14,10 +14,9 @@ from pathlib import Path
 
 import polars as pl
 
-from mkdata.beir_format import is_beir_dir, read_beir
-from mkdata.inputs import ReadStats, column_names, dataset_shards, input_files, read_table
-from mkdata.shards import DATA_DIR
-from mkdata.textnorm import normalize
+from mkdata.core.beir_format import is_beir_dir, read_beir
+from mkdata.core.reader import ReadStats, column_names, input_configs, input_files, read_table
+from mkdata.core.text import normalize
 
 QUERY_COLUMNS = (("question", "answer"), ("query", "positive"), ("anchor", "positive"))
 
@@ -86,13 +85,7 @@ def _frame(table) -> pl.DataFrame:
 
 def load_pairs_sets(inputs: list[Path], corpus: list[Path], stats: ReadStats) -> list[RetrievalSet]:
     """Retrieval sets from QA rows or (query, positive) rows, one per config (or language)."""
-    per_config: dict[str, list[Path]] = {}
-    for raw in inputs:
-        if Path(raw).is_dir() and (Path(raw) / DATA_DIR).is_dir():
-            for config, files in dataset_shards(Path(raw)).items():
-                per_config.setdefault(config, []).extend(files)
-        else:
-            per_config.setdefault("default", []).extend(input_files([raw]))
+    per_config = input_configs(inputs)
     sets = []
     for config, files in per_config.items():
         names = column_names(files[0])

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from mkdata.cards.card import CARD, render_card
-from mkdata.manifest import MANIFEST, read_manifest
-from mkdata.shards import DATA_DIR
+from mkdata.core.manifest import MANIFEST, read_manifest
+from mkdata.core.shards import DATA_DIR
 
 FILES_PER_COMMIT = 50  # well under the Hub's per-commit limits; each commit is atomic
 

@@ -7,16 +7,16 @@ characters of a script written without spaces (Chinese, Japanese, Thai).
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from mkdata.inputs import ReadStats, input_files, read_table
-from mkdata.manifest import new_manifest, write_manifest
-from mkdata.schema import stable_id
-from mkdata.shards import STATE_DIR, ShardWriter, publish
+from mkdata.core.manifest import new_manifest
+from mkdata.core.output import OutputRun
+from mkdata.core.reader import ReadStats, input_files, read_table
+from mkdata.core.schema import stable_id
+from mkdata.core.shards import DATA_DIR, ShardWriter
 
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\u0e00-\u0e7f]")
@@ -55,7 +55,9 @@ def chunk(text: str, words: int = 100) -> list[str]:
     return out
 
 
-def run_passages(inputs: list[Path], out: Path, words: int = 100) -> dict[str, Any]:
+def run_passages(
+    inputs: list[Path], out: Path, words: int = 100, overwrite: bool = False
+) -> dict[str, Any]:
     """Chunk the documents of ``inputs`` (``text``; optional ``id``, ``title``, ``language``)
     into ``out`` (one ``default`` config: id, doc_id, title, text, language); return the manifest."""
     stats = ReadStats()
@@ -63,28 +65,25 @@ def run_passages(inputs: list[Path], out: Path, words: int = 100) -> dict[str, A
     table = read_table(files, ["text"], ("id", "_id", "title", "language"), stats)
     schema = pa.schema([("id", pa.string()), ("doc_id", pa.string()), ("title", pa.string()),
                         ("text", pa.string()), ("language", pa.string())])  # fmt: skip
-    staging = out / STATE_DIR / "staging"
-    shutil.rmtree(staging, ignore_errors=True)
-    writer = ShardWriter(staging / "data" / "default", schema)
-    docs = 0
-    for row in table.to_pylist():
-        text = row["text"] or ""
-        if not text.strip():
-            continue
-        docs += 1
-        doc_id = row["id"] or row["_id"] or stable_id(text)
-        pieces = chunk(text, words)
-        writer.write(pa.Table.from_pylist(
-            [{"id": f"{doc_id}-{i}", "doc_id": doc_id, "title": row["title"] or "", "text": p,
-              "language": row["language"]} for i, p in enumerate(pieces)], schema=schema))  # fmt: skip
-    writer.close()
-    if not docs:
+    if not any((t or "").strip() for t in table.column("text").to_pylist()):
         raise ValueError(f"{files[0] if files else inputs[0]}: no documents with text")
-    publish(staging / "data", out)
-    shutil.rmtree(staging, ignore_errors=True)
-    m = new_manifest("synth passages", {"inputs": [str(p) for p in inputs], "words": words})
-    m.update({"builder": "passages", "record": "passage", "inputs": [{"source": str(f)} for f in files],
-              "configs": {"default": {"train": writer.rows}},
-              "passages": {"documents": docs, "malformed_records": sum(stats.skipped.values())}})  # fmt: skip
-    write_manifest(out, m)
+    with OutputRun(out, "synth passages", overwrite) as run:
+        writer = ShardWriter(run.staging / DATA_DIR / "default", schema)
+        docs = 0
+        for row in table.to_pylist():
+            text = row["text"] or ""
+            if not text.strip():
+                continue
+            docs += 1
+            doc_id = row["id"] or row["_id"] or stable_id(text)
+            pieces = chunk(text, words)
+            writer.write(pa.Table.from_pylist(
+                [{"id": f"{doc_id}-{i}", "doc_id": doc_id, "title": row["title"] or "", "text": p,
+                  "language": row["language"]} for i, p in enumerate(pieces)], schema=schema))  # fmt: skip
+        writer.close()
+        m = new_manifest("synth passages", {"inputs": [str(p) for p in inputs], "words": words})
+        m.update({"builder": "passages", "record": "passage", "inputs": [{"source": str(f)} for f in files],
+                  "configs": {"default": {"train": writer.rows}},
+                  "passages": {"documents": docs, "malformed_records": sum(stats.skipped.values())}})  # fmt: skip
+        run.publish(m)
     return m

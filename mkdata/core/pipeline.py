@@ -34,7 +34,7 @@ try:
     import tomllib
 except ImportError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
-from mkdata.atomic import read_json, write_json_atomic
+from mkdata.core.atomic import read_json, write_json_atomic
 
 STATE = ".mkdata-pipeline"
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; retry later

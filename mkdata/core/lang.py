@@ -32,7 +32,7 @@ def default_model_path() -> Path:
 
 @lru_cache(maxsize=1)
 def _iso639_3() -> dict[str, str]:
-    text = resources.files("mkdata").joinpath("data/fasttext_iso639_3.json").read_text("utf-8")
+    text = resources.files("mkdata.core").joinpath("data/fasttext_iso639_3.json").read_text("utf-8")
     return json.loads(text)
 
 

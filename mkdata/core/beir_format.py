@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from mkdata.atomic import write_text_atomic
-from mkdata.inputs import ReadStats, read_table
+from mkdata.core.atomic import write_text_atomic
+from mkdata.core.reader import ReadStats, read_table
 
 
 def is_beir_dir(path: Path) -> bool:

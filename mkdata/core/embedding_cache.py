@@ -114,7 +114,7 @@ class EmbeddingCache:
 
 
 def _encode_part(encoder: str, texts: list[str], root: str | None, start: int) -> np.ndarray:
-    from mkdata.encoders import get_encoder
+    from mkdata.core.encoders import get_encoder
 
     vectors = get_encoder(encoder).encode(texts)
     if root is not None:
@@ -135,7 +135,7 @@ def encode_cached(
     interrupted run loses at most one chunk per worker. ``progress(done, total)`` is
     called after each chunk. With the cache off, every text is encoded.
     """
-    from mkdata.executors import run_local
+    from mkdata.core.runner import run_local
 
     root = cache_root()
     keys = text_keys(texts)

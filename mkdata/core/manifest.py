@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mkdata import __version__
-from mkdata.atomic import read_json, write_json_atomic
+from mkdata.core.atomic import read_json, write_json_atomic
 
 MANIFEST = "mkdata.json"
 _SECRET_HINTS = ("token", "secret", "password", "api_key", "apikey", "authorization")

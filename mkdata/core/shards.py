@@ -1,21 +1,19 @@
 """Parquet shards of a dataset directory: bounded writers, atomic publication, readers.
 
 Layout: ``OUT/data/<config>/<split>-00000-of-00003.parquet``. Shards are written
-under a staging directory and moved into ``OUT/data`` only when complete, so a
-reader never sees a half-written shard.
+under the output run's staging directory and published only when complete (see
+``output.py``), so a reader never sees a half-written shard.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 DATA_DIR = "data"
-STATE_DIR = ".mkdata"
 DEFAULT_MAX_ROWS = 250_000
 DEFAULT_MAX_BYTES = 256 << 20
 ROW_GROUP_ROWS = 50_000
@@ -102,20 +100,6 @@ class ShardWriter:
             os.replace(path, dest)
             final.append(dest)
         return final
-
-
-def publish(staging_data: Path, out: Path) -> None:
-    """Move a complete staged ``data/`` tree into ``out/data``, replacing the old one."""
-    target = out / DATA_DIR
-    trash = out / STATE_DIR / "trash"
-    if trash.exists():
-        shutil.rmtree(trash)
-    if target.exists():
-        trash.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(target, trash)
-    os.replace(staging_data, target)
-    if trash.exists():
-        shutil.rmtree(trash)
 
 
 def config_files(out: Path, config: str, split: str = "train") -> list[Path]:

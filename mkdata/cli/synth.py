@@ -7,56 +7,58 @@ from typing import Annotated, Any
 
 import typer
 
-from mkdata.cli import (
+from mkdata.cli.common import (
+    InputsArg,
     LangsOpt,
-    _progress,
-    _summary,
-    app,
-    err_console,
+    OutOpt,
+    OverwriteOpt,
+    choices,
     fail,
+    filter_summary,
     out_console,
     parse_langs,
+    progress_bar,
+    user_errors,
+    warn,
 )
 
-synth_app = typer.Typer(help="Synthesize queries with an LLM (SAP).", no_args_is_help=True)
-app.add_typer(synth_app, name="synth")
+app = typer.Typer(help="Synthesize queries with an LLM (SAP).", no_args_is_help=True)
+Mode = choices("Mode", ("cross-lingual", "monolingual"))
+Backend = choices("Backend", ("vllm", "openai"))
+SynthFormat = choices("SynthFormat", ("sap", "swim-ir"))
 
 
-@synth_app.command("passages")
+@app.command("passages")
 def synth_passages(
-    inputs: Annotated[
-        list[Path], typer.Argument(help="Documents (text, optional id/title/language).")
-    ],
-    out: Annotated[Path, typer.Option(help="Output dataset directory.")],
+    inputs: InputsArg,
+    out: OutOpt,
     words: Annotated[int, typer.Option(min=10, help="Words per passage (SWIM-IR: 100).")] = 100,
+    overwrite: OverwriteOpt = False,
 ) -> None:
-    """Cut documents into ~N-word passages, the unit SAP generates queries for."""
-    from mkdata.cards import write_card
+    """Cut documents (text; optional id, title, language) into ~N-word passages, the unit SAP
+    generates queries for."""
     from mkdata.synth.passages import run_passages
 
-    try:
-        m = run_passages(list(inputs), out, words)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    write_card(out)
+    with user_errors(out):
+        m = run_passages(list(inputs), out, words, overwrite)
     out_console.print(
         f"wrote {m['configs']['default']['train']} passages from {m['passages']['documents']} documents to {out}",
         highlight=False,
     )
 
 
-@synth_app.command("sap")
+@app.command("sap")
 def synth_sap(
-    passages: Annotated[
-        list[Path], typer.Argument(help="Passages (text; optional id, title, language).")
-    ],
-    out: Annotated[Path, typer.Option(help="Output dataset directory.")],
+    passages: InputsArg,
+    out: OutOpt,
     langs: LangsOpt,
     model: Annotated[str, typer.Option(help="Model (vllm: a folder or Hub id; openai: its name).")],
-    mode: Annotated[str, typer.Option(help="cross-lingual or monolingual.")] = "cross-lingual",
+    mode: Annotated[
+        Mode, typer.Option(help="Queries in every --langs language, or the passage's own.")
+    ] = Mode["cross-lingual"],
     backend: Annotated[
-        str, typer.Option(help="vllm (in process) or openai (any compatible server).")
-    ] = "vllm",
+        Backend, typer.Option(help="vllm (in process) or openai (any compatible server).")
+    ] = Backend.vllm,
     base_url: Annotated[str | None, typer.Option(help="openai backend: server URL (…/v1).")] = None,
     exemplars: Annotated[
         Path | None, typer.Option(help="Folder overriding the shipped prompt files.")
@@ -74,48 +76,44 @@ def synth_sap(
     lid_filter: Annotated[
         bool, typer.Option(help="Drop queries not in their language (fastText).")
     ] = True,
-    output_format: Annotated[str, typer.Option("--format", help="sap or swim-ir.")] = "sap",
+    output_format: Annotated[
+        SynthFormat, typer.Option("--format", help="sap (mkdata's columns) or swim-ir.")
+    ] = SynthFormat.sap,
     request_timeout: Annotated[
         float, typer.Option(min=0.1, help="openai: seconds before a request is retried.")
     ] = 120.0,
     max_attempts: Annotated[int, typer.Option(min=1, help="openai: attempts per request.")] = 6,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Generate a summary, then a query, for each passage and target language (SAP)."""
-    from mkdata.cards import write_card
-    from mkdata.llm import RetryPolicy
+    from mkdata.core.llm import RetryPolicy
     from mkdata.synth.sap import SapConfig, run_sap
 
     lang_list = parse_langs(langs)
     if lang_list is None:
         raise fail("--langs: list the target languages, e.g. deu,jpn,swa")
-    try:
+    with user_errors():
         cfg = SapConfig(
-            passages=list(passages), out=out, langs=lang_list, mode=mode, backend=backend,
+            passages=list(passages), out=out, langs=lang_list, mode=mode.value,
+            backend=backend.value, overwrite=overwrite,
             model=model, base_url=base_url, exemplars=exemplars, max_passages=max_passages,
             seed=seed, max_tokens=max_tokens, temperature=temperature, concurrency=concurrency,
-            round_trip_k=round_trip_k or None, lid_filter=lid_filter, format=output_format,
+            round_trip_k=round_trip_k or None, lid_filter=lid_filter, format=output_format.value,
             backend_options=(
                 {"concurrency": concurrency,
                  "policy": RetryPolicy(max_attempts=max_attempts, timeout=request_timeout)}
-                if backend == "openai" else {}
+                if backend.value == "openai" else {}
             ),
         )  # fmt: skip
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("generate", total=None, info="")
 
         def on_event(event: str, info: dict[str, Any]) -> None:
             progress.update(task, total=info["total"], completed=info["done"])
 
-        try:
+        with user_errors(out):
             m = run_sap(cfg, on_event)
-        except ValueError as exc:
-            raise fail(str(exc)) from None
-        except OSError as exc:
-            raise fail(f"{out}: {exc}") from None
-    write_card(out)
-    out_console.print(_summary(m["filters"], m["configs"]))
+    out_console.print(filter_summary(m["filters"], m["configs"]))
     sap = m["sap"]
     out_console.print(
         f"{sap['passages']['read']} passages, {sap['requests']} prompts "
@@ -124,8 +122,4 @@ def synth_sap(
         highlight=False,
     )
     if sap["usage"].get("errors"):
-        err_console.print(
-            f"[yellow]warning:[/] {sap['usage']['errors']} prompts failed after retries; "
-            "re-run to retry them",
-            highlight=False,
-        )
+        warn(f"{sap['usage']['errors']} prompts failed after retries; re-run to retry them")

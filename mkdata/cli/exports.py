@@ -1,0 +1,56 @@
+"""CLI: `mkdata export beir`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from mkdata.cli.common import InputArg, OutOpt, OverwriteOpt, choices, out_console, user_errors
+
+app = typer.Typer(help="Export datasets to other tools' layouts.", no_args_is_help=True)
+SplitBy = choices("SplitBy", ("origin", "none"))
+
+
+@app.command("beir")
+def export_beir(
+    input_dir: InputArg,
+    out: OutOpt,
+    test_size: Annotated[
+        float, typer.Option(help="Test queries per language (a fraction when < 1).")
+    ] = 10_000,
+    max_test_share: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Cap on the test share of a language.")
+    ] = 0.5,
+    split_by: Annotated[
+        SplitBy, typer.Option(help="origin (no site in both splits) or none (by query).")
+    ] = SplitBy.origin,
+    seed: Annotated[int, typer.Option(help="Seed of the split.")] = 0,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Write corpus, queries and train/test qrels per language (WebFAQ / BEIR layout)."""
+    from mkdata.exports.beir import BeirExportConfig, run_export_beir
+
+    with user_errors(out):
+        cfg = BeirExportConfig(
+            input_dir, out, test_size, max_test_share, split_by.value, seed, overwrite
+        )
+        m = run_export_beir(cfg)
+    table = Table(title="retrieval benchmark per language")
+    for col in ("language", "corpus", "queries", "train qrels", "test qrels", "test groups"):
+        table.add_column(col, justify="left" if col == "language" else "right")
+    for lang, info in m["beir"]["splits"].items():
+        c = m["configs"]
+        table.add_row(
+            lang,
+            str(c[f"{lang}-corpus"]["corpus"]),
+            str(c[f"{lang}-queries"]["queries"]),
+            str(c[f"{lang}-qrels"]["train"]),
+            str(c[f"{lang}-qrels"]["test"]),
+            str(info["groups"]["test"]),
+        )
+    out_console.print(table)
+    out_console.print(
+        f"wrote {len(m['beir']['splits'])} languages to {out} and {out / 'beir'}/", highlight=False
+    )

@@ -1,0 +1,1 @@
+"""The core: data contracts and the one lifecycle every command runs on."""

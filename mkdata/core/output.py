@@ -1,0 +1,250 @@
+"""The output run: the one lifecycle of a command's output directory.
+
+Every command writes through :class:`OutputRun`:
+
+- **Ownership**: OUT is used only when it does not exist, is empty, or was written by
+  mkdata (``OUT/.mkdata/output.json``, or the ``mkdata.json`` of an older mkdata). A
+  directory mkdata did not write is refused (:class:`OutputRefused`, exit 2) before
+  anything in it is touched. An mkdata output of another command is refused too, unless
+  ``overwrite`` is set, which removes only what mkdata wrote there.
+- **Lock**: one writer per OUT, an OS lock on ``OUT/.mkdata/lock`` held until the run
+  ends or its process dies; a second run gets :class:`OutputLocked` (exit 75).
+- **Staging and publish**: a command writes its parts (``data/``, ``beir/``,
+  ``removed/``...) under :attr:`OutputRun.staging`; :meth:`OutputRun.publish` moves each
+  complete part into OUT, replacing the part an earlier run wrote, then writes the
+  manifest and the dataset card. Parts an earlier run of this command published and this
+  one did not are removed; nothing else in OUT is.
+- Resume state lives in :meth:`OutputRun.state` folders, inside ``OUT/.mkdata``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from mkdata.core.atomic import read_json, write_json_atomic
+from mkdata.core.errors import OutputLocked, OutputRefused
+from mkdata.core.manifest import MANIFEST, write_manifest
+
+STATE_DIR = ".mkdata"
+MARKER = "output.json"
+LOCK = "lock"
+CARD = "README.md"
+ANY_COMMAND = "*"  # for runs that only refresh an output's metadata (the card)
+
+CardWriter = Callable[[Path], Any]
+_card_writer: list[CardWriter] = []
+
+
+def set_card_writer(writer: CardWriter | None) -> None:
+    """Set the function that writes ``OUT/README.md`` from ``OUT/mkdata.json`` at publish."""
+    _card_writer[:] = [writer] if writer else []
+
+
+def _legacy_marker(out: Path) -> dict[str, Any] | None:
+    """The ownership facts of an output written before markers existed, else None."""
+    try:
+        manifest = read_json(out / MANIFEST)
+    except (ValueError, OSError):
+        return None
+    if not isinstance(manifest, dict) or manifest.get("tool", {}).get("name") != "mkdata":
+        return None
+    parts = [p for p in ("data", "beir", "removed", "rejects", "images") if (out / p).exists()]
+    return {"tool": "mkdata", "command": manifest.get("command", ""), "parts": parts}
+
+
+def read_marker(out: Path) -> dict[str, Any] | None:
+    """What mkdata recorded about the output ``out`` (command, parts), or None if not mkdata's."""
+    try:
+        marker = read_json(out / STATE_DIR / MARKER)
+    except (ValueError, OSError):
+        marker = None
+    if isinstance(marker, dict) and marker.get("tool") == "mkdata":
+        return marker
+    return _legacy_marker(out)
+
+
+def check_output(out: Path, command: str, overwrite: bool = False) -> dict[str, Any] | None:
+    """Raise OutputRefused unless ``command`` may write ``out``; return its marker (if any).
+
+    Reads only: nothing is created or changed.
+    """
+    if not out.exists():
+        if out.is_symlink():
+            raise OutputRefused(f"{out}: is a dangling symbolic link; choose another --out")
+        return None
+    if not out.is_dir():
+        raise OutputRefused(f"{out}: exists and is not a directory; choose another --out")
+    try:
+        entries = {e.name for e in os.scandir(out)}
+    except OSError as exc:
+        raise OutputRefused(f"{out}: cannot read ({exc.strerror})") from None
+    marker = read_marker(out)
+    if marker is None:
+        if entries <= {STATE_DIR}:
+            return None  # empty, or another mkdata run is creating it right now
+        raise OutputRefused(
+            f"{out}: exists and was not written by mkdata; refusing to write into it "
+            "(choose a new or empty --out)"
+        )
+    previous = marker.get("command", "")
+    if command not in (ANY_COMMAND, previous) and previous and not overwrite:
+        raise OutputRefused(
+            f"{out}: holds the output of `mkdata {previous}`; choose another --out, "
+            "or pass --overwrite to replace it"
+        )
+    return marker
+
+
+class OutputRun:
+    """One command's run on its output directory (see the module docstring).
+
+    Use as a context manager: entering checks ownership and takes the lock; leaving
+    releases the lock and drops the staging area.
+    """
+
+    def __init__(self, out: Path, command: str, overwrite: bool = False) -> None:
+        self.out = Path(out)
+        self.command = command
+        self.overwrite = overwrite
+        self.started = time.perf_counter()
+        self._lock: IO[str] | None = None
+        self._marker: dict[str, Any] = {}
+        self._created = False
+        self._published = False
+
+    # ------------------------------------------------------------ lifecycle
+    def __enter__(self) -> OutputRun:
+        check_output(self.out, self.command, self.overwrite)
+        self._created = not self.out.exists()
+        state = self.out / STATE_DIR
+        state.mkdir(parents=True, exist_ok=True)
+        fh = open(state / LOCK, "a+")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "unknown"
+            fh.close()
+            raise OutputLocked(
+                f"{self.out}: another mkdata run (pid {holder}) is writing it; retry later"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        self._lock = fh
+        try:
+            marker = check_output(self.out, self.command, self.overwrite) or {}
+            if self.command != ANY_COMMAND and marker.get("command") not in (None, self.command):
+                self._remove_parts(marker.get("parts", []))  # --overwrite of another command
+                self._clear_state()
+                marker = {}
+            self._marker = {
+                "tool": "mkdata",
+                "command": marker.get("command") or self.command,
+                "parts": list(marker.get("parts", [])),
+            }
+            write_json_atomic(state / MARKER, self._marker)
+            shutil.rmtree(self.staging, ignore_errors=True)
+        except BaseException:
+            self._release()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+        if exc is not None and self._created and not self._published and self._holds_nothing():
+            shutil.rmtree(self.out, ignore_errors=True)  # a new OUT that got nothing: all ours
+        self._release()
+
+    def _holds_nothing(self) -> bool:
+        """True when OUT holds no data and no resume state, only the lock and the marker."""
+        try:
+            top = {e.name for e in os.scandir(self.out)}
+            state = {e.name for e in os.scandir(self.out / STATE_DIR)}
+        except OSError:
+            return False
+        return top <= {STATE_DIR} and state <= {LOCK, MARKER}
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.close()  # closing the file releases the flock
+            self._lock = None
+
+    # ------------------------------------------------------------ places
+    @property
+    def staging(self) -> Path:
+        """Where the parts of this run are written before :meth:`publish`."""
+        return self.out / STATE_DIR / "staging"
+
+    def state(self, name: str) -> Path:
+        """A folder for resumable state ``name`` (unit results, stores) that survives runs."""
+        path = self.out / STATE_DIR / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    # ------------------------------------------------------------ publish
+    def publish(self, manifest: dict[str, Any]) -> None:
+        """Move every staged part into OUT, then write the manifest and the card."""
+        staged = sorted(p.name for p in self.staging.iterdir()) if self.staging.exists() else []
+        trash = self.out / STATE_DIR / "trash"
+        shutil.rmtree(trash, ignore_errors=True)
+        stale = [p for p in self._marker["parts"] if p not in staged]
+        self._marker["parts"] = sorted(set(self._marker["parts"]) | set(staged))
+        write_json_atomic(self.out / STATE_DIR / MARKER, self._marker)
+        for name in staged:
+            target = self.out / name
+            if target.exists() or target.is_symlink():
+                trash.mkdir(parents=True, exist_ok=True)
+                os.replace(target, trash / name)
+            os.replace(self.staging / name, target)
+        shutil.rmtree(trash, ignore_errors=True)
+        self._remove_parts(stale)
+        self._marker["parts"] = staged
+        write_json_atomic(self.out / STATE_DIR / MARKER, self._marker)
+        manifest.setdefault("timings", {})
+        manifest["timings"].setdefault(
+            "total_seconds", round(time.perf_counter() - self.started, 3)
+        )
+        write_manifest(self.out, manifest)
+        self._published = True
+        self.write_card()
+
+    def write_card(self) -> None:
+        """(Re)write ``OUT/README.md`` with the registered card writer, if any."""
+        for writer in _card_writer:
+            writer(self.out)
+
+    def _remove_parts(self, parts: list[str]) -> None:
+        for name in parts:
+            if not name or "/" in name or name.startswith("."):
+                continue  # only top-level parts mkdata itself recorded
+            target = self.out / name
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target, ignore_errors=True)
+            elif target.exists() or target.is_symlink():
+                target.unlink()
+
+    def _clear_state(self) -> None:
+        state = self.out / STATE_DIR
+        for entry in state.iterdir():
+            if entry.name in (LOCK, MARKER):
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink()
+        for name in (MANIFEST, CARD):
+            (self.out / name).unlink(missing_ok=True)

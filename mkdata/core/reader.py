@@ -1,0 +1,376 @@
+"""The one input reader: every command that reads a dataset reads it through here.
+
+An input is any of:
+
+- an mkdata dataset directory: ``DIR/data/<config>/*.parquet`` (or ``.jsonl``);
+- a Hub-layout directory, as ``huggingface_hub`` downloads one: ``DIR/data/train-*.parquet``
+  (config ``default``) and/or ``DIR/data/<config>/...``;
+- a ``Dataset.save_to_disk`` directory (``state.json`` + ``data-*.arrow``), or a
+  ``DatasetDict`` one (its ``train`` split, else every split);
+- a folder of data files, a data file (``.parquet``, ``.arrow``, ``.jsonl``, ``.jsonl.gz``,
+  ``.json`` with one object per line, ``.ndjson``), or a glob;
+- ``hf://datasets/ORG/NAME[@REVISION][/PATH]``: downloaded once into the cache with
+  ``huggingface_hub`` (``HF_ENDPOINT`` and ``HF_TOKEN`` from the environment), then read
+  as a Hub-layout directory.
+
+Errors are ValueError with one line naming the file (and the record, for JSON Lines).
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import json
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mkdata.core.fetch import default_cache_dir
+from mkdata.core.shards import DATA_DIR
+
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".ndjson")
+DATA_SUFFIXES = (".parquet", ".arrow", *JSONL_SUFFIXES)
+METADATA_FILES = {"dataset_info.json", "state.json", "dataset_dict.json", "mkdata.json"}
+DEFAULT_CONFIG = "default"
+_HF = re.compile(r"^hf:/+datasets/([^/@]+/[^/@]+)(?:@([^/]+))?(?:/(.*))?$")
+
+
+def is_hf_path(raw: str | Path) -> bool:
+    """True for ``hf://datasets/...`` paths (also after ``Path`` collapsed the ``//``)."""
+    return str(raw).startswith("hf:/")
+
+
+def download_hf(raw: str | Path, cache_dir: Path | None = None) -> Path:
+    """The local folder holding the data files of ``hf://datasets/ORG/NAME[@REV][/PATH]``."""
+    m = _HF.match(str(raw))
+    if not m:
+        raise ValueError(f"{raw}: expected hf://datasets/ORG/NAME[@REVISION][/PATH]")
+    repo, revision, sub = m.group(1), m.group(2), (m.group(3) or "").strip("/")
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+    prefix = f"{sub}/" if sub else ""
+    patterns = [f"{prefix}*{suffix}" for suffix in DATA_SUFFIXES]
+    patterns += [f"{prefix}**/*{suffix}" for suffix in DATA_SUFFIXES]
+    try:
+        local = snapshot_download(
+            repo,
+            repo_type="dataset",
+            revision=revision,
+            allow_patterns=patterns,
+            cache_dir=str((cache_dir or default_cache_dir()) / "hf"),
+        )
+    except (HfHubHTTPError, LocalEntryNotFoundError, OSError, ValueError) as exc:
+        reason = " ".join(str(exc).split())[:200]
+        raise ValueError(f"{raw}: cannot download ({type(exc).__name__}: {reason})") from None
+    target = Path(local) / sub
+    if not target.exists():
+        raise ValueError(f"{raw}: no such path in the repository")
+    return target
+
+
+def _visible(folder: Path) -> list[Path]:
+    return sorted(f for f in folder.iterdir() if not f.name.startswith((".", "_")))
+
+
+def _data_files(folder: Path) -> list[Path]:
+    return [f for f in _visible(folder) if f.is_file() and _is_data_file(f)]
+
+
+def _saved_dataset(folder: Path) -> list[Path]:
+    """The arrow files of a ``save_to_disk`` folder (a Dataset, or a DatasetDict's splits)."""
+    if (folder / "dataset_dict.json").is_file():
+        splits = json.loads((folder / "dataset_dict.json").read_text("utf-8")).get("splits", [])
+        chosen = ["train"] if "train" in splits else splits
+        return [f for split in chosen for f in _saved_dataset(folder / split)]
+    state = json.loads((folder / "state.json").read_text("utf-8"))
+    return [folder / f["filename"] for f in state.get("_data_files", [])]
+
+
+def _folder_configs(folder: Path) -> dict[str, list[Path]]:
+    if (folder / "state.json").is_file() or (folder / "dataset_dict.json").is_file():
+        try:
+            return {DEFAULT_CONFIG: _saved_dataset(folder)}
+        except (ValueError, KeyError, OSError) as exc:
+            raise ValueError(f"{folder}: not a readable save_to_disk folder ({exc})") from None
+    data = folder / DATA_DIR
+    if data.is_dir():
+        configs: dict[str, list[Path]] = {}
+        top = _data_files(data)
+        if top:
+            configs[DEFAULT_CONFIG] = top
+        for sub in _visible(data):
+            if sub.is_dir():
+                files = _data_files(sub)
+                if files:
+                    configs.setdefault(sub.name, []).extend(files)
+        if not configs:
+            raise ValueError(
+                f"{folder}: not a dataset directory (no data/<config>/*.parquet or data/*.parquet)"
+            )
+        return configs
+    files = _data_files(folder)
+    if not files:
+        raise ValueError(f"{folder}: no .parquet, .arrow or .jsonl files in this folder")
+    return {DEFAULT_CONFIG: files}
+
+
+def input_configs(paths: list[Path | str], cache_dir: Path | None = None) -> dict[str, list[Path]]:
+    """The data files of ``paths`` per config, in order (see the module docstring).
+
+    Dataset directories contribute their configs; files, folders and globs go to
+    ``default``. ValueError (one line, naming the path) when a path matches nothing,
+    a file has an unknown format or a parquet file is unreadable.
+    """
+    configs: dict[str, list[Path]] = {}
+    for raw in paths:
+        for config, files in _one_input(raw, cache_dir).items():
+            configs.setdefault(config, []).extend(files)
+    for files in configs.values():
+        for f in files:
+            if f.suffix == ".parquet":
+                _check_parquet(f)
+    return configs
+
+
+def _one_input(raw: Path | str, cache_dir: Path | None) -> dict[str, list[Path]]:
+    if is_hf_path(raw):
+        return _folder_configs(download_hf(raw, cache_dir))
+    p = Path(raw).expanduser()
+    if p.is_dir():
+        return _folder_configs(p)
+    if p.is_file():
+        if not _is_data_file(p):
+            raise ValueError(f"{p}: unknown format (expected .parquet, .arrow or .jsonl)")
+        return {DEFAULT_CONFIG: [p]}
+    matched = sorted(Path(m) for m in glob.glob(str(p), recursive=True))
+    if not matched:
+        raise ValueError(f"{raw}: no such file or directory")
+    out: dict[str, list[Path]] = {}
+    for m in matched:
+        if m.is_file() and not _is_data_file(m):
+            continue
+        for config, files in _one_input(m, cache_dir).items():
+            out.setdefault(config, []).extend(files)
+    if not out:
+        raise ValueError(f"{raw}: matches no .parquet, .arrow or .jsonl file")
+    return out
+
+
+def input_files(paths: list[Path | str], cache_dir: Path | None = None) -> list[Path]:
+    """Every data file of ``paths`` (all configs), in order; see :func:`input_configs`."""
+    return [f for files in input_configs(paths, cache_dir).values() for f in files]
+
+
+def _check_parquet(path: Path) -> None:
+    try:
+        pq.ParquetFile(path).close()
+    except (pa.ArrowException, OSError) as exc:
+        raise ValueError(f"{path}: not a readable parquet file ({exc})") from None
+
+
+def text_columns_for(names: list[str], wanted: list[str] | None, where: Path | str) -> list[str]:
+    """The text columns to use: ``wanted``, else question+answer, else text.
+
+    ``names`` are the columns present; ValueError names ``where`` when one is missing.
+    """
+    present = set(names)
+    if wanted:
+        missing = [c for c in wanted if c not in present]
+        if missing:
+            raise ValueError(f"{where}: no column {missing[0]!r} (columns: {', '.join(names)})")
+        return wanted
+    for default in (["question", "answer"], ["text"]):
+        if set(default) <= present:
+            return default
+    raise ValueError(f"{where}: no question/answer or text column; pass --text-column")
+
+
+def _is_data_file(path: Path) -> bool:
+    return path.name.lower().endswith(DATA_SUFFIXES) and path.name not in METADATA_FILES
+
+
+@dataclass
+class ReadStats:
+    """What reading skipped: malformed lines per file, with the first problem of each."""
+
+    rows: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    first_problem: dict[str, str] = field(default_factory=dict)
+
+    def skip(self, where: str, problem: str) -> None:
+        self.skipped[where] += 1
+        self.first_problem.setdefault(where, problem)
+
+
+def read_table(
+    files: list[Path],
+    columns: list[str],
+    optional: tuple[str, ...] = (),
+    stats: ReadStats | None = None,
+) -> pa.Table:
+    """Read ``columns`` (all required) and ``optional`` columns of ``files`` into one table.
+
+    Values are read as strings. JSON Lines records that are not valid JSON objects
+    (or not UTF-8) are skipped and counted in ``stats``; a file that cannot be read,
+    or lacks a required column, raises ValueError naming it.
+    """
+    stats = stats if stats is not None else ReadStats()
+    wanted = [*columns, *[c for c in optional if c not in columns]]
+    schema = pa.schema([(c, pa.string()) for c in wanted])
+    parts = []
+    for f in files:
+        if _is_jsonl(f):
+            table = _read_jsonl(f, columns, wanted, stats)
+        else:
+            table = _as_strings(_read_columnar(f, columns, wanted), wanted)
+        parts.append(table.cast(schema))
+    out = pa.concat_tables(parts) if parts else schema.empty_table()
+    stats.rows += out.num_rows
+    return out
+
+
+def read_file(path: Path, stats: ReadStats | None = None) -> pa.Table:
+    """Every column of one data file, with its own types (JSON Lines: types inferred)."""
+    if not _is_jsonl(path):
+        return _read_columnar(path, [], None)
+    records = list(_jsonl_records(path, stats if stats is not None else ReadStats()))
+    try:
+        return pa.Table.from_pylist(records)
+    except (pa.ArrowException, TypeError) as exc:
+        raise ValueError(f"{path}: records of mixed types ({exc})") from None
+
+
+def file_schema(path: Path) -> pa.Schema:
+    """The schema of one data file (JSON Lines: of its records)."""
+    if path.suffix == ".parquet":
+        _check_parquet(path)
+        return pq.read_schema(path)
+    return read_file(path).schema
+
+
+def count_rows(path: Path) -> int:
+    """Rows (valid records) in one data file."""
+    if path.suffix == ".parquet":
+        _check_parquet(path)
+        return pq.ParquetFile(path).metadata.num_rows
+    return read_file(path).num_rows
+
+
+def _is_jsonl(path: Path) -> bool:
+    return path.name.lower().endswith(JSONL_SUFFIXES)
+
+
+def _read_columnar(path: Path, required: list[str], wanted: list[str] | None) -> pa.Table:
+    """A parquet or arrow file (``wanted`` columns that exist, or all when None)."""
+    kind = "parquet" if path.suffix == ".parquet" else "arrow"
+    try:
+        if kind == "parquet":
+            pf = pq.ParquetFile(path)
+            names = pf.schema_arrow.names
+            _require(names, required, path)
+            cols = None if wanted is None else [c for c in wanted if c in names]
+            return pf.read(columns=cols)
+        with pa.memory_map(str(path)) as source:
+            try:
+                table = pa.ipc.open_stream(source).read_all()
+            except pa.ArrowInvalid:
+                table = pa.ipc.open_file(source).read_all()
+        _require(table.column_names, required, path)
+        return (
+            table
+            if wanted is None
+            else table.select([c for c in wanted if c in table.column_names])
+        )
+    except (pa.ArrowException, OSError) as exc:
+        raise ValueError(f"{path}: not a readable {kind} file ({exc})") from None
+
+
+def _as_strings(table: pa.Table, wanted: list[str]) -> pa.Table:
+    for c in wanted:
+        if c not in table.column_names:
+            table = table.append_column(c, pa.nulls(table.num_rows, pa.string()))
+        elif not pa.types.is_string(table.schema.field(c).type):
+            table = table.set_column(table.schema.get_field_index(c), c, table[c].cast(pa.string()))
+    return table.select(wanted)
+
+
+def _require(names: list[str], required: list[str], where: Path) -> None:
+    missing = [c for c in required if c not in names]
+    if missing:
+        raise ValueError(f"{where}: no column {missing[0]!r} (columns: {', '.join(names)})")
+
+
+def _jsonl_records(path: Path, stats: ReadStats, limit: int | None = None) -> Iterator[dict]:
+    """The JSON objects of a JSON Lines file; malformed lines are counted in ``stats``."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            for lineno, raw in enumerate(fh, 1):
+                if limit is not None and lineno > limit:
+                    return
+                if not raw.strip():
+                    continue
+                where = f"{path}:{lineno}"
+                try:
+                    record = json.loads(raw.decode("utf-8"))
+                except UnicodeDecodeError:
+                    stats.skip(str(path), f"{where}: not UTF-8")
+                    continue
+                except json.JSONDecodeError as exc:
+                    stats.skip(str(path), f"{where}: invalid JSON ({exc.msg})")
+                    continue
+                if not isinstance(record, dict):
+                    stats.skip(str(path), f"{where}: not a JSON object")
+                    continue
+                yield record
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise ValueError(f"{path}: cannot read ({exc})") from None
+
+
+def _read_jsonl(path: Path, required: list[str], wanted: list[str], stats: ReadStats) -> pa.Table:
+    cols: dict[str, list[str | None]] = {c: [] for c in wanted}
+    seen: set[str] = set()
+    for record in _jsonl_records(path, stats):
+        seen.update(record)
+        for c in wanted:
+            v = record.get(c)
+            cols[c].append(None if v is None else v if isinstance(v, str) else str(v))
+    if cols[wanted[0]] and not set(required) <= seen:
+        _require(sorted(seen), required, path)
+    return pa.table({c: pa.array(v, pa.string()) for c, v in cols.items()})
+
+
+def column_names(path: Path, sample_lines: int = 100) -> list[str]:
+    """Columns of a parquet or arrow file, or the keys seen in the first JSON Lines records."""
+    if not _is_jsonl(path):
+        if path.suffix == ".parquet":
+            _check_parquet(path)
+            return pq.read_schema(path).names
+        return _read_columnar(path, [], None).column_names
+    names: dict[str, None] = {}
+    for record in _jsonl_records(path, ReadStats(), sample_lines):
+        names.update(dict.fromkeys(record))
+    return list(names)
+
+
+def iter_batches(
+    path: Path, columns: list[str] | None = None, batch_size: int = 65_536
+) -> Iterator[pa.RecordBatch]:
+    """One data file as record batches of at most ``batch_size`` rows (the ``columns`` that
+    exist, or all); parquet is streamed, other formats are read whole first."""
+    if path.suffix == ".parquet":
+        _check_parquet(path)
+        shard = pq.ParquetFile(path)
+        cols = None if columns is None else [c for c in shard.schema_arrow.names if c in columns]
+        yield from shard.iter_batches(batch_size=batch_size, columns=cols)
+        return
+    table = read_file(path)
+    if columns is not None:
+        table = table.select([c for c in table.column_names if c in columns])
+    yield from table.to_batches(max_chunksize=batch_size)
