@@ -7,7 +7,8 @@ from pathlib import Path
 
 from conftest import ROOT, run_cli
 
-from mkdata.core.pipeline import EXIT_LOCKED, pipeline_lock
+from mkdata.core.errors import EXIT_LOCKED
+from mkdata.core.pipeline import pipeline_lock
 
 PIPELINE = """
 [pipeline]

@@ -2,19 +2,52 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from mkdata.cli.common import choices, err_console, fail, out_console
+from mkdata.cli.common import choices, err_console, fail, out_console, user_errors
 from mkdata.core.errors import EXIT_FAILED
 
 LogFormat = choices("LogFormat", ("text", "json"))
 
 
+def stage_checker(root: Any) -> Callable[[str, dict[str, Any]], str | None]:
+    """A check of a stage's command and args against the real command line of ``root``."""
+
+    def check(command: str, args: dict[str, Any]) -> str | None:
+        cmd = root
+        for word in command.split():
+            sub = getattr(cmd, "commands", {}).get(word)
+            if sub is None:
+                return f"unknown command `mkdata {command}`"
+            cmd = sub
+        if getattr(cmd, "commands", None):
+            return f"`mkdata {command}` needs a sub-command ({', '.join(sorted(cmd.commands))})"
+        if command == "run":
+            return "a pipeline cannot run a pipeline"
+        options = {
+            o
+            for p in cmd.params
+            if p.param_type_name == "option"
+            for o in (*p.opts, *p.secondary_opts)
+        }
+        for key, value in args.items():
+            flag = "--" + ("no-" if value is False else "") + str(key).replace("_", "-")
+            if flag not in options:
+                return f"unknown option {flag} for `mkdata {command}`"
+            if flag == "--out":
+                return "give the output as the stage's `out`, not as an argument"
+        return None
+
+    return check
+
+
 def run_cmd(
+    ctx: typer.Context,
     pipeline_file: Annotated[Path, typer.Argument(help="A pipeline TOML file (see examples/).")],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show which stages would run and why.")
@@ -28,8 +61,7 @@ def run_cmd(
     import json
     import sys
 
-    from mkdata.core.errors import EXIT_LOCKED
-    from mkdata.core.pipeline import LockedError, PipelineError, load_pipeline, run_pipeline
+    from mkdata.core.pipeline import load_pipeline, run_pipeline
 
     as_json = log_format.value == "json"
 
@@ -39,16 +71,13 @@ def run_cmd(
             sys.stderr.flush()
         elif event["event"] == "stage_start":
             err_console.print(
-                f"[bold]{event['stage']}[/]: running ({event['reason']})", highlight=False
+                f"[bold]{event['stage']}[/]: running ({event['reason']}); log: {event['log']}",
+                highlight=False,
             )
 
-    try:
-        pipeline = load_pipeline(pipeline_file)
+    with user_errors():
+        pipeline = load_pipeline(pipeline_file, stage_checker(ctx.find_root().command))
         results = run_pipeline(pipeline, dry_run, log)
-    except PipelineError as exc:
-        raise fail(str(exc)) from None
-    except LockedError as exc:
-        raise fail(str(exc), EXIT_LOCKED) from None
     table = Table(title=f"pipeline {pipeline_file.name}" + (" (dry run)" if dry_run else ""))
     for col in ("stage", "status", "why", "seconds"):
         table.add_column(col, justify="right" if col == "seconds" else "left")
@@ -58,4 +87,7 @@ def run_cmd(
         out_console.print(table)
     failed = [r for r in results if r.status == "failed"]
     if failed:
-        raise fail(f"stage {failed[0].name} failed: {failed[0].reason}", EXIT_FAILED)
+        f = failed[0]
+        raise fail(
+            f"stage {f.name} failed (exit {f.returncode}): {f.reason} (log: {f.log})", EXIT_FAILED
+        )

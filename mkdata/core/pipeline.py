@@ -10,20 +10,31 @@ values are expanded). A stage runs as
 State lives in ``WORKDIR/.mkdata-pipeline/``: a stage's fingerprint (command, args,
 mkdata version, its inputs' fingerprints: upstream stages' own fingerprints, or size and
 mtime of input files) is recorded when it succeeds, and a re-run skips every stage whose
-fingerprint and output are unchanged. A lock file refuses a second concurrent run.
+fingerprint and output are unchanged; each stage's output goes to ``logs/<stage>.log``.
+A lock file refuses a second concurrent run; the running stage inherits the lock, so it is
+held until the stage process is gone too.
+
+Confinement: the workdir is a relative path below the pipeline file without ``..``; stage
+names are plain names; stage outputs (and the inputs of in-place commands such as
+``card``) must lie inside the workdir. Anything else is a PipelineError (exit 2) before
+any stage runs. Stopping ``mkdata run`` (SIGTERM, SIGINT, or SIGKILL through the stage's
+parent-death signal) stops its running stage's whole process group.
 """
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import hashlib
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,18 +46,21 @@ try:
 except ImportError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 from mkdata.core.atomic import read_json, write_json_atomic
+from mkdata.core.errors import MkdataError, OutputLocked
 
 STATE = ".mkdata-pipeline"
-EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; retry later
 NO_OUT = {"card", "push"}  # commands that work on their input in place
+WRITES_INPUT = {"card"}  # ...and of those, the ones that write into it
+STAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+StageCheck = Callable[[str, dict[str, Any]], "str | None"]  # (command, args) -> problem
 
 
-class PipelineError(ValueError):
-    """The pipeline file is invalid."""
+class PipelineError(MkdataError, ValueError):
+    """The pipeline file is invalid (exit 2)."""
 
 
-class LockedError(RuntimeError):
-    """Another run holds the pipeline's lock."""
+class LockedError(OutputLocked):
+    """Another run holds the pipeline's lock (exit 75)."""
 
 
 @dataclass
@@ -75,8 +89,27 @@ class Pipeline:
         return next(s for s in self.stages if s.name == name)
 
 
-def load_pipeline(path: Path) -> Pipeline:
-    """Parse and check ``path``; PipelineError (one line) when it is invalid."""
+def _confined(path: Path, where: str, value: str, workdir: Path) -> None:
+    """PipelineError unless ``value`` (relative, no ``..``) resolves inside ``workdir``."""
+    rel = Path(value)
+    if not value or rel.is_absolute() or ".." in rel.parts or str(value).startswith("~"):
+        raise PipelineError(
+            f"{path}: {where} {value!r} must be a relative path inside the workdir (no '..')"
+        )
+    target = (workdir / rel).resolve()
+    if target != workdir.resolve() and workdir.resolve() not in target.parents:
+        raise PipelineError(f"{path}: {where} {value!r} leaves the workdir (a symbolic link?)")
+    if target == workdir.resolve():
+        raise PipelineError(f"{path}: {where} {value!r} is the workdir itself")
+    if STATE in rel.parts:
+        raise PipelineError(f"{path}: {where} {value!r} is inside the pipeline's state folder")
+
+
+def load_pipeline(path: Path, check: StageCheck | None = None) -> Pipeline:
+    """Parse and check ``path``; PipelineError (one line) when it is invalid.
+
+    ``check(command, args)`` returns a problem (unknown command or option) or None.
+    """
     try:
         data = tomllib.loads(Path(path).read_text("utf-8"))
     except FileNotFoundError:
@@ -84,13 +117,24 @@ def load_pipeline(path: Path) -> Pipeline:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise PipelineError(f"{path}: not valid TOML ({exc})") from None
     meta = data.get("pipeline", {})
-    workdir = Path(path).parent / meta.get("workdir", ".")
+    raw_workdir = str(meta.get("workdir", "."))
+    if Path(raw_workdir).is_absolute() or ".." in Path(raw_workdir).parts or "~" in raw_workdir:
+        raise PipelineError(
+            f"{path}: workdir {raw_workdir!r} must be a relative path below the pipeline file"
+        )
+    workdir = Path(path).parent / raw_workdir
     raw = data.get("stage", [])
     if not raw:
         raise PipelineError(f"{path}: no [[stage]] tables")
     stages: list[Stage] = []
     for n, item in enumerate(raw, 1):
+        if not isinstance(item, dict):
+            raise PipelineError(f"{path}: stage {n} is not a table")
         name = item.get("name") or f"stage{n}"
+        if not isinstance(name, str) or not STAGE_NAME.match(name):
+            raise PipelineError(
+                f"{path}: stage name {name!r} must be letters, digits, '_', '.' or '-'"
+            )
         command = item.get("command")
         if not isinstance(command, str) or not command.strip():
             raise PipelineError(f"{path}: stage {name!r} has no command")
@@ -101,9 +145,19 @@ def load_pipeline(path: Path) -> Pipeline:
             raise PipelineError(f"{path}: stage {name!r} ({command}) needs an out directory")
         if name in {s.name for s in stages}:
             raise PipelineError(f"{path}: two stages are named {name!r}")
-        stage = Stage(
-            name, command.strip(), [str(i) for i in inputs], out, dict(item.get("args", {}))
-        )
+        args = item.get("args", {})
+        if not isinstance(args, dict):
+            raise PipelineError(f"{path}: stage {name!r}: args must be a table")
+        stage = Stage(name, " ".join(command.split()), [str(i) for i in inputs], out, dict(args))
+        if out is not None:
+            _confined(path, f"stage {name!r} out", str(out), workdir)
+        if stage.command in WRITES_INPUT and not all(i.startswith("@") for i in stage.inputs):
+            raise PipelineError(
+                f"{path}: stage {name!r} ({stage.command}) writes into its input, which must "
+                "be an earlier stage's output (@stage)"
+            )
+        if check is not None and (problem := check(stage.command, stage.args)):
+            raise PipelineError(f"{path}: stage {name!r}: {problem}")
         for up in stage.upstream():
             if up not in {s.name for s in stages}:
                 raise PipelineError(
@@ -174,8 +228,9 @@ def fingerprints(p: Pipeline) -> dict[str, str]:
 
 
 @contextmanager
-def pipeline_lock(workdir: Path) -> Iterator[None]:
-    """Hold ``WORKDIR/.mkdata-pipeline/lock``; LockedError when another process has it."""
+def pipeline_lock(workdir: Path) -> Iterator[int]:
+    """Hold ``WORKDIR/.mkdata-pipeline/lock``; yield its file descriptor (a stage process that
+    inherits it keeps the lock held); LockedError when another process has it."""
     state = workdir / STATE
     state.mkdir(parents=True, exist_ok=True)
     fh = open(state / "lock", "a+")  # noqa: SIM115 (held for the whole run)
@@ -190,7 +245,7 @@ def pipeline_lock(workdir: Path) -> Iterator[None]:
         fh.truncate()
         fh.write(str(os.getpid()))
         fh.flush()
-        yield
+        yield fh.fileno()
     finally:
         fh.close()
 
@@ -204,6 +259,7 @@ class StageResult:
     reason: str
     seconds: float = 0.0
     returncode: int = 0
+    log: Path | None = None  # the stage's output (stdout and stderr)
 
 
 def plan(p: Pipeline) -> list[tuple[Stage, str | None]]:
@@ -231,6 +287,72 @@ def plan(p: Pipeline) -> list[tuple[Stage, str | None]]:
     return out
 
 
+def _die_with_parent() -> None:
+    """In the stage process: get SIGTERM when `mkdata run` dies, even by SIGKILL (Linux)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def error_line(log_text: str) -> str:
+    """The line that says why a stage failed: its last ``error:`` line, else its last line
+    that is not decoration (box drawing, blank)."""
+    lines = [x.strip() for x in log_text.splitlines() if x.strip()]
+    errors = [x for x in lines if x.startswith("error:")]
+    if errors:
+        return errors[-1]
+    plain = [x for x in lines if any(c.isalnum() for c in x)]
+    return plain[-1] if plain else "(no message)"
+
+
+def run_stage(argv: list[str], log_path: Path, lock_fd: int) -> tuple[int, str]:
+    """Run one stage as ``python -m mkdata ARGV`` in its own process group, output to
+    ``log_path``; return its exit code and error line. A signal that stops this process
+    stops the stage's group first."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w", encoding="utf-8") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mkdata", *argv],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            pass_fds=(lock_fd,),
+            preexec_fn=_die_with_parent,
+            env={**os.environ, "COLUMNS": os.environ.get("COLUMNS", "120")},
+        )
+
+        def stop(signum: int, frame: Any) -> None:
+            _stop_group(proc)
+            raise SystemExit(128 + signum)
+
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            code = proc.wait()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            if proc.poll() is None:
+                _stop_group(proc)
+    text = log_path.read_text("utf-8", errors="replace")
+    return code, "" if code == 0 else error_line(text)
+
+
+def _stop_group(proc: subprocess.Popen[Any], grace: float = 10.0) -> None:
+    """SIGTERM the stage's process group, then SIGKILL what is left after ``grace`` seconds."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    with suppress(subprocess.TimeoutExpired):
+        proc.wait(grace)
+    with suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
 def run_pipeline(
     p: Pipeline, dry_run: bool = False, log: Callable[[dict[str, Any]], None] | None = None
 ) -> list[StageResult]:
@@ -238,7 +360,7 @@ def run_pipeline(
     emit = log or (lambda event: None)
     prints = fingerprints(p)
     results: list[StageResult] = []
-    with pipeline_lock(p.workdir):
+    with pipeline_lock(p.workdir) as lock_fd:
         for stage, reason in plan(p):
             argv = command_line(p, stage)
             if reason is None:
@@ -251,22 +373,22 @@ def run_pipeline(
                     {"event": "stage_planned", "stage": stage.name, "reason": reason, "argv": argv}
                 )
                 continue
-            emit({"event": "stage_start", "stage": stage.name, "reason": reason, "argv": argv})
+            log_path = p.workdir / STATE / "logs" / f"{stage.name}.log"
+            emit({"event": "stage_start", "stage": stage.name, "reason": reason, "argv": argv,
+                  "log": str(log_path)})  # fmt: skip
             started = time.perf_counter()
-            proc = subprocess.run(
-                [sys.executable, "-m", "mkdata", *argv], capture_output=True, text=True
-            )
+            code, error = run_stage(argv, log_path, lock_fd)
             seconds = round(time.perf_counter() - started, 3)
-            if proc.returncode != 0:
-                last = (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
-                results.append(StageResult(stage.name, "failed", last, seconds, proc.returncode))
-                emit({"event": "stage_failed", "stage": stage.name, "returncode": proc.returncode,
-                      "error": last, "seconds": seconds})  # fmt: skip
+            if code != 0:
+                results.append(StageResult(stage.name, "failed", error, seconds, code, log_path))
+                emit({"event": "stage_failed", "stage": stage.name, "returncode": code,
+                      "error": error, "seconds": seconds, "log": str(log_path)})  # fmt: skip
                 break
             write_json_atomic(
                 p.workdir / STATE / f"{stage.name}.json",
                 {"fingerprint": prints[stage.name], "argv": argv, "seconds": seconds},
             )
-            results.append(StageResult(stage.name, "done", reason, seconds))
-            emit({"event": "stage_done", "stage": stage.name, "seconds": seconds})
+            results.append(StageResult(stage.name, "done", reason, seconds, 0, log_path))
+            emit({"event": "stage_done", "stage": stage.name, "seconds": seconds,
+                  "log": str(log_path)})  # fmt: skip
     return results
