@@ -7,7 +7,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from mkdata.cli.common import InputArg, OutOpt, OverwriteOpt, choices, out_console, user_errors
+from mkdata.cli.common import (
+    Executor,
+    ExecutorOpt,
+    InputArg,
+    OutOpt,
+    OverwriteOpt,
+    RayAddressOpt,
+    WorkersOpt,
+    choices,
+    out_console,
+    user_errors,
+)
 
 app = typer.Typer(help="Export datasets to other tools' layouts.", no_args_is_help=True)
 SplitBy = choices("SplitBy", ("origin", "none"))
@@ -27,6 +38,9 @@ def export_beir(
         SplitBy, typer.Option(help="origin (no site in both splits) or none (by query).")
     ] = SplitBy.origin,
     seed: Annotated[int, typer.Option(help="Seed of the split.")] = 0,
+    workers: WorkersOpt = 1,
+    executor: ExecutorOpt = Executor.local,
+    ray_address: RayAddressOpt = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Write corpus, queries and train/test qrels per language (WebFAQ / BEIR layout)."""
@@ -34,8 +48,9 @@ def export_beir(
 
     with user_errors(out):
         cfg = BeirExportConfig(
-            input_dir, out, test_size, max_test_share, split_by.value, seed, overwrite
-        )
+            input_dir, out, test_size, max_test_share, split_by.value, seed, overwrite,
+            workers, executor.value, ray_address,
+        )  # fmt: skip
         m = run_export_beir(cfg)
     table = Table(title="retrieval benchmark per language")
     for col in ("language", "corpus", "queries", "train qrels", "test qrels", "test groups"):

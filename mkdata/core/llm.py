@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from mkdata.core.runner import Resources, model_resources
+
 BACKENDS = ("vllm", "openai")
 
 
@@ -236,6 +238,12 @@ def _retry_after(value: str | None) -> float | None:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:
         return None
+
+
+def llm_resources(backend: str) -> Resources:
+    """What a worker running ``backend`` needs: vllm holds the model (``MKDATA_LLM_GPUS``
+    overrides its GPUs); openai only talks to a server."""
+    return model_resources("MKDATA_LLM_GPUS") if backend == "vllm" else Resources(cpus=1, gpus=0)
 
 
 def get_backend(kind: str, model: str, base_url: str | None = None, **kwargs: Any) -> Any:

@@ -47,7 +47,8 @@ def is_hf_path(raw: str | Path) -> bool:
 
 def download_hf(raw: str | Path, cache_dir: Path | None = None) -> Path:
     """The local folder holding the data files of ``hf://datasets/ORG/NAME[@REV][/PATH]``."""
-    m = _HF.match(str(raw))
+    raw = "hf://" + str(raw).split(":", 1)[1].lstrip("/")  # Path() folds the "//"
+    m = _HF.match(raw)
     if not m:
         raise ValueError(f"{raw}: expected hf://datasets/ORG/NAME[@REVISION][/PATH]")
     repo, revision, sub = m.group(1), m.group(2), (m.group(3) or "").strip("/")
@@ -66,7 +67,7 @@ def download_hf(raw: str | Path, cache_dir: Path | None = None) -> Path:
             cache_dir=str((cache_dir or default_cache_dir()) / "hf"),
         )
     except (HfHubHTTPError, LocalEntryNotFoundError, OSError, ValueError) as exc:
-        reason = " ".join(str(exc).split())[:200]
+        reason = " ".join(str(exc).split()).split(". ")[0][:160]
         raise ValueError(f"{raw}: cannot download ({type(exc).__name__}: {reason})") from None
     target = Path(local) / sub
     if not target.exists():

@@ -1,4 +1,11 @@
-"""Executors: run independent units of work in this process or in a local process pool."""
+"""The runner: independent units of work, with declared resources, on one executor.
+
+``local`` runs units in this process or a spawned process pool; ``ray`` runs them as Ray
+tasks, or, for model-holding work (``actors=True``: encoders, cross-encoders, LLMs), on a
+pool of Ray actors that each load the model once and serve many units. A unit is a
+picklable function and its arguments; it writes its result files itself (resumable units
+write a completion marker last) and returns a small summary.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +13,33 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What one unit (or one actor) needs: CPUs and GPUs (0 on CPU-only machines)."""
+
+    cpus: float = 1.0
+    gpus: float = 0.0
+
+
+def model_resources(gpus_env: str) -> Resources:
+    """A model-holding worker's needs: one CPU, and one GPU when this machine has CUDA
+    (the environment variable ``gpus_env`` overrides, e.g. on a cluster whose driver has
+    no GPU); never a GPU on CPU-only machines, so Ray does not wait for one forever."""
+    override = os.environ.get(gpus_env)
+    if override is not None:
+        return Resources(cpus=1, gpus=float(override))
+    try:
+        import torch
+    except ImportError:
+        return Resources(cpus=1, gpus=0)
+    return Resources(cpus=1, gpus=1.0 if torch.cuda.is_available() else 0.0)
+
 
 _THREAD_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -56,40 +87,71 @@ EXECUTORS = ("local", "ray")
 RAY_LOCAL_OBJECT_STORE = 256 << 20  # a local Ray instance only passes small unit results
 
 
+def _start_ray(workers: int, address: str | None) -> bool:
+    """Join ``address`` or start a local Ray instance; True when this call started it."""
+    import ray
+
+    if ray.is_initialized():
+        return False
+    kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+    if address:
+        ray.init(address=address, **kwargs)
+    else:
+        ray.init(num_cpus=max(1, workers), object_store_memory=RAY_LOCAL_OBJECT_STORE, **kwargs)
+    return True
+
+
+class _UnitActor:
+    """A long-lived Ray worker: runs units in one process, so a model loaded by the first
+    unit (module-level caches such as ``get_encoder``) serves every later one."""
+
+    def __init__(self) -> None:
+        _init_worker()
+
+    def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return fn(*args)
+
+
 def run_ray(
     fn: Callable[..., T],
     tasks: Iterable[tuple[Any, ...]],
     workers: int = 1,
     address: str | None = None,
+    resources: Resources = Resources(),
+    actors: bool = False,
 ) -> Iterator[tuple[tuple[Any, ...], T]]:
-    """Like :func:`run_local`, on Ray: one Ray task per unit, at most ``2 * workers`` in flight.
+    """Like :func:`run_local`, on Ray: one Ray task per unit (or ``workers`` actors serving
+    the units, with ``actors``), at most ``2 * workers`` units in flight, each declaring
+    ``resources``.
 
     ``address`` joins an existing cluster (``auto`` or ``ray://host:10001``); without it a
     local Ray instance with ``workers`` CPUs is started for the run and shut down after.
-    Every node needs mkdata installed (or a ``runtime_env`` that installs it).
+    Every node needs mkdata installed and the output directory on shared storage.
     """
     import ray
 
-    started_here = not ray.is_initialized()
-    if started_here:
-        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
-        if address:
-            ray.init(address=address, **kwargs)
-        else:
-            ray.init(num_cpus=max(1, workers), object_store_memory=RAY_LOCAL_OBJECT_STORE, **kwargs)
-    remote = ray.remote(num_cpus=1)(fn).options(
-        runtime_env={"env_vars": {v: "1" for v in _THREAD_ENV}}
-    )
+    started_here = _start_ray(workers, address)
+    env = {"env_vars": {v: "1" for v in _THREAD_ENV}}
+    options = {"num_cpus": resources.cpus, "num_gpus": resources.gpus, "runtime_env": env}
+    if actors:
+        actor_cls = ray.remote(_UnitActor).options(**options)
+        pool = [actor_cls.remote() for _ in range(max(1, workers))]
+        submit = lambda i, task: pool[i % len(pool)].run.remote(fn, *task)  # noqa: E731
+    else:
+        remote = ray.remote(fn).options(**options)
+        submit = lambda i, task: remote.remote(*task)  # noqa: E731
     tasks = iter(tasks)
     limit = 2 * max(1, workers)
     pending: dict[Any, tuple[Any, ...]] = {}
+    submitted = 0
     try:
         while True:
             while len(pending) < limit:
                 task = next(tasks, None)
                 if task is None:
                     break
-                pending[remote.remote(*task)] = task
+                pending[submit(submitted, task)] = task
+                submitted += 1
             if not pending:
                 return
             done, _ = ray.wait(list(pending), num_returns=1)
@@ -106,10 +168,13 @@ def run_units(
     workers: int = 1,
     executor: str = "local",
     address: str | None = None,
+    resources: Resources = Resources(),
+    actors: bool = False,
 ) -> Iterator[tuple[tuple[Any, ...], T]]:
-    """Run units on the ``executor`` (``local`` process pool or ``ray``); see run_local."""
+    """Run units on the ``executor`` (``local`` process pool or ``ray``); yield
+    ``(task, result)`` as each finishes (see :func:`run_local` and :func:`run_ray`)."""
     if executor == "ray":
-        return run_ray(fn, tasks, workers, address)
+        return run_ray(fn, tasks, workers, address, resources, actors)
     if executor != "local":
         raise ValueError(f"unknown executor {executor!r}: expected local or ray")
     return run_local(fn, tasks, workers)

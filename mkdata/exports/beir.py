@@ -22,6 +22,7 @@ from mkdata.core.beir_format import write_beir
 from mkdata.core.manifest import new_manifest, source_manifest
 from mkdata.core.output import OutputRun
 from mkdata.core.reader import input_configs, read_table
+from mkdata.core.runner import run_units
 from mkdata.core.shards import DATA_DIR, ShardWriter
 from mkdata.core.text import normalize
 
@@ -42,6 +43,9 @@ class BeirExportConfig:
     split_by: str = "origin"
     seed: int = 0
     overwrite: bool = False
+    workers: int = 1
+    executor: str = "local"  # or "ray": one unit per language
+    ray_address: str | None = None
 
     def __post_init__(self) -> None:
         if self.split_by not in SPLITS_BY:
@@ -113,12 +117,17 @@ def run_export_beir(cfg: BeirExportConfig, progress: Any = None) -> dict[str, An
         raise ValueError("--out must differ from the input directory")
     shards = input_configs([cfg.input])
     with OutputRun(cfg.out, "export beir", cfg.overwrite) as run:
+        tasks = [(lang, files, cfg, run.staging) for lang, files in shards.items()]
+        done: dict[str, tuple[dict[str, dict[str, int]], dict[str, Any]]] = {}
+        units = run_units(_export_language, tasks, cfg.workers, cfg.executor, cfg.ray_address)
+        for task, result in units:
+            done[task[0]] = result
+            notify("language", {"language": task[0], "index": len(done), "total": len(tasks)})
         configs: dict[str, dict[str, int]] = {}
         split_info: dict[str, Any] = {}
-        for i, (lang, files) in enumerate(shards.items()):
-            notify("language", {"language": lang, "index": i, "total": len(shards)})
-            lang_configs, split_info[lang] = _export_language(lang, files, cfg, run.staging)
-            configs.update(lang_configs)
+        for lang in shards:
+            configs.update(done[lang][0])
+            split_info[lang] = done[lang][1]
         m = _manifest(cfg, configs, split_info)
         run.publish(m)
     return m

@@ -299,6 +299,8 @@ def run_bitext(
         texts,
         cfg.workers,
         lambda done, total: notify("encode", {"total": total, "done": done}),
+        cfg.executor,
+        cfg.ray_address,
     )
     with OutputRun(cfg.out, "mine bitext", cfg.overwrite) as run:
         state = run.state("bitext")

@@ -107,8 +107,9 @@ class _Scorer:
         self.cfg = cfg
         self.q_emb = self.d_emb = None
         if cfg.method in ("dense", "hybrid"):
-            self.d_emb = encode_cached(cfg.encoder, rs.docs, cfg.workers)
-            self.q_emb = encode_cached(cfg.encoder, rs.queries, cfg.workers)
+            run = {"executor": cfg.executor, "address": cfg.ray_address}
+            self.d_emb = encode_cached(cfg.encoder, rs.docs, cfg.workers, **run)
+            self.q_emb = encode_cached(cfg.encoder, rs.queries, cfg.workers, **run)
         self.bm25 = BM25Index(rs.docs, _language(rs.name)) if cfg.method != "dense" else None
         self.cross = _cross_encoder(cfg.cross_encoder) if cfg.cross_encoder else None
 

@@ -21,10 +21,11 @@ import numpy as np
 import pyarrow as pa
 
 from mkdata.core.lang import to_iso639_3
-from mkdata.core.llm import ChatRequest, Completion, get_backend
+from mkdata.core.llm import ChatRequest, Completion, get_backend, llm_resources
 from mkdata.core.manifest import new_manifest
 from mkdata.core.output import OutputRun
 from mkdata.core.reader import ReadStats, column_names, input_files, read_table
+from mkdata.core.runner import run_units
 from mkdata.core.schema import stable_id
 from mkdata.core.shards import DATA_DIR, ShardWriter
 from mkdata.core.text import normalize
@@ -88,6 +89,8 @@ class SapConfig:
     encoder: str = "usem3"
     format: str = "sap"
     overwrite: bool = False
+    executor: str = "local"  # or "ray": generation on a Ray actor holding the model
+    ray_address: str | None = None
     backend_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -337,12 +340,16 @@ def run_sap(
         raise ValueError(f"no passage is in a requested language ({', '.join(cfg.langs)})")
     with OutputRun(cfg.out, "synth sap", cfg.overwrite) as run:
         notify("generate", {"done": 0, "total": len(items)})
-        have, usage = generate(
-            cfg,
-            [r for r, _, _ in items],
-            run.state("generations"),
-            lambda d, t: notify("generate", {"done": d, "total": t}),
-        )
+        requests = [r for r, _, _ in items]
+        store = run.state("generations")
+        if cfg.executor == "ray":  # one actor holds the model, with its declared resources
+            unit = (cfg, requests, store, None)
+            resources = llm_resources(cfg.backend)
+            units = run_units(generate, [unit], 1, "ray", cfg.ray_address, resources, True)
+            have, usage = next(iter(units))[1]
+        else:
+            progress = lambda d, t: notify("generate", {"done": d, "total": t})  # noqa: E731
+            have, usage = generate(cfg, requests, store, progress)
         rows, counts = filter_rows(cfg, items, have, prompts)
         configs = _write_rows(cfg, rows, run.staging)
         m = _manifest(cfg, passages, items, rows, counts, configs, usage, stats, prompts)

@@ -1,0 +1,44 @@
+"""The runner: every unit runs once, results come back with their task, bounded in flight."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from mkdata.core.runner import Resources, model_resources, run_local, run_units
+
+
+def square(x: int) -> int:
+    return x * x
+
+
+def test_in_process_order_and_results() -> None:
+    assert list(run_local(square, [(i,) for i in range(5)])) == [((i,), i * i) for i in range(5)]
+
+
+def test_pool_runs_every_unit_once_and_pulls_tasks_lazily() -> None:
+    pulled = 0
+
+    def tasks():
+        nonlocal pulled
+        for i in itertools.count():
+            pulled += 1
+            yield (i,)
+
+    results = run_local(square, tasks(), workers=2)
+    first = [next(results) for _ in range(3)]
+    assert pulled <= 3 + 2 * 2  # at most 2 x workers queued beyond what was yielded
+    assert all(r == t[0] ** 2 for t, r in first)
+    results.close()
+    got = dict(run_local(square, [(i,) for i in range(20)], workers=2))
+    assert got == {(i,): i * i for i in range(20)}
+
+
+def test_unknown_executor_and_resources(monkeypatch) -> None:
+    with pytest.raises(ValueError, match="unknown executor"):
+        run_units(square, [(1,)], executor="spark")
+    monkeypatch.setenv("MKDATA_TEST_GPUS", "0.5")
+    assert model_resources("MKDATA_TEST_GPUS") == Resources(cpus=1, gpus=0.5)
+    monkeypatch.delenv("MKDATA_TEST_GPUS")
+    assert model_resources("MKDATA_TEST_GPUS").gpus in (0.0, 1.0)
