@@ -325,8 +325,9 @@ def run_stage(argv: list[str], log_path: Path, lock_fd: int) -> tuple[int, str]:
         )
 
         def stop(signum: int, frame: Any) -> None:
-            _stop_group(proc)
-            raise SystemExit(128 + signum)
+            with suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            raise SystemExit(128 + signum)  # the finally below waits for the group
 
         previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
