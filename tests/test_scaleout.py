@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import run_cli
+from conftest import ROOT, run_cli
 from nquads_gen import write_corpus
 
 
@@ -73,3 +73,56 @@ def test_append_adds_a_new_snapshot_and_dedups_against_existing(tmp_path: Path) 
     run_cli(*base, "--source", str(parts / "part_1.gz"), check=True)
     assert set(pl.read_parquet(out / "data" / "*" / "*.parquet")["id"]) < set(second["id"])
     assert "wrote" in proc.stdout
+
+
+def data_rows(out: Path) -> dict[str, list]:
+    return {
+        p.relative_to(out).as_posix(): pl.read_parquet(p).rows()
+        for p in sorted((out / "data").rglob("*.parquet"))
+    }
+
+
+@pytest.mark.slow
+def test_ray_equals_local_for_mining_export_and_synth(tmp_path: Path) -> None:
+    """Encoders run as Ray actors (0 GPUs declared on CPU), export units as Ray tasks, SAP
+    generation on an LLM actor: the rows equal the local run's."""
+    pytest.importorskip("ray")
+    from conftest import GOLD_TUPLES
+    from llm_servers import FaultServer
+
+    sentences = ROOT / "benchmarks/bitext_gold/handwritten/sentences"
+    qa = tmp_path / "qa"
+    rows = [
+        {"id": f"{lang}-{i}", "language": lang, "origin": f"https://s{i % 5}.example",
+         "question": t[lang], "answer": f"{t[lang]} {t['eng']}"}
+        for lang in ("deu", "fra") for i, t in enumerate(GOLD_TUPLES)
+    ]  # fmt: skip
+    for lang in ("deu", "fra"):
+        (qa / "data" / lang).mkdir(parents=True)
+        pl.DataFrame([r for r in rows if r["language"] == lang]).write_parquet(
+            qa / "data" / lang / "train-00000-of-00001.parquet"
+        )
+    ray = ["--executor", "ray", "--workers", "2"]
+    commands = {
+        "bitext": ["mine", "bitext", str(sentences), "--pairs", "deu-eng,jpn-eng"],
+        "negatives": ["mine", "negatives", str(qa), "--num-negatives", "3"],
+        "beir": ["export", "beir", str(qa), "--test-size", "0.3"],
+    }
+    for name, argv in commands.items():
+        run_cli(*argv, "--out", str(tmp_path / f"{name}-local"), check=True)
+        run_cli(*argv, "--out", str(tmp_path / f"{name}-ray"), *ray, check=True)
+        local, remote = data_rows(tmp_path / f"{name}-local"), data_rows(tmp_path / f"{name}-ray")
+        assert local and local == remote, name
+    passages = tmp_path / "passages.jsonl"
+    passages.write_text(
+        "".join(json.dumps({"id": f"p{i}", "text": t["deu"] * 2, "language": "deu"}) + "\n"
+                for i, t in enumerate(GOLD_TUPLES[:6]))
+    )  # fmt: skip
+    for name, extra in (("sap-local", []), ("sap-ray", ["--executor", "ray"])):
+        with FaultServer([]) as server:
+            run_cli("synth", "sap", str(passages), "--out", str(tmp_path / name), "--langs", "deu",
+                    "--backend", "openai", "--base-url", server.url, "--model", "m",
+                    "--concurrency", "1", "--round-trip-k", "0", "--no-lid-filter", *extra,
+                    check=True)  # fmt: skip
+    assert data_rows(tmp_path / "sap-local") == data_rows(tmp_path / "sap-ray")
+    assert data_rows(tmp_path / "sap-local")
