@@ -218,7 +218,7 @@ def test_resume_after_kill(tmp_path):
 def test_bad_input(tmp_path):
     (tmp_path / "empty").mkdir()
     proc = run_cli("dedup", str(tmp_path / "empty"), "--out", str(tmp_path / "o"))
-    assert proc.returncode == 2 and "not a dataset directory" in proc.stderr
+    assert proc.returncode == 2 and "no .parquet, .arrow or .jsonl files" in proc.stderr
     src = write_dataset(tmp_path / "in", [{"id": "a", "body": "x"}], shards=1)
     proc = run_cli("dedup", str(src), "--out", str(tmp_path / "o2"))
     assert (

@@ -262,7 +262,7 @@ def test_bad_input(qa: Path, tmp_path: Path) -> None:
     (beir / "queries.jsonl").write_text('{"_id": "q1", "text": "y"}\n')
     (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\n")
     assert "test.tsv:2" in one_line_error(run_cli("mine", "negatives", str(beir), "--out", out))
-    assert "not a dataset directory" in one_line_error(
+    assert "trunc.parquet: not a readable parquet file" in one_line_error(
         run_cli("export", "beir", str(tmp_path), "--out", out)
     )
     assert not (tmp_path / "out" / "data").exists()

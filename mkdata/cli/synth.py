@@ -24,6 +24,7 @@ from mkdata.cli.common import (
     user_errors,
     warn,
 )
+from mkdata.synth.sap import SapConfig
 
 app = typer.Typer(help="Synthesize queries with an LLM (SAP).", no_args_is_help=True)
 Mode = choices("Mode", ("cross-lingual", "monolingual"))
@@ -58,10 +59,10 @@ def synth_sap(
     model: Annotated[str, typer.Option(help="Model (vllm: a folder or Hub id; openai: its name).")],
     mode: Annotated[
         Mode, typer.Option(help="Queries in every --langs language, or the passage's own.")
-    ] = Mode["cross-lingual"],
+    ] = Mode[SapConfig.mode],
     backend: Annotated[
         Backend, typer.Option(help="vllm (in process) or openai (any compatible server).")
-    ] = Backend.vllm,
+    ] = Backend[SapConfig.backend],
     base_url: Annotated[str | None, typer.Option(help="openai backend: server URL (…/v1).")] = None,
     exemplars: Annotated[
         Path | None, typer.Option(help="Folder overriding the shipped prompt files.")
@@ -69,19 +70,25 @@ def synth_sap(
     max_passages: Annotated[
         int | None, typer.Option(min=1, help="Use the first N passages.")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
-    max_tokens: Annotated[int, typer.Option(min=16, help="Tokens per answer.")] = 160,
-    temperature: Annotated[float, typer.Option(min=0.0, help="Sampling temperature.")] = 0.7,
-    concurrency: Annotated[int, typer.Option(min=1, help="openai: requests in flight.")] = 64,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = SapConfig.seed,
+    max_tokens: Annotated[
+        int, typer.Option(min=16, help="Tokens per answer.")
+    ] = SapConfig.max_tokens,
+    temperature: Annotated[
+        float, typer.Option(min=0.0, help="Sampling temperature.")
+    ] = SapConfig.temperature,
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="openai: requests in flight.")
+    ] = SapConfig.concurrency,
     round_trip_k: Annotated[
         int, typer.Option(min=0, help="Keep queries whose passage ranks in the top K (0: off).")
-    ] = 20,
+    ] = SapConfig.round_trip_k,
     lid_filter: Annotated[
         bool, typer.Option(help="Drop queries not in their language (fastText).")
-    ] = True,
+    ] = SapConfig.lid_filter,
     output_format: Annotated[
         SynthFormat, typer.Option("--format", help="sap (mkdata's columns) or swim-ir.")
-    ] = SynthFormat.sap,
+    ] = SynthFormat[SapConfig.format],
     request_timeout: Annotated[
         float, typer.Option(min=0.1, help="openai: seconds before a request is retried.")
     ] = 120.0,
@@ -92,7 +99,7 @@ def synth_sap(
 ) -> None:
     """Generate a summary, then a query, for each passage and target language (SAP)."""
     from mkdata.core.llm import RetryPolicy
-    from mkdata.synth.sap import SapConfig, run_sap
+    from mkdata.synth.sap import run_sap
 
     lang_list = parse_langs(langs)
     if lang_list is None:

