@@ -11,8 +11,6 @@ publishes the shards atomically.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
 import time
 from collections.abc import Callable
@@ -34,6 +32,7 @@ from mkdata.core.report import Report
 from mkdata.core.runner import run_units
 from mkdata.core.schema import QA_PAIR
 from mkdata.core.shards import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS, ShardWriter
+from mkdata.core.units import done_result, unit_key
 
 
 @dataclass
@@ -78,10 +77,7 @@ class BuildResult:
 
 
 def _unit_key(cfg: QABuildConfig, spec: str) -> str:
-    key = json.dumps(
-        [cfg.builder, source_identity(spec), cfg.filters.to_dict(), cfg.limit], sort_keys=True
-    )
-    return hashlib.sha1(key.encode()).hexdigest()[:20]
+    return unit_key([cfg.builder, source_identity(spec), cfg.filters.to_dict(), cfg.limit])
 
 
 def merge_bucket(bucket: int, unit_dirs: list[str], target: str) -> dict[str, Any]:
@@ -190,7 +186,7 @@ def _build(
     results: dict[str, dict[str, Any]] = {}
     todo = []
     for spec, unit_dir in units:
-        done = read_json(unit_dir / "done.json")
+        done = done_result(unit_dir)
         if done is not None and done["input"]["status"] == "done":
             results[spec] = done
         else:

@@ -16,12 +16,12 @@ import pyarrow.parquet as pq
 from mkdata.builders import filters as F
 from mkdata.builders.normalize import dedup_key, normalize_entry
 from mkdata.builders.raw_pair import RawPair
-from mkdata.core.atomic import write_json_atomic
 from mkdata.core.fetch import FetchError, local_path
 from mkdata.core.lang import get_identifier
 from mkdata.core.manifest import file_checksum
 from mkdata.core.report import Report
 from mkdata.core.schema import QA_PAIR, origin_of, stable_id
+from mkdata.core.units import mark_done
 
 ReadFn = Callable[[Path, Report, str, "int | None"], Iterator[RawPair]]
 BATCH = 2048
@@ -187,5 +187,5 @@ def _finish_unit(
     info["seconds"] = round(time.perf_counter() - started, 3)
     info["status"] = "failed" if report.error else "done"
     result = {"input": info, "report": report.to_dict()}
-    write_json_atomic(directory / "done.json", result)
+    mark_done(directory, result)
     return result

@@ -16,10 +16,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mkdata.core.atomic import write_json_atomic
 from mkdata.core.embedding_cache import encode_cached
 from mkdata.core.reader import iter_batches
 from mkdata.core.text import NormConfig, exact_hash, normalize
+from mkdata.core.units import mark_done
 from mkdata.dedup.minhash import band_hashes, shingles, signatures
 
 BATCH_ROWS = 4096
@@ -115,5 +115,5 @@ def compute_unit(path: str, first_row: int, spec: KeySpec, unit_dir: str) -> dic
         empty16 = np.zeros((0, 512), dtype=np.float16)
         np.save(directory / "emb.npy", np.concatenate(emb_parts) if emb_parts else empty16)
     result = {"source": path, "first_row": first_row, "rows": row - first_row}
-    write_json_atomic(directory / "done.json", result)
+    mark_done(directory, result)
     return result

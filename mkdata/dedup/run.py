@@ -9,8 +9,6 @@ with the id they duplicate.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
 import time
 from collections import Counter
@@ -21,12 +19,12 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from mkdata.core.atomic import read_json
 from mkdata.core.manifest import new_manifest, source_manifest
 from mkdata.core.output import OutputRun
 from mkdata.core.reader import count_rows, file_schema, input_configs, read_file, text_columns_for
 from mkdata.core.runner import run_units
 from mkdata.core.shards import DATA_DIR, ShardWriter
+from mkdata.core.units import done_result, file_identity, unit_key
 from mkdata.dedup.config import DedupConfig
 from mkdata.dedup.decide import KEPT, METHODS, Keys, decide
 from mkdata.dedup.keys import KeySpec, compute_unit
@@ -65,11 +63,7 @@ def _spec(cfg: DedupConfig, schema: pa.Schema, semantic: bool, where: Path) -> K
 
 
 def _unit_key(path: Path, spec: KeySpec) -> str:
-    st = path.stat()
-    key = json.dumps(
-        [str(path.resolve()), st.st_size, st.st_mtime_ns, spec.to_dict()], sort_keys=True
-    )
-    return hashlib.sha1(key.encode()).hexdigest()[:20]
+    return unit_key([*file_identity(path), spec.to_dict()])
 
 
 def compute_keys(
@@ -85,8 +79,7 @@ def compute_keys(
     for f in files:
         unit = state / _unit_key(f, spec)
         units.append(unit)
-        done = read_json(unit / "done.json")
-        if done is None:
+        if done_result(unit) is None:
             todo.append((str(f), first, spec, str(unit)))
         first += count_rows(f)
     for _ in run_units(compute_unit, todo, workers, executor, address):

@@ -8,8 +8,6 @@ Output: one config per pair (``deu-eng``) with the bitext schema.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -23,7 +21,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from mkdata.core.atomic import read_json, write_json_atomic
 from mkdata.core.embedding_cache import encode_cached
 from mkdata.core.encoders import encoder_languages
 from mkdata.core.lang import to_iso639_3
@@ -32,6 +29,7 @@ from mkdata.core.output import OutputRun
 from mkdata.core.reader import ReadStats, column_names, input_files, read_table, text_columns_for
 from mkdata.core.schema import origin_of
 from mkdata.core.shards import DATA_DIR, ShardWriter
+from mkdata.core.units import done_result, file_identity, mark_done, unit_key
 from mkdata.mining.bitext_filters import copies, language_mismatch, length_outliers
 from mkdata.mining.margin import MarginParams, mine
 
@@ -197,9 +195,7 @@ def resolve_pairs(cfg: BitextConfig, present: list[str]) -> tuple[list[tuple[str
 
 
 def _unit_key(cfg: BitextConfig, files: list[Path], pair: tuple[str, str]) -> str:
-    inputs = [[str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns] for f in files]
-    key = json.dumps([inputs, cfg.key_params(), list(pair)], sort_keys=True)
-    return hashlib.sha1(key.encode()).hexdigest()[:20]
+    return unit_key([[file_identity(f) for f in files], cfg.key_params(), list(pair)])
 
 
 def _candidates(
@@ -310,12 +306,12 @@ def run_bitext(
             name = f"{pair[0]}-{pair[1]}"
             notify("pair", {"pair": name, "index": i, "total": len(pairs)})
             unit = state / _unit_key(cfg, files, pair)
-            done = read_json(unit / "done.json")
+            done = done_result(unit)
             if done is None:
                 table, counts = mine_pair(rows, emb, pair, cfg)
                 unit.mkdir(parents=True, exist_ok=True)
                 pq.write_table(table, unit / "pairs.parquet")
-                write_json_atomic(unit / "done.json", counts)
+                mark_done(unit, counts)
             else:
                 table, counts = pq.read_table(unit / "pairs.parquet"), done
             writer = ShardWriter(run.staging / DATA_DIR / name, table.schema)

@@ -1,0 +1,64 @@
+"""Pure pieces: connected components, band hashes, unit keys, filter rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from mkdata.builders import filters as F
+from mkdata.core.lang import Prediction
+from mkdata.core.units import done_result, file_identity, mark_done, unit_key
+from mkdata.dedup.clusters import components, size_histogram
+from mkdata.dedup.minhash import band_hashes
+
+
+def test_components_root_is_smallest_member() -> None:
+    root = components(7, np.array([5, 3, 6]), np.array([3, 1, 5]))
+    assert root.tolist() == [0, 1, 2, 1, 4, 1, 1]
+    assert components(3, np.array([]), np.array([])).tolist() == [0, 1, 2]
+    chain = components(1000, np.arange(1, 1000), np.arange(999))  # a long chain
+    assert (chain == 0).all()
+    assert size_histogram(root) == {"2": 0, "3-5": 1, "6-10": 0, "11-100": 0, ">100": 0}
+
+
+def test_band_hashes_equal_iff_band_rows_equal() -> None:
+    rng = np.random.default_rng(0)
+    sigs = rng.integers(0, 2**32, size=(4, 12), dtype=np.uint64).astype(np.uint32)
+    sigs[1, :4] = sigs[0, :4]  # rows 0 and 1 share band 0 only
+    h = band_hashes(sigs, bands=3, rows=4)
+    assert h.dtype == np.int64 and h.shape == (4, 3)
+    assert h[0, 0] == h[1, 0] and h[0, 1] != h[1, 1] and h[0, 2] != h[1, 2]
+    same = sigs.copy()
+    same[:, 4:8] = sigs[:, :4]  # equal rows in different bands still hash apart
+    assert (band_hashes(same, 3, 4)[:, 0] != band_hashes(same, 3, 4)[:, 1]).all()
+
+
+def test_unit_keys_and_markers(tmp_path: Path) -> None:
+    assert unit_key(["a", {"x": 1, "y": 2}]) == unit_key(["a", {"y": 2, "x": 1}])
+    assert unit_key(["a", 1]) != unit_key(["a", 2]) and len(unit_key([])) == 20
+    f = tmp_path / "f"
+    f.write_text("x")
+    before = unit_key(file_identity(f))
+    f.write_text("xy")
+    assert unit_key(file_identity(f)) != before
+    assert done_result(tmp_path / "u") is None
+    mark_done(tmp_path / "u", {"rows": 3})
+    assert done_result(tmp_path / "u") == {"rows": 3}
+
+
+def test_filter_rules_name_the_first_rule_broken() -> None:
+    cfg = F.QAFilterConfig()
+    answer = "An answer that is long enough to pass the length rule."
+    assert F.text_rule("", answer, cfg) == F.EMPTY
+    assert F.text_rule("Short?", answer, cfg) == F.QUESTION_TOO_SHORT
+    assert F.text_rule("What is a good question?", "Too short.", cfg) == F.ANSWER_TOO_SHORT
+    assert F.text_rule("What is a good question?", "{{ answer }} " * 5, cfg) == F.MARKUP
+    assert F.text_rule("What is a good question?", answer, cfg) is None
+    deu = Prediction(("deu", "eng", "fra"), (0.9, 0.05, 0.01))
+    eng_only = Prediction(("eng", "fra", "nld"), (0.9, 0.05, 0.03))
+    assert F.language_rule(deu, deu, deu, cfg) is None
+    assert F.language_rule(Prediction(("deu",), (0.5,)), deu, deu, cfg) == F.LANG_LOW_SCORE
+    assert F.language_rule(deu, deu, eng_only, cfg) == F.LANG_MISMATCH
+    second = Prediction(("fra", "deu", "eng"), (0.5, 0.4, 0.1))  # German ranked second: agrees
+    assert F.language_rule(deu, second, deu, cfg) is None
