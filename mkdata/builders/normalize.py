@@ -18,6 +18,8 @@ DROP_TAGS = "script,style,noscript,template,iframe,object,svg,head,button,select
 _TAG_HINT = re.compile(r"<[A-Za-z/!]")
 _ESCAPED_TAG = re.compile(r"&lt;/?[A-Za-z]")
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
+# C0 and C1 control characters (NUL from \u0000 escapes, ...); tab, newline, CR are whitespace
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 # Leading labels: "Q:", "A.", "Question 3:", "Antwort:", "1.", "2)", "#4", "Q1:" ...
 _LABEL_WORDS = (
@@ -66,7 +68,9 @@ def html_to_text(value: str) -> str:
 
 
 def collapse_whitespace(text: str) -> str:
-    """Collapse runs of spaces to one space and runs of line breaks to one newline; trim."""
+    """Collapse runs of spaces to one space and runs of line breaks to one newline; trim.
+    Control characters other than tab, newline and carriage return are removed."""
+    text = CONTROL.sub("", text)
     if not text.isascii():
         text = _INVISIBLE.sub("", text)
     if "\n" not in text and "\r" not in text:

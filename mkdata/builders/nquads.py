@@ -207,6 +207,7 @@ def read_faq_pairs(
     pages = 0
     n_lines = 0
     n_quads = 0
+    other_quads = 0
     for first, lines in iter_lines(path, report, where):
         for offset, line in enumerate(lines):
             parts = line.split(None, 2)
@@ -219,6 +220,8 @@ def read_faq_pairs(
             if code is None:
                 if pred[0] != "<" or subj[0] not in "_<":
                     report.problem("malformed_line", f"{where}:{first + offset}", "not a quad")
+                else:
+                    other_quads += 1
                 continue
             rest = rest.rstrip()
             gi = rest.rfind("<")
@@ -291,3 +294,6 @@ def read_faq_pairs(
     counts["lines"] += n_lines
     counts["faq_quads"] += n_quads
     counts["pages"] += pages
+    if not (n_quads or other_quads) and report.error is None:  # an empty or foreign file
+        report.error = f"{where}: no N-Quads in this file (empty, or not N-Quads)"
+        report.problem("not_nquads", where, "no N-Quads in this file")

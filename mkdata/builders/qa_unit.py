@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mkdata.builders import filters as F
-from mkdata.builders.normalize import dedup_key, normalize_entry
+from mkdata.builders.normalize import CONTROL, dedup_key, normalize_entry
 from mkdata.builders.raw_pair import RawPair
 from mkdata.core.fetch import FetchError, local_path
 from mkdata.core.lang import get_identifier
@@ -88,6 +88,8 @@ def _process_batch(
     fresh: list[tuple[RawPair, str, str, str]] = []
     repeats: list[str] = []
     for raw in batch:
+        if CONTROL.search(raw.question) or CONTROL.search(raw.answer):
+            report.counts["control_characters_removed"] += 1
         q, a = normalize_entry(raw.question), normalize_entry(raw.answer)
         if not (q and a):
             report.filters[UNKNOWN_LANG]["input"] += 1

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
+from mkdata.builders.warc_framing import FramingCheck
 from mkdata.core.fetch import CorruptInput, iter_decompressed
 from mkdata.core.report import Report
 
@@ -36,11 +37,12 @@ class HtmlResponse:
 class _ChunkStream:
     """A read()-able view of a chunk iterator; a decompression error ends the stream early."""
 
-    def __init__(self, chunks: Iterator[bytes]) -> None:
+    def __init__(self, chunks: Iterator[bytes], framing: FramingCheck) -> None:
         self._chunks = chunks
         self._buf = memoryview(b"")
         self._pos = 0
         self.error: CorruptInput | None = None
+        self.framing = framing
 
     def read(self, size: int = -1) -> bytes:
         parts = []
@@ -50,10 +52,13 @@ class _ChunkStream:
                 try:
                     self._buf = memoryview(next(self._chunks))
                 except StopIteration:
+                    self.framing.finish()
                     break
                 except CorruptInput as exc:
                     self.error = exc
+                    self.framing.finish()
                     break
+                self.framing.feed(bytes(self._buf))
             take = self._buf[:want]
             parts.append(bytes(take))
             self._buf = self._buf[len(take) :]
@@ -104,10 +109,56 @@ def iter_html_responses(
     """Yield the HTML ``response`` records of status 200 in the WARC at ``path``.
 
     Every record skipped is counted in ``report.counts`` (``warc_revisit``,
-    ``http_status_404``, ``not_html``, ``page_too_large``, ...). Raises CorruptInput
-    after the last good record when the file is truncated or corrupt.
+    ``http_status_404``, ``not_html``, ``page_too_large``, ``warc_bad_framing``...). A page
+    is yielded only once its record's framing is verified (:mod:`warc_framing`), so a
+    record whose ``Content-Length`` is wrong, or that the file cuts short, never gives
+    pairs. Raises CorruptInput after the last good record when the file is truncated,
+    corrupt or has records with bad framing.
     """
-    stream = _ChunkStream(iter_decompressed(path))
+    framing = FramingCheck()
+    stream = _ChunkStream(iter_decompressed(path), framing)
+    held: list[HtmlResponse] = []  # pages whose framing is not verified yet
+    lost = 0
+
+    def release(final: bool) -> Iterator[HtmlResponse]:
+        nonlocal lost
+        while held:
+            verdict = framing.verdict(held[0].record)
+            if verdict is None and not final:
+                return
+            page = held.pop(0)
+            if verdict == "ok":
+                yield page
+                continue
+            lost += 1
+            reason = verdict or "its framing could not be verified"
+            report.counts["warc_bad_framing"] += 1
+            report.problem("warc_bad_framing", f"{where}: record {page.record}", reason)
+
+    n = 0
+    error: str | None = None
+    try:
+        for page in _responses(stream, report, where, max_page_bytes):
+            n = page.record
+            held.append(page)
+            yield from release(final=False)
+    except CorruptInput as exc:
+        error = str(exc)
+    framing.finish()
+    yield from release(final=True)
+    bad = sorted(framing.bad)
+    if error is None and stream.error is not None:
+        error = f"after record {n}: {stream.error}"
+    if error is None and bad:
+        first = bad[0]
+        error = f"record {first}: {framing.bad[first]} ({len(bad)} records with bad framing)"
+    if error is not None:
+        raise CorruptInput(error)
+
+
+def _responses(
+    stream: _ChunkStream, report: Report, where: str, max_page_bytes: int
+) -> Iterator[HtmlResponse]:
     counts = report.counts
     n = 0
     try:
@@ -154,7 +205,5 @@ def iter_html_responses(
             yield HtmlResponse(url.strip("<>"), body, record.http_charset, n)
     except OSError as exc:  # fastwarc: not a WARC / malformed header
         raise CorruptInput(f"invalid WARC after record {n}: {exc}") from None
-    if stream.error is not None:
-        raise CorruptInput(f"after record {n}: {stream.error}")
-    if n == 0:
+    if n == 0 and stream.error is None:
         raise CorruptInput("no WARC records found (empty or not a WARC file)")

@@ -18,6 +18,8 @@ from mkdata.cli.common import (
     choices,
     out_console,
     user_errors,
+    warn,
+    warn_malformed,
 )
 from mkdata.exports.beir import BeirExportConfig
 
@@ -67,6 +69,10 @@ def export_beir(
             str(info["groups"]["test"]),
         )
     out_console.print(table)
+    for lang, info in m["beir"]["splits"].items():
+        for rule, n in info.get("dropped", {}).items():
+            warn(f"{lang}: {n} rows dropped ({rule}: a null, non-text or blank question or answer)")
+        warn_malformed(info.get("malformed", 0), info.get("malformed_examples", []))
     out_console.print(
         f"wrote {len(m['beir']['splits'])} languages to {out} and {out / 'beir'}/", highlight=False
     )

@@ -271,6 +271,8 @@ def mine_negatives_cmd(
         table.add_row(name, *(str(counts.get(k, 0)) for k in keys))
     out_console.print(table)
     warn_malformed(m["negatives"]["malformed"], m["negatives"]["malformed_examples"])
+    for rule, n in m["negatives"].get("dropped", {}).items():
+        warn(f"{n} rows dropped ({rule}: a null, non-text or blank query, positive or text)")
     incomplete = sum(c["incomplete"] for c in m["negatives"]["counts"].values())
     if incomplete:
         warn(
@@ -278,7 +280,7 @@ def mine_negatives_cmd(
             f"they are listed in {out / 'rejects'}/ and not in the data"
         )
     out_console.print(
-        f"wrote {sum(result.configs.values())} rows ({output_format}) in "
+        f"wrote {sum(result.configs.values())} rows ({output_format.value}) in "
         f"{len(result.configs)} configs to {out}",
         highlight=False,
     )

@@ -209,12 +209,17 @@ def iter_decompressed(path: Path, chunk_bytes: int = 1 << 20) -> Iterator[bytes]
     """Yield the bytes of ``path``, gunzipped when it starts with the gzip magic.
 
     Handles multi-member gzip. Everything that decompresses cleanly is yielded
-    before CorruptInput is raised for a truncated or corrupt stream.
+    before CorruptInput is raised for a truncated or corrupt stream. An empty file,
+    and a file named ``.gz`` that is not gzip, raise CorruptInput at once.
     """
     from isal import isal_zlib
 
     with open(path, "rb") as fh:
         first = fh.read(chunk_bytes)
+        if not first:
+            raise CorruptInput("empty file (0 bytes)")
+        if first[:2] != b"\x1f\x8b" and Path(path).name.lower().endswith((".gz", ".gzip")):
+            raise CorruptInput("not gzip data, though its name ends in .gz")
         if first[:2] != b"\x1f\x8b":
             while first:
                 yield first

@@ -198,11 +198,13 @@ def _is_data_file(path: Path) -> bool:
 
 @dataclass
 class ReadStats:
-    """What reading skipped: malformed lines per file, with the first problem of each."""
+    """What reading skipped: malformed lines per file, with the first problem of each, and
+    rows that rules dropped (``core.rules``), by rule."""
 
     rows: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     first_problem: dict[str, str] = field(default_factory=dict)
+    dropped: Counter[str] = field(default_factory=Counter)  # rows dropped by a rule, by rule
 
     def skip(self, where: str, problem: str) -> None:
         self.skipped[where] += 1
@@ -229,7 +231,7 @@ def read_table(
         if _is_jsonl(f):
             table = _read_jsonl(f, columns, wanted, stats)
         else:
-            table = _as_strings(_read_columnar(f, columns, wanted), wanted)
+            table = _as_strings(_read_columnar(f, columns, wanted), wanted, f)
         parts.append(table.cast(schema))
     out = pa.concat_tables(parts) if parts else schema.empty_table()
     stats.rows += out.num_rows
@@ -292,12 +294,17 @@ def _read_columnar(path: Path, required: list[str], wanted: list[str] | None) ->
         raise ValueError(f"{path}: not a readable {kind} file ({exc})") from None
 
 
-def _as_strings(table: pa.Table, wanted: list[str]) -> pa.Table:
+def _as_strings(table: pa.Table, wanted: list[str], where: Path) -> pa.Table:
     for c in wanted:
         if c not in table.column_names:
             table = table.append_column(c, pa.nulls(table.num_rows, pa.string()))
         elif not pa.types.is_string(table.schema.field(c).type):
-            table = table.set_column(table.schema.get_field_index(c), c, table[c].cast(pa.string()))
+            kind = table.schema.field(c).type
+            try:
+                text = table[c].cast(pa.string())
+            except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+                raise ValueError(f"{where}: column {c!r} holds {kind}, not text") from None
+            table = table.set_column(table.schema.get_field_index(c), c, text)
     return table.select(wanted)
 
 

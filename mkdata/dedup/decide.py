@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from mkdata.core.rules import EMPTY_TEXT
+from mkdata.core.text import exact_hash, normalize
 from mkdata.dedup.clusters import components, size_histogram
 from mkdata.dedup.keys import KeySpec
 from mkdata.dedup.minhash import estimated_jaccard
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
 
     from mkdata.dedup.config import DedupConfig
 
-METHODS = ("exact", "near", "semantic", "qa_inconsistent", "against")
+METHODS = ("exact", "near", "semantic", "qa_inconsistent", "against", EMPTY_TEXT)
 KEPT = -1
 VERIFY_BATCH = 200_000
 
@@ -177,6 +179,10 @@ def decide(
         for r in gone.tolist():
             target[r] = ids[root[r]]
 
+    # rows with no text to compare (null, blank, or nothing left after normalization) are
+    # removed under their own rule: they would all be "duplicates" of each other
+    empty = (keys.table["exact"] == exact_hash(normalize("", keys.spec.norm))).to_numpy()
+    method[empty] = METHODS.index(EMPTY_TEXT)
     exact_src, exact_dst = _exact_edges(keys) if cfg.exact or cfg.near else (np.zeros(0),) * 2
     if cfg.exact:
         apply("exact", components(n, exact_src, exact_dst))
@@ -184,7 +190,7 @@ def decide(
         src, dst = _near_edges(keys, cfg.threshold)
         root = components(n, np.r_[src, exact_src], np.r_[dst, exact_dst])
         apply("near", root)
-        stats["near_clusters"] = size_histogram(root)
+        stats["near_clusters"] = size_histogram(root[~empty])
     if cfg.semantic:
         src, dst = _semantic_edges(keys, method == KEPT, cfg.semantic_threshold, cfg.scope)
         root = components(n, src, dst)

@@ -22,6 +22,7 @@ import pyarrow as pa
 from mkdata.core.manifest import new_manifest, source_manifest
 from mkdata.core.output import OutputRun
 from mkdata.core.reader import count_rows, file_schema, input_configs, read_file, text_columns_for
+from mkdata.core.rules import EMPTY_TEXT
 from mkdata.core.runner import run_units
 from mkdata.core.shards import DATA_DIR, ShardWriter
 from mkdata.core.units import done_result, file_identity, unit_key
@@ -184,6 +185,7 @@ def _dedup_config(
         "semantic": cfg.semantic,
         "qa_inconsistent": cfg.qa_filter,
         "against": bool(cfg.against),
+        EMPTY_TEXT: True,
     }
     for code, name in enumerate(METHODS):
         if enabled[name]:

@@ -21,7 +21,8 @@ import pyarrow as pa
 from mkdata.core.beir_format import write_beir
 from mkdata.core.manifest import new_manifest, source_manifest
 from mkdata.core.output import OutputRun
-from mkdata.core.reader import input_configs, read_table
+from mkdata.core.reader import ReadStats, input_configs, read_table
+from mkdata.core.rules import non_empty
 from mkdata.core.runner import run_units
 from mkdata.core.shards import DATA_DIR, ShardWriter
 from mkdata.core.text import normalize
@@ -138,8 +139,10 @@ def _export_language(
 ) -> tuple[dict[str, dict[str, int]], dict[str, Any]]:
     """Write one language's HF configs and BEIR folder under ``staging``; return rows per
     config and split, and the split's query and group counts."""
-    df = pl.from_arrow(read_table(files, ["question", "answer"], ("id", "origin")))
+    stats = ReadStats()
+    df = pl.from_arrow(read_table(files, ["question", "answer"], ("id", "origin"), stats))
     assert isinstance(df, pl.DataFrame)
+    df = non_empty(df, ["question", "answer"], stats.dropped)
     df = df.with_row_index("n").with_columns(
         pl.coalesce("id", pl.col("n").cast(pl.String)).alias("id")
     )
@@ -164,6 +167,9 @@ def _export_language(
     info = {
         "queries": {s: len({q for q, _, _ in rows}) for s, rows in bench.qrels.items()},
         "groups": bench.groups,
+        "dropped": dict(stats.dropped),
+        "malformed": sum(stats.skipped.values()),
+        "malformed_examples": list(stats.first_problem.values())[:5],
     }
     return configs, info
 

@@ -104,6 +104,7 @@ def _manifest(
                 "counts": counts,
                 "malformed": sum(stats.skipped.values()),
                 "malformed_examples": list(stats.first_problem.values()),
+                "dropped": dict(stats.dropped),
             },
             "stages": {"mine_negatives": {"status": "done"}},
             "timings": {"total_seconds": round(seconds, 3)},

@@ -16,6 +16,7 @@ import polars as pl
 
 from mkdata.core.beir_format import is_beir_dir, read_beir
 from mkdata.core.reader import ReadStats, column_names, input_configs, input_files, read_table
+from mkdata.core.rules import non_empty
 from mkdata.core.text import normalize
 
 QUERY_COLUMNS = (("question", "answer"), ("query", "positive"), ("anchor", "positive"))
@@ -71,12 +72,6 @@ class RetrievalSet:
         return self._doc_index.get(normalize(text))
 
 
-def _clean(df: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-    """Rows whose ``columns`` are all non-empty."""
-    ok = pl.all_horizontal([pl.col(c).fill_null("").str.strip_chars() != "" for c in columns])
-    return df.filter(ok)
-
-
 def _frame(table) -> pl.DataFrame:
     df = pl.from_arrow(table)
     assert isinstance(df, pl.DataFrame)
@@ -98,7 +93,7 @@ def load_pairs_sets(inputs: list[Path], corpus: list[Path], stats: ReadStats) ->
                 f"(columns: {', '.join(names)})"
             )
         df = _frame(read_table(files, [qcol, pcol], ("id", "language"), stats))
-        df = _clean(df, [qcol, pcol])
+        df = non_empty(df, [qcol, pcol], stats.dropped)
         groups = (
             [(config, df)]
             if config != "default" or df["language"].null_count() == df.height
@@ -113,7 +108,7 @@ def load_pairs_sets(inputs: list[Path], corpus: list[Path], stats: ReadStats) ->
             sets.append(rs)
     if corpus:
         extra = _frame(read_table(input_files(corpus), ["text"], ("id", "_id", "language"), stats))
-        extra = _clean(extra, ["text"])
+        extra = non_empty(extra, ["text"], stats.dropped)
         for rs in sets:
             rows = extra
             if rs.name != "default" and extra["language"].null_count() < extra.height:
