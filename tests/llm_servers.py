@@ -62,11 +62,15 @@ class VLLMServer:
 
 class FaultServer:
     """Chat completions: ``script`` lists behaviours for successive requests ("429", "500",
-    "slow", "malformed", "ok"); after it runs out every request is answered "ok"."""
+    "401", "echo500" (a 500 whose body echoes the Authorization header), "slow",
+    "malformed", "ok"); after it runs out every request is answered "ok". ``bodies`` keeps
+    every request body; ``answer`` (when set) replaces the query of "ok" answers."""
 
     def __init__(self, script: list[str], slow_seconds: float = 3.0) -> None:
         self.script = list(script)
         self.seen: list[str] = []
+        self.bodies: list[dict[str, Any]] = []
+        self.answer: str | None = None
         self.lock = threading.Lock()
         server = self
 
@@ -81,9 +85,14 @@ class FaultServer:
                 with server.lock:
                     action = server.script.pop(0) if server.script else "ok"
                     server.seen.append(action)
-                if action in ("429", "500"):
-                    payload = json.dumps({"error": {"message": action}}).encode()
-                    self.send_response(int(action))
+                    server.bodies.append(body)
+                if action in ("429", "500", "401", "echo500"):
+                    auth = self.headers.get("Authorization", "")
+                    message = (
+                        f"{action}: rejected {auth}" if action in ("401", "echo500") else action
+                    )
+                    payload = json.dumps({"error": {"message": message}}).encode()
+                    self.send_response(500 if action == "echo500" else int(action))
                     if action == "429":
                         self.send_header("Retry-After", "0")
                     self.send_header("Content-Type", "application/json")
@@ -97,12 +106,16 @@ class FaultServer:
                     payload = b'{"id": "x", "choices": [{"message": '
                 else:
                     passage = (
-                        body["messages"][-1]["content"].rsplit("Passage: ", 1)[-1].split("\n")[0]
+                        body["messages"][-1]["content"]
+                        .rsplit("Passage: ", 1)[-1]
+                        .split("\n")[0]
+                        .removeprefix("<passage>")
+                        .removesuffix("</passage>")
                     )
                     words = passage.split()
                     answer = {
                         "summary": " ".join(words[:8]),
-                        "query": f"frage zu {words[1].lower()} {len(server.seen)}",
+                        "query": server.answer or f"frage zu {words[1].lower()} {len(server.seen)}",
                     }
                     payload = json.dumps({
                         "id": "c", "object": "chat.completion", "created": 0, "model": body["model"],

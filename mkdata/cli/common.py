@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from mkdata.core.errors import EXIT_USAGE, MkdataError
+from mkdata.core.secrets import mask
 
 out_console = Console()
 err_console = Console(stderr=True)
@@ -23,13 +24,15 @@ T = TypeVar("T")
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    """Print a one-line error to stderr and return the Exit to raise."""
+    """Print a one-line error (secrets masked) to stderr and return the Exit to raise."""
+    message = " ".join(mask(message).split())
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
 def warn(message: str) -> None:
-    """Print a warning line to stderr."""
+    """Print a warning line (secrets masked) to stderr."""
+    message = mask(message)
     err_console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 

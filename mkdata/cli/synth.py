@@ -24,6 +24,7 @@ from mkdata.cli.common import (
     user_errors,
     warn,
 )
+from mkdata.core.errors import EXIT_FAILED
 from mkdata.synth.sap import SapConfig
 
 app = typer.Typer(help="Synthesize queries with an LLM (SAP).", no_args_is_help=True)
@@ -93,6 +94,10 @@ def synth_sap(
         float, typer.Option(min=0.1, help="openai: seconds before a request is retried.")
     ] = 120.0,
     max_attempts: Annotated[int, typer.Option(min=1, help="openai: attempts per request.")] = 6,
+    allow_failures: Annotated[
+        str,
+        typer.Option(help="Prompts that may finally fail before the run exits 1: N or P%."),
+    ] = SapConfig.allow_failures,
     executor: ExecutorOpt = Executor.local,
     ray_address: RayAddressOpt = None,
     overwrite: OverwriteOpt = False,
@@ -108,6 +113,7 @@ def synth_sap(
         cfg = SapConfig(
             passages=list(passages), out=out, langs=lang_list, mode=mode.value,
             backend=backend.value, overwrite=overwrite, executor=executor.value,
+            allow_failures=allow_failures,
             ray_address=ray_address,
             model=model, base_url=base_url, exemplars=exemplars, max_passages=max_passages,
             seed=seed, max_tokens=max_tokens, temperature=temperature, concurrency=concurrency,
@@ -134,5 +140,13 @@ def synth_sap(
         f"{sum(c['train'] for c in m['configs'].values())} queries kept in {out}",
         highlight=False,
     )
-    if sap["usage"].get("errors"):
-        warn(f"{sap['usage']['errors']} prompts failed after retries; re-run to retry them")
+    failed = sap["failures"]
+    if failed["count"]:
+        top = failed["most_common"]
+        message = (
+            f"{failed['count']} of {failed['of']} prompts failed after retries "
+            f"(most common: {top['error']}, {top['count']}x); re-run to retry them"
+        )
+        if not failed["within_allowed"]:
+            raise fail(f"{message} (--allow-failures {failed['allowed']})", EXIT_FAILED)
+        warn(message)

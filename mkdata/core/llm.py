@@ -20,7 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from mkdata.core.errors import MkdataError
 from mkdata.core.runner import Resources, model_resources
+from mkdata.core.secrets import mask
 
 BACKENDS = ("vllm", "openai")
 
@@ -150,6 +152,10 @@ class RetryPolicy:
         return random.uniform(0, min(self.cap, self.base * 2 ** (attempt - 1)))  # full jitter
 
 
+class LLMAuthError(MkdataError):
+    """The server refused our credentials (401/403): the run stops at once (exit 2)."""
+
+
 @dataclass
 class OpenAIBackend:
     """An OpenAI-compatible chat endpoint (``base_url``), ``concurrency`` requests in flight."""
@@ -210,9 +216,13 @@ class OpenAIBackend:
                     attempts=attempt,
                 )  # fmt: skip
             except openai.APIStatusError as exc:
-                last = f"HTTP {exc.status_code}"
+                last = mask(f"HTTP {exc.status_code}: {' '.join(str(exc.message).split())[:200]}")
+                if exc.status_code in (401, 403):  # every other request would fail the same way
+                    raise LLMAuthError(
+                        mask(f"{self.base_url}: HTTP {exc.status_code}: {exc.message}")
+                    ) from None
                 if exc.status_code != 429 and exc.status_code < 500:
-                    return Completion(error=f"{last}: {exc.message}", attempts=attempt)
+                    return Completion(error=last, attempts=attempt)
                 retry_after = _retry_after(exc.response.headers.get("retry-after"))
             except (openai.APITimeoutError, openai.APIConnectionError) as exc:
                 last = type(exc).__name__
@@ -228,7 +238,7 @@ class OpenAIBackend:
             if attempt < self.policy.max_attempts:
                 await asyncio.sleep(self.policy.delay(attempt, retry_after))
         return Completion(
-            error=f"gave up after {self.policy.max_attempts} attempts: {last}",
+            error=mask(f"gave up after {self.policy.max_attempts} attempts: {last}"),
             attempts=self.policy.max_attempts,
         )
 

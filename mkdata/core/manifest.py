@@ -13,17 +13,9 @@ from typing import Any
 
 from mkdata import __version__
 from mkdata.core.atomic import read_json, write_json_atomic
+from mkdata.core.secrets import mask_params
 
 MANIFEST = "mkdata.json"
-_SECRET_HINTS = ("token", "secret", "password", "api_key", "apikey", "authorization")
-
-
-def mask_secrets(params: dict[str, Any]) -> dict[str, Any]:
-    """Return ``params`` with the values of credential-like keys replaced by ``***``."""
-    return {
-        k: ("***" if any(h in k.lower() for h in _SECRET_HINTS) and v else v)
-        for k, v in params.items()
-    }
 
 
 def file_checksum(path: Path, chunk: int = 1 << 20) -> str:
@@ -41,7 +33,7 @@ def new_manifest(command: str, params: dict[str, Any]) -> dict[str, Any]:
         "tool": {"name": "mkdata", "version": __version__},
         "command": command,
         "argv": [a for a in sys.argv[1:] if "token" not in a.lower()],
-        "parameters": mask_secrets(params),
+        "parameters": mask_params(params),
     }
 
 

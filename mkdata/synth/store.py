@@ -14,6 +14,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from mkdata.core.secrets import mask
+
 
 def request_key(model: str, messages: Any, sampling: dict[str, Any]) -> str:
     """The key of a generation: sha256 of model, messages and sampling parameters."""
@@ -44,7 +46,9 @@ class GenerationStore:
         return out
 
     def add(self, record: dict[str, Any]) -> None:
-        """Append one completion and flush it to disk."""
+        """Append one completion (its error text with secrets masked) and flush it to disk."""
+        if record.get("error"):
+            record = {**record, "error": mask(str(record["error"]))}
         if self._fh is None:
             self._fh = open(self.directory / f"{uuid.uuid4().hex}.jsonl", "a", encoding="utf-8")  # noqa: SIM115
         self._fh.write(json.dumps(record, ensure_ascii=False) + "\n")
