@@ -3,6 +3,8 @@ choice types, shared options, and the mapping of library errors to exit codes.""
 
 from __future__ import annotations
 
+import errno
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -15,7 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mkdata.core.errors import EXIT_USAGE, MkdataError
+from mkdata.core.errors import EXIT_FAILED, EXIT_USAGE, MkdataError
 from mkdata.core.secrets import mask
 
 out_console = Console()
@@ -41,6 +43,11 @@ def choices(name: str, values: tuple[str, ...] | list[str]) -> type[Enum]:
     return Enum(name, {v: v for v in values}, type=str)  # type: ignore[return-value]
 
 
+def disk_full(exc: OSError) -> bool:
+    """True when ``exc`` says the disk is full (ENOSPC, or numpy's short-write message)."""
+    return exc.errno == errno.ENOSPC or bool(re.search(r"\d+ requested and \d+ written", str(exc)))
+
+
 @contextmanager
 def user_errors(out: Path | None = None) -> Iterator[None]:
     """Turn library errors into one-line messages and their exit codes (2 bad input or
@@ -52,6 +59,13 @@ def user_errors(out: Path | None = None) -> Iterator[None]:
     except (ValueError, FileNotFoundError) as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
+        if disk_full(exc):
+            target = exc.filename or out or "the output"
+            raise fail(
+                f"no space left on the device of {target} while writing it; free space and "
+                "re-run (finished work is kept)",
+                EXIT_FAILED,
+            ) from None
         where = f"{out}: " if out is not None else ""
         raise fail(f"{where}{exc}") from None
 
@@ -102,16 +116,24 @@ def warn_malformed(count: int, examples: list[str]) -> None:
 
 
 def parse_langs(value: str) -> list[str] | None:
-    """Parse ``--langs``: ``all`` -> None, else ISO 639-3 codes (639-1 codes are mapped)."""
-    from mkdata.core.lang import to_iso639_3
+    """Parse ``--langs``: ``all`` -> None, else ISO 639-3 codes (639-1 codes are mapped) of
+    languages fastText identifies; anything else is a usage error."""
+    from mkdata.core.lang import known_languages, to_iso639_3
 
     value = value.strip()
     if value.lower() == "all":
         return None
-    langs = [to_iso639_3(x.strip().lower()) for x in value.split(",") if x.strip()]
-    bad = [x for x in langs if not (x.isalpha() and len(x) == 3)]
-    if not langs or bad:
-        raise fail(f"--langs: expected 'all' or ISO 639-3 codes like deu,fra,eng; got {value!r}")
+    items = [x.strip().lower() for x in value.split(",") if x.strip()]
+    if "all" in items:
+        raise fail(f"--langs: 'all' cannot be combined with language codes; got {value!r}")
+    langs = [to_iso639_3(x) for x in items]
+    unknown = [x for x, code in zip(items, langs, strict=True) if code not in known_languages()]
+    if not langs or unknown:
+        what = f"unknown language code {unknown[0]!r}" if unknown else "no language given"
+        raise fail(
+            f"--langs: {what}; expected 'all' or ISO 639-3 codes like deu,fra,eng "
+            "(the languages fastText lid.176 identifies)"
+        )
     return sorted(set(langs))
 
 

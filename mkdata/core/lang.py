@@ -36,6 +36,11 @@ def _iso639_3() -> dict[str, str]:
     return json.loads(text)
 
 
+def known_languages() -> frozenset[str]:
+    """The ISO 639-3 codes of the 176 languages fastText ``lid.176`` identifies."""
+    return frozenset(_iso639_3().values())
+
+
 def to_iso639_3(label: str) -> str:
     """Map a fastText label (``de`` or ``__label__de``) to ISO 639-3 (``deu``)."""
     label = label.removeprefix("__label__")
