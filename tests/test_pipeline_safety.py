@@ -47,6 +47,25 @@ def listing(root: Path) -> set[str]:
         ("work", BUILD.replace("build webfaq", "build nothing"), "unknown command"),
         ("work", BUILD.replace("min_rows = 1", "min_rowz = 1"), "unknown option --min-rowz"),
         ("work", BUILD.replace('command = "build webfaq"', 'command = "mine"'), "sub-command"),
+        (
+            "work",
+            BUILD + '\n[[stage]]\nname = "inner"\ncommand = "dedup"\ninput = "@build"\n'
+            'out = "webfaq/data/inner"\n',
+            "writes inside stage 'build'",
+        ),
+        (
+            "work",
+            BUILD + '\n[[stage]]\nname = "pub"\ncommand = "push"\ninput = "/tmp"\n'
+            'args = { repo = "o/x", dry_run = true }\n'
+            '\n[[stage]]\nname = "c"\ncommand = "card"\ninput = "@pub"\n',
+            "outside the workdir",
+        ),
+        (
+            "work",
+            BUILD + '\n[[stage]]\nname = "ev"\ncommand = "eval bitext"\ninput = "@build"\n'
+            'out = "ev"\nargs = { gold = "g.jsonl" }\n',
+            "writes no output directory",
+        ),
     ],
 )
 def test_escaping_or_invalid_pipelines_are_refused_before_running(
@@ -58,6 +77,22 @@ def test_escaping_or_invalid_pipelines_are_refused_before_running(
     assert message in line
     assert listing(tmp_path) - before == {"pipe", "pipe/p.toml"}
     assert not Path("/tmp/elsewhere").exists()
+
+
+def test_argument_paths_are_relative_to_the_pipeline_file(tmp_path: Path) -> None:
+    body = BUILD + (
+        '\n[[stage]]\nname = "d"\ncommand = "dedup"\ninput = "@build"\nout = "d"\n'
+        'args = { against = "extra/leak.jsonl" }\n'
+    )
+    path = pipeline(tmp_path, body, "w~1")
+    (path.parent / "extra").mkdir()
+    leak = path.parent / "extra" / "leak.jsonl"
+    leak.write_text('{"question": "unrelated", "answer": "nothing to see"}\n')
+    first = run_cli("run", str(path), cwd=str(tmp_path))
+    assert first.returncode == 0, first.stderr
+    leak.write_text('{"question": "changed", "answer": "the leak file changed"}\n')
+    again = run_cli("run", str(path), "--dry-run")
+    assert "d " in again.stdout and "inputs or parameters changed" in again.stdout
 
 
 def test_symlinked_out_leaving_the_workdir_is_refused(tmp_path: Path) -> None:

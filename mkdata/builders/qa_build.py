@@ -25,7 +25,7 @@ from mkdata.builders import filters as F
 from mkdata.builders.page_layout import to_page_layout
 from mkdata.builders.qa_unit import N_BUCKETS, ReadFn, process_unit
 from mkdata.core.atomic import read_json, write_json_atomic
-from mkdata.core.fetch import source_identity
+from mkdata.core.fetch import is_url, source_identity
 from mkdata.core.manifest import new_manifest
 from mkdata.core.output import STATE_DIR, OutputRun
 from mkdata.core.report import Report
@@ -164,7 +164,8 @@ def run_qa_build(
     with ``start`` (total units), ``unit`` (one finished) and ``merge``.
     """
     notify = progress or (lambda event, info: None)
-    with OutputRun(cfg.out, f"build {cfg.builder}", cfg.overwrite) as run:
+    local = [Path(s) for s in cfg.sources if not is_url(s)]
+    with OutputRun(cfg.out, f"build {cfg.builder}", cfg.overwrite, local) as run:
         return _build(run, cfg, read, label, notify)
 
 

@@ -22,6 +22,7 @@ from mkdata.cli.common import (
     out_console,
     progress_bar,
     user_errors,
+    warn_malformed,
 )
 from mkdata.dedup.config import DedupConfig
 
@@ -162,6 +163,7 @@ def dedup(
             sizes = ", ".join(f"{k}: {v}" for k, v in hist.items() if v)
             if sizes:
                 out_console.print(f"{config} {kind} by size: {sizes}", highlight=False)
+    warn_malformed(m["dedup"].get("malformed", 0), m["dedup"].get("malformed_examples", []))
     total = sum(result.configs.values())
     out_console.print(
         f"kept {total} rows in {len(result.configs)} configs in {out}", highlight=False

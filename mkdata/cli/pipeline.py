@@ -18,7 +18,7 @@ LogFormat = choices("LogFormat", ("text", "json"))
 def stage_checker(root: Any) -> Callable[[str, dict[str, Any]], str | None]:
     """A check of a stage's command and args against the real command line of ``root``."""
 
-    def check(command: str, args: dict[str, Any]) -> str | None:
+    def check(command: str, args: dict[str, Any], has_out: bool) -> str | None:
         cmd = root
         for word in command.split():
             sub = getattr(cmd, "commands", {}).get(word)
@@ -35,6 +35,8 @@ def stage_checker(root: Any) -> Callable[[str, dict[str, Any]], str | None]:
             if p.param_type_name == "option"
             for o in (*p.opts, *p.secondary_opts)
         }
+        if has_out and "--out" not in options:
+            return f"`mkdata {command}` writes no output directory: remove the stage's out"
         for key, value in args.items():
             flag = "--" + ("no-" if value is False else "") + str(key).replace("_", "-")
             if flag not in options:

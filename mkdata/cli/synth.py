@@ -23,6 +23,7 @@ from mkdata.cli.common import (
     progress_bar,
     user_errors,
     warn,
+    warn_malformed,
 )
 from mkdata.core.errors import EXIT_FAILED
 from mkdata.synth.sap import SapConfig
@@ -46,6 +47,8 @@ def synth_passages(
 
     with user_errors(out):
         m = run_passages(list(inputs), out, words, overwrite)
+    info = m["passages"]
+    warn_malformed(info["malformed_records"], info.get("malformed_examples", []))
     out_console.print(
         f"wrote {m['configs']['default']['train']} passages from {m['passages']['documents']} documents to {out}",
         highlight=False,

@@ -53,10 +53,16 @@ def _legacy_marker(out: Path) -> dict[str, Any] | None:
         manifest = read_json(out / MANIFEST)
     except (ValueError, OSError):
         return None
-    if not isinstance(manifest, dict) or manifest.get("tool", {}).get("name") != "mkdata":
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("tool"), dict):
         return None
-    parts = [p for p in ("data", "beir", "removed", "rejects", "images") if (out / p).exists()]
-    return {"tool": "mkdata", "command": manifest.get("command", ""), "parts": parts}
+    if manifest["tool"].get("name") != "mkdata" or not manifest.get("command"):
+        return None
+    record, params = manifest.get("record"), manifest.get("parameters") or {}
+    parts = ["data"]  # only what that command itself wrote, never a look-alike folder
+    parts += ["beir"] if record == "beir" else []
+    parts += ["removed"] if params.get("write_removed") else []
+    parts += ["rejects"] if record == "negatives" else []
+    return {"tool": "mkdata", "command": manifest["command"], "parts": parts}
 
 
 def read_marker(out: Path) -> dict[str, Any] | None:
@@ -66,8 +72,39 @@ def read_marker(out: Path) -> dict[str, Any] | None:
     except (ValueError, OSError):
         marker = None
     if isinstance(marker, dict) and marker.get("tool") == "mkdata":
+        parts = marker.get("parts")
+        valid = isinstance(marker.get("command"), str) and marker["command"].strip()
+        valid = valid and isinstance(parts, list) and all(_plain_part(x) for x in parts)
+        if not valid:
+            raise OutputRefused(
+                f"{out}: its mkdata marker ({STATE_DIR}/{MARKER}) is damaged; refusing to "
+                "write into it (choose another --out)"
+            )
         return marker
     return _legacy_marker(out)
+
+
+def _plain_part(name: object) -> bool:
+    return isinstance(name, str) and bool(name) and "/" not in name and not name.startswith(".")
+
+
+def _starting_state(out: Path) -> bool:
+    """True when ``OUT/.mkdata`` is what a starting mkdata run leaves: a real folder holding
+    at most a regular ``lock`` file with a process id (another run is creating OUT now)."""
+    state = out / STATE_DIR
+    if not state.exists():
+        return True
+    if state.is_symlink() or not state.is_dir():
+        return False
+    entries = {e.name for e in os.scandir(state)}
+    if not entries <= {LOCK}:
+        return False
+    lock = state / LOCK
+    if not entries:
+        return True
+    if lock.is_symlink() or not lock.is_file():
+        return False
+    return lock.read_bytes().strip().isdigit() or lock.stat().st_size == 0
 
 
 def check_output(out: Path, command: str, overwrite: bool = False) -> dict[str, Any] | None:
@@ -85,9 +122,12 @@ def check_output(out: Path, command: str, overwrite: bool = False) -> dict[str, 
         entries = {e.name for e in os.scandir(out)}
     except OSError as exc:
         raise OutputRefused(f"{out}: cannot read ({exc.strerror})") from None
+    state = out / STATE_DIR
+    if state.is_symlink() or (state.exists() and not state.is_dir()):
+        raise OutputRefused(f"{out}: {STATE_DIR} is not a folder mkdata made; refusing")
     marker = read_marker(out)
     if marker is None:
-        if entries <= {STATE_DIR}:
+        if entries <= {STATE_DIR} and _starting_state(out):
             return None  # empty, or another mkdata run is creating it right now
         raise OutputRefused(
             f"{out}: exists and was not written by mkdata; refusing to write into it "
@@ -102,6 +142,21 @@ def check_output(out: Path, command: str, overwrite: bool = False) -> dict[str, 
     return marker
 
 
+def check_inputs_outside(out: Path, inputs: list[Path]) -> None:
+    """OutputRefused when an input is ``out`` or lies inside it: writing (or --overwrite)
+    would change what is being read, and a re-run would read its own output."""
+    target = out.resolve()
+    for raw in inputs:
+        try:
+            path = Path(raw).resolve()
+        except (OSError, RuntimeError):
+            continue
+        if path == target or target in path.parents:
+            raise OutputRefused(
+                f"{out}: holds an input of this run ({raw}); choose an --out outside the inputs"
+            )
+
+
 class OutputRun:
     """One command's run on its output directory (see the module docstring).
 
@@ -109,10 +164,17 @@ class OutputRun:
     releases the lock and drops the staging area.
     """
 
-    def __init__(self, out: Path, command: str, overwrite: bool = False) -> None:
+    def __init__(
+        self,
+        out: Path,
+        command: str,
+        overwrite: bool = False,
+        inputs: list[Path] | tuple[Path, ...] = (),
+    ) -> None:
         self.out = Path(out)
         self.command = command
         self.overwrite = overwrite
+        self.inputs = list(inputs)
         self.started = time.perf_counter()
         self._lock: IO[str] | None = None
         self._marker: dict[str, Any] = {}
@@ -122,10 +184,15 @@ class OutputRun:
     # ------------------------------------------------------------ lifecycle
     def __enter__(self) -> OutputRun:
         check_output(self.out, self.command, self.overwrite)
+        check_inputs_outside(self.out, self.inputs)
         self._created = not self.out.exists()
         state = self.out / STATE_DIR
         state.mkdir(parents=True, exist_ok=True)
-        fh = open(state / LOCK, "a+")
+        try:  # never through a symbolic link: the lock file is truncated below
+            fd = os.open(state / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            raise OutputRefused(f"{state / LOCK}: cannot open the lock ({exc.strerror})") from None
+        fh = os.fdopen(fd, "r+")
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -151,6 +218,9 @@ class OutputRun:
                 "command": marker.get("command") or self.command,
                 "parts": list(marker.get("parts", [])),
             }
+            for name in ("staging", "trash", MARKER):
+                if (state / name).is_symlink():
+                    raise OutputRefused(f"{state / name}: is a symbolic link; refusing")
             write_json_atomic(state / MARKER, self._marker)
             shutil.rmtree(self.staging, ignore_errors=True)
         except BaseException:
@@ -192,6 +262,8 @@ class OutputRun:
     def state(self, name: str) -> Path:
         """A folder for resumable state ``name`` (unit results, stores) that survives runs."""
         path = self.out / STATE_DIR / name
+        if path.is_symlink():
+            raise OutputRefused(f"{path}: is a symbolic link; refusing")
         path.mkdir(parents=True, exist_ok=True)
         return path
 

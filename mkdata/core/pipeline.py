@@ -23,18 +23,14 @@ parent-death signal) stops its running stage's whole process group.
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import hashlib
 import json
 import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,12 +43,13 @@ except ImportError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 from mkdata.core.atomic import read_json, write_json_atomic
 from mkdata.core.errors import MkdataError, OutputLocked
+from mkdata.core.stage_process import run_stage
 
 STATE = ".mkdata-pipeline"
 NO_OUT = {"card", "push"}  # commands that work on their input in place
 WRITES_INPUT = {"card"}  # ...and of those, the ones that write into it
 STAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-StageCheck = Callable[[str, dict[str, Any]], "str | None"]  # (command, args) -> problem
+StageCheck = Callable[[str, dict[str, Any], bool], "str | None"]  # (command, args, has out)
 
 
 class PipelineError(MkdataError, ValueError):
@@ -118,7 +115,7 @@ def load_pipeline(path: Path, check: StageCheck | None = None) -> Pipeline:
         raise PipelineError(f"{path}: not valid TOML ({exc})") from None
     meta = data.get("pipeline", {})
     raw_workdir = str(meta.get("workdir", "."))
-    if Path(raw_workdir).is_absolute() or ".." in Path(raw_workdir).parts or "~" in raw_workdir:
+    if Path(raw_workdir).is_absolute() or ".." in Path(raw_workdir).parts or raw_workdir[:1] == "~":
         raise PipelineError(
             f"{path}: workdir {raw_workdir!r} must be a relative path below the pipeline file"
         )
@@ -156,7 +153,7 @@ def load_pipeline(path: Path, check: StageCheck | None = None) -> Pipeline:
                 f"{path}: stage {name!r} ({stage.command}) writes into its input, which must "
                 "be an earlier stage's output (@stage)"
             )
-        if check is not None and (problem := check(stage.command, stage.args)):
+        if check is not None and (problem := check(stage.command, stage.args, out is not None)):
             raise PipelineError(f"{path}: stage {name!r}: {problem}")
         for up in stage.upstream():
             if up not in {s.name for s in stages}:
@@ -164,7 +161,28 @@ def load_pipeline(path: Path, check: StageCheck | None = None) -> Pipeline:
                     f"{path}: stage {name!r} uses @{up}, which is not an earlier stage"
                 )
         stages.append(stage)
-    return Pipeline(Path(path), workdir, stages)
+    pipeline = Pipeline(Path(path), workdir, stages)
+    _check_outputs(pipeline)
+    return pipeline
+
+
+def _check_outputs(p: Pipeline) -> None:
+    """PipelineError when two stages write into one another's output, or a stage that writes
+    into its input would write outside the workdir."""
+    root = p.workdir.resolve()
+    outs = {s.name: (p.workdir / s.out).resolve() for s in p.stages if s.out is not None}
+    for a, pa in outs.items():
+        for b, pb in outs.items():
+            if a != b and (pa == pb or pb in pa.parents):
+                raise PipelineError(f"{p.path}: stage {a!r} writes inside stage {b!r}'s output")
+    for stage in p.stages:
+        if stage.command in WRITES_INPUT:
+            target = _resolve(p, stage, stage.inputs[0]) if stage.inputs else root
+            if target == root or root not in target.parents:
+                raise PipelineError(
+                    f"{p.path}: stage {stage.name!r} ({stage.command}) would write into "
+                    f"{target}, outside the workdir"
+                )
 
 
 def _resolve(p: Pipeline, stage: Stage, ref: str) -> Path:
@@ -191,12 +209,30 @@ def command_line(p: Pipeline, stage: Stage) -> list[str]:
             argv.append(opt)
         elif value is False:
             argv.append("--no-" + key.replace("_", "-"))
-        elif isinstance(value, list):
-            for v in value:
-                argv += [opt, str(v)]
         else:
-            argv += [opt, os.path.expandvars(os.path.expanduser(str(value)))]
+            for v in value if isinstance(value, list) else [value]:
+                argv += [opt, _arg_value(p, v)]
     return argv
+
+
+def _arg_value(p: Pipeline, value: Any) -> str:
+    """An argument as the stage gets it: ``~`` and ``$VARS`` expanded, and a relative path
+    that exists beside the pipeline file made absolute (so it does not depend on the
+    directory `mkdata run` is started from)."""
+    text = os.path.expandvars(os.path.expanduser(str(value)))
+    path = _arg_path(p, text)
+    return str(path) if path is not None else text
+
+
+def _arg_path(p: Pipeline, text: str) -> Path | None:
+    """The file or folder an argument names, when it looks like a path and exists."""
+    looks = (
+        "/" in text or text.startswith(".") or Path(text).suffix in (".jsonl", ".parquet", ".gz")
+    )
+    if not looks:
+        return None
+    path = Path(text) if Path(text).is_absolute() else p.path.parent / text
+    return path.resolve() if path.exists() else None
 
 
 def _file_state(path: Path) -> list[Any]:
@@ -220,6 +256,11 @@ def fingerprints(p: Pipeline) -> dict[str, str]:
             out[i[1:]] if i.startswith("@") else _file_state(_resolve(p, stage, i))
             for i in stage.inputs
         ]
+        for value in stage.args.values():  # files named in arguments (--against, --corpus...)
+            for v in value if isinstance(value, list) else [value]:
+                text = os.path.expandvars(os.path.expanduser(str(v)))
+                if isinstance(v, str) and (path := _arg_path(p, text)) is not None:
+                    inputs.append(_file_state(path))
         key = json.dumps(
             [__version__, stage.command, stage.args, stage.out, inputs], sort_keys=True, default=str
         )
@@ -285,73 +326,6 @@ def plan(p: Pipeline) -> list[tuple[Stage, str | None]]:
             rerun.add(stage.name)
         out.append((stage, reason))
     return out
-
-
-def _die_with_parent() -> None:
-    """In the stage process: get SIGTERM when `mkdata run` dies, even by SIGKILL (Linux)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-def error_line(log_text: str) -> str:
-    """The line that says why a stage failed: its last ``error:`` line, else its last line
-    that is not decoration (box drawing, blank)."""
-    lines = [x.strip() for x in log_text.splitlines() if x.strip()]
-    errors = [x for x in lines if x.startswith("error:")]
-    if errors:
-        return errors[-1]
-    plain = [x for x in lines if any(c.isalnum() for c in x)]
-    return plain[-1] if plain else "(no message)"
-
-
-def run_stage(argv: list[str], log_path: Path, lock_fd: int) -> tuple[int, str]:
-    """Run one stage as ``python -m mkdata ARGV`` in its own process group, output to
-    ``log_path``; return its exit code and error line. A signal that stops this process
-    stops the stage's group first."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w", encoding="utf-8") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mkdata", *argv],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            pass_fds=(lock_fd,),
-            preexec_fn=_die_with_parent,
-            env={**os.environ, "COLUMNS": os.environ.get("COLUMNS", "120")},
-        )
-
-        def stop(signum: int, frame: Any) -> None:
-            with suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            raise SystemExit(128 + signum)  # the finally below waits for the group
-
-        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-        try:
-            code = proc.wait()
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-            if proc.poll() is None:
-                _stop_group(proc)
-    text = log_path.read_text("utf-8", errors="replace")
-    return code, "" if code == 0 else error_line(text)
-
-
-def _stop_group(proc: subprocess.Popen[Any], grace: float = 10.0) -> None:
-    """SIGTERM the stage's process group, then SIGKILL what is left after ``grace`` seconds."""
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    with suppress(subprocess.TimeoutExpired):
-        proc.wait(grace)
-    with suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
 
 
 def run_pipeline(

@@ -22,6 +22,7 @@ import glob
 import gzip
 import json
 import re
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -97,7 +98,7 @@ def _folder_configs(folder: Path) -> dict[str, list[Path]]:
     if (folder / "state.json").is_file() or (folder / "dataset_dict.json").is_file():
         try:
             return {DEFAULT_CONFIG: _saved_dataset(folder)}
-        except (ValueError, KeyError, OSError) as exc:
+        except (ValueError, KeyError, OSError, AttributeError, TypeError) as exc:
             raise ValueError(f"{folder}: not a readable save_to_disk folder ({exc})") from None
     data = folder / DATA_DIR
     if data.is_dir():
@@ -134,7 +135,7 @@ def input_configs(paths: list[Path | str], cache_dir: Path | None = None) -> dic
             configs.setdefault(config, []).extend(files)
     for files in configs.values():
         for f in files:
-            if f.suffix == ".parquet":
+            if _is_parquet(f):
                 _check_parquet(f)
     return configs
 
@@ -245,13 +246,24 @@ def read_file(path: Path, stats: ReadStats | None = None) -> pa.Table:
     records = list(_jsonl_records(path, stats if stats is not None else ReadStats()))
     try:
         return pa.Table.from_pylist(records)
-    except (pa.ArrowException, TypeError) as exc:
-        raise ValueError(f"{path}: records of mixed types ({exc})") from None
+    except (pa.ArrowException, TypeError):  # a column of mixed types: keep it as JSON text
+        names = list(dict.fromkeys(k for r in records for k in r))
+        columns = {}
+        for name in names:
+            values = [r.get(name) for r in records]
+            try:
+                columns[name] = pa.array(values)
+            except (pa.ArrowException, TypeError):
+                columns[name] = pa.array(
+                    [v if v is None or isinstance(v, str) else json.dumps(v) for v in values],
+                    pa.string(),
+                )
+        return pa.table(columns)
 
 
 def file_schema(path: Path) -> pa.Schema:
     """The schema of one data file (JSON Lines: of its records)."""
-    if path.suffix == ".parquet":
+    if _is_parquet(path):
         _check_parquet(path)
         return pq.read_schema(path)
     return read_file(path).schema
@@ -259,7 +271,7 @@ def file_schema(path: Path) -> pa.Schema:
 
 def count_rows(path: Path) -> int:
     """Rows (valid records) in one data file."""
-    if path.suffix == ".parquet":
+    if _is_parquet(path):
         _check_parquet(path)
         return pq.ParquetFile(path).metadata.num_rows
     return read_file(path).num_rows
@@ -269,9 +281,13 @@ def _is_jsonl(path: Path) -> bool:
     return path.name.lower().endswith(JSONL_SUFFIXES)
 
 
+def _is_parquet(path: Path) -> bool:
+    return path.name.lower().endswith(".parquet")
+
+
 def _read_columnar(path: Path, required: list[str], wanted: list[str] | None) -> pa.Table:
     """A parquet or arrow file (``wanted`` columns that exist, or all when None)."""
-    kind = "parquet" if path.suffix == ".parquet" else "arrow"
+    kind = "parquet" if _is_parquet(path) else "arrow"
     try:
         if kind == "parquet":
             pf = pq.ParquetFile(path)
@@ -315,13 +331,24 @@ def _require(names: list[str], required: list[str], where: Path) -> None:
 
 
 def _jsonl_records(path: Path, stats: ReadStats, limit: int | None = None) -> Iterator[dict]:
-    """The JSON objects of a JSON Lines file; malformed lines are counted in ``stats``."""
+    """The JSON objects of a JSON Lines file (or of a ``.json`` file holding one JSON array);
+    malformed lines are counted in ``stats`` with ``file:line``."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rb") as fh:
+            head = fh.read(4096)
+            fh.seek(0)
+            if (
+                path.name.lower().endswith(".json")
+                and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"["
+            ):
+                yield from _json_array(path, fh.read(), stats)
+                return
             for lineno, raw in enumerate(fh, 1):
                 if limit is not None and lineno > limit:
                     return
+                if lineno == 1:
+                    raw = raw.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark
                 if not raw.strip():
                     continue
                 where = f"{path}:{lineno}"
@@ -337,8 +364,20 @@ def _jsonl_records(path: Path, stats: ReadStats, limit: int | None = None) -> It
                     stats.skip(str(path), f"{where}: not a JSON object")
                     continue
                 yield record
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise ValueError(f"{path}: cannot read ({exc})") from None
+
+
+def _json_array(path: Path, data: bytes, stats: ReadStats) -> Iterator[dict]:
+    try:
+        items = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a valid JSON array ({exc})") from None
+    for i, item in enumerate(items):
+        if isinstance(item, dict):
+            yield item
+        else:
+            stats.skip(str(path), f"{path}: item {i}: not a JSON object")
 
 
 def _read_jsonl(path: Path, required: list[str], wanted: list[str], stats: ReadStats) -> pa.Table:
@@ -357,7 +396,7 @@ def _read_jsonl(path: Path, required: list[str], wanted: list[str], stats: ReadS
 def column_names(path: Path, sample_lines: int = 100) -> list[str]:
     """Columns of a parquet or arrow file, or the keys seen in the first JSON Lines records."""
     if not _is_jsonl(path):
-        if path.suffix == ".parquet":
+        if _is_parquet(path):
             _check_parquet(path)
             return pq.read_schema(path).names
         return _read_columnar(path, [], None).column_names
@@ -372,7 +411,7 @@ def iter_batches(
 ) -> Iterator[pa.RecordBatch]:
     """One data file as record batches of at most ``batch_size`` rows (the ``columns`` that
     exist, or all); parquet is streamed, other formats are read whole first."""
-    if path.suffix == ".parquet":
+    if _is_parquet(path):
         _check_parquet(path)
         shard = pq.ParquetFile(path)
         cols = None if columns is None else [c for c in shard.schema_arrow.names if c in columns]
@@ -382,3 +421,14 @@ def iter_batches(
     if columns is not None:
         table = table.select([c for c in table.column_names if c in columns])
     yield from table.to_batches(max_chunksize=batch_size)
+
+
+def malformed_records(files: list[Path]) -> ReadStats:
+    """The malformed records of the JSON Lines files among ``files`` (counted, with the
+    first ``file:line`` of each), for commands that read files whole elsewhere."""
+    stats = ReadStats()
+    for f in files:
+        if _is_jsonl(f):
+            for _ in _jsonl_records(f, stats):
+                pass
+    return stats

@@ -21,7 +21,14 @@ import pyarrow as pa
 
 from mkdata.core.manifest import new_manifest, source_manifest
 from mkdata.core.output import OutputRun
-from mkdata.core.reader import count_rows, file_schema, input_configs, read_file, text_columns_for
+from mkdata.core.reader import (
+    count_rows,
+    file_schema,
+    input_configs,
+    malformed_records,
+    read_file,
+    text_columns_for,
+)
 from mkdata.core.rules import EMPTY_TEXT
 from mkdata.core.runner import run_units
 from mkdata.core.shards import DATA_DIR, ShardWriter
@@ -122,7 +129,8 @@ def run_dedup(cfg: DedupConfig, progress: Any = None) -> DedupResult:
         raise ValueError("--out must differ from the input directory")
     shards = input_configs([cfg.input])
     other_shards = [input_configs([a]) for a in cfg.against]
-    with OutputRun(cfg.out, "dedup", cfg.overwrite) as run:
+    read = [f for c in (shards, *other_shards) for fs in c.values() for f in fs]
+    with OutputRun(cfg.out, "dedup", cfg.overwrite, read) as run:
         state = run.state("dedup")
         scratch = run.state("scratch")
         others = []
@@ -144,6 +152,9 @@ def run_dedup(cfg: DedupConfig, progress: Any = None) -> DedupResult:
             )
         shutil.rmtree(scratch, ignore_errors=True)
         manifest = _manifest(cfg, configs, filters, clusters, run.started)
+        bad = malformed_records(read)
+        manifest["dedup"]["malformed"] = sum(bad.skipped.values())
+        manifest["dedup"]["malformed_examples"] = list(bad.first_problem.values())[:5]
         run.publish(manifest)
     return DedupResult(cfg.out, configs, manifest)
 

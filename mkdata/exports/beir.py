@@ -117,7 +117,8 @@ def run_export_beir(cfg: BeirExportConfig, progress: Any = None) -> dict[str, An
     if cfg.out.resolve() == Path(cfg.input).resolve():
         raise ValueError("--out must differ from the input directory")
     shards = input_configs([cfg.input])
-    with OutputRun(cfg.out, "export beir", cfg.overwrite) as run:
+    files = [f for fs in shards.values() for f in fs]
+    with OutputRun(cfg.out, "export beir", cfg.overwrite, files) as run:
         tasks = [(lang, files, cfg, run.staging) for lang, files in shards.items()]
         done: dict[str, tuple[dict[str, dict[str, int]], dict[str, Any]]] = {}
         units = run_units(_export_language, tasks, cfg.workers, cfg.executor, cfg.ray_address)

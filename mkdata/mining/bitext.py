@@ -298,7 +298,7 @@ def run_bitext(
         cfg.executor,
         cfg.ray_address,
     )
-    with OutputRun(cfg.out, "mine bitext", cfg.overwrite) as run:
+    with OutputRun(cfg.out, "mine bitext", cfg.overwrite, files) as run:
         state = run.state("bitext")
         configs: dict[str, int] = {}
         filters: dict[str, dict[str, int]] = {}

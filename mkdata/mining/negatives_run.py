@@ -13,7 +13,7 @@ from typing import Any
 from mkdata.core.atomic import write_text_atomic
 from mkdata.core.manifest import new_manifest, source_manifest
 from mkdata.core.output import OutputRun
-from mkdata.core.reader import ReadStats
+from mkdata.core.reader import ReadStats, input_files
 from mkdata.core.shards import DATA_DIR, ShardWriter, shard_name
 from mkdata.mining.negative_formats import (
     JSONL_FORMATS,
@@ -48,7 +48,7 @@ def run_negatives(
     """Mine ``cfg.inputs`` and write ``cfg.out``; return rows per config."""
     if any(Path(p).resolve() == cfg.out.resolve() for p in cfg.inputs):
         raise ValueError("--out must differ from the input")
-    with OutputRun(cfg.out, "mine negatives", cfg.overwrite) as run:
+    with OutputRun(cfg.out, "mine negatives", cfg.overwrite, _read_paths(cfg)) as run:
         results, stats, seconds = mine_negatives(cfg, progress)
         staging = run.staging
         configs: dict[str, int] = {}
@@ -79,6 +79,17 @@ def run_negatives(
         manifest = _manifest(cfg, with_scores, configs, counts, stats, seconds)
         run.publish(manifest)
     return NegativesResult(cfg.out, configs, manifest)
+
+
+def _read_paths(cfg: NegativesConfig) -> list[Path]:
+    """The files (or, for a BEIR folder, the folders) this run reads."""
+    paths: list[Path] = []
+    for raw in [*cfg.inputs, *cfg.corpus]:
+        try:
+            paths += input_files([raw])
+        except ValueError:
+            paths.append(Path(raw))
+    return paths
 
 
 def _manifest(

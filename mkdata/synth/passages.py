@@ -67,7 +67,7 @@ def run_passages(
                         ("text", pa.string()), ("language", pa.string())])  # fmt: skip
     if not any((t or "").strip() for t in table.column("text").to_pylist()):
         raise ValueError(f"{files[0] if files else inputs[0]}: no documents with text")
-    with OutputRun(out, "synth passages", overwrite) as run:
+    with OutputRun(out, "synth passages", overwrite, files) as run:
         writer = ShardWriter(run.staging / DATA_DIR / "default", schema)
         docs = 0
         for row in table.to_pylist():
@@ -84,6 +84,7 @@ def run_passages(
         m = new_manifest("synth passages", {"inputs": [str(p) for p in inputs], "words": words})
         m.update({"builder": "passages", "record": "passage", "inputs": [{"source": str(f)} for f in files],
                   "configs": {"default": {"train": writer.rows}},
-                  "passages": {"documents": docs, "malformed_records": sum(stats.skipped.values())}})  # fmt: skip
+                  "passages": {"documents": docs, "malformed_records": sum(stats.skipped.values()),
+                               "malformed_examples": list(stats.first_problem.values())[:5]}})  # fmt: skip
         run.publish(m)
     return m

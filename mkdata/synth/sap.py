@@ -226,7 +226,7 @@ def run_sap(
     items = build_requests(cfg, passages, prompts)
     if not items:
         raise ValueError(f"no passage is in a requested language ({', '.join(cfg.langs)})")
-    with OutputRun(cfg.out, "synth sap", cfg.overwrite) as run:
+    with OutputRun(cfg.out, "synth sap", cfg.overwrite, input_files(cfg.passages)) as run:
         notify("generate", {"done": 0, "total": len(items)})
         requests = [r for r, _, _ in items]
         store = run.state("generations")

@@ -122,3 +122,77 @@ def test_a_second_writer_is_locked_out_until_the_first_dies(tmp_path: Path) -> N
     time.sleep(0.1)
     with OutputRun(out, "dedup") as run:  # the kernel released the dead holder's lock
         publish_data(run)
+
+
+def test_symlinks_and_look_alike_state_are_refused_untouched(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("victim content")
+    cases = {}
+    lock_link = tmp_path / "lock_link"
+    (lock_link / ".mkdata").mkdir(parents=True)
+    (lock_link / ".mkdata" / "lock").symlink_to(victim)
+    cases["lock is a symlink"] = lock_link
+    user_state = tmp_path / "user_state"
+    (user_state / ".mkdata" / "staging").mkdir(parents=True)
+    (user_state / ".mkdata" / "lock").write_text("precious")
+    (user_state / ".mkdata" / "staging" / "userfile").write_text("keep")
+    cases["a user's .mkdata"] = user_state
+    state_link = tmp_path / "state_link"
+    state_link.mkdir()
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / "lock").write_text("precious")
+    (state_link / ".mkdata").symlink_to(tmp_path / "foreign")
+    cases[".mkdata is a symlink"] = state_link
+    forged = tmp_path / "forged"
+    (forged / ".mkdata").mkdir(parents=True)
+    (forged / "important").mkdir()
+    (forged / "important" / "a").write_text("keep")
+    (forged / ".mkdata" / "output.json").write_text(
+        '{"tool": "mkdata", "command": "", "parts": ["important"]}'
+    )
+    cases["forged marker"] = forged
+    for name, out in cases.items():
+        before = tree(tmp_path)
+        with pytest.raises(OutputRefused), OutputRun(out, "dedup"):
+            pass
+        assert tree(tmp_path) == before, name
+    assert victim.read_text() == "victim content"
+
+
+def test_staging_symlink_in_an_owned_output_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with OutputRun(out, "dedup") as run:
+        publish_data(run)
+    outside = tmp_path / "outside"
+    (outside / "data").mkdir(parents=True)
+    (outside / "data" / "userfile").write_text("keep")
+    (out / ".mkdata" / "staging").symlink_to(outside)
+    with pytest.raises(OutputRefused, match="symbolic link"), OutputRun(out, "dedup"):
+        pass
+    assert (outside / "data" / "userfile").read_text() == "keep"
+
+
+def test_inputs_inside_the_output_are_refused_before_overwrite(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with OutputRun(out, "build webfaq") as run:
+        publish_data(run)
+    before = tree(out)
+    with (
+        pytest.raises(OutputRefused, match="holds an input"),
+        OutputRun(out, "dedup", overwrite=True, inputs=[out / "data" / "f.txt"]),
+    ):
+        pass
+    assert tree(out) == before
+
+
+def test_legacy_outputs_own_only_what_their_command_wrote(tmp_path: Path) -> None:
+    out = tmp_path / "old"
+    (out / "data").mkdir(parents=True)
+    (out / "images").mkdir()
+    (out / "images" / "pic.txt").write_text("mine")
+    (out / "mkdata.json").write_text(
+        '{"tool": {"name": "mkdata"}, "command": "build webfaq", "record": "qa-pair"}'
+    )
+    with OutputRun(out, "dedup", overwrite=True) as run:
+        publish_data(run)
+    assert (out / "images" / "pic.txt").read_text() == "mine"

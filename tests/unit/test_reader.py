@@ -103,3 +103,38 @@ def forms_file(tmp_path: Path) -> Path:
     path = tmp_path / "one.parquet"
     pq.write_table(pa.Table.from_pylist(ROWS), path)
     return path
+
+
+def test_odd_but_valid_files(tmp_path: Path) -> None:
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b"\xef\xbb\xbf" + b"".join(json.dumps(r).encode() + b"\n" for r in ROWS))
+    assert read_table([bom], ["question"]).num_rows == 6
+    array = tmp_path / "rows.json"
+    array.write_text(json.dumps(ROWS, indent=2))
+    assert read_table([array], ["question"]).num_rows == 6
+    upper = tmp_path / "UPPER.PARQUET"
+    pq.write_table(pa.Table.from_pylist(ROWS), upper)
+    assert read_table(input_configs([upper])["default"], ["question"]).num_rows == 6
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text('{"question": "q1", "n": 1}\n{"question": "q2", "n": "two"}\n')
+    assert read_file(mixed).column("n").to_pylist() == ["1", "two"]
+
+
+def test_broken_containers_are_one_line_errors(tmp_path: Path) -> None:
+    gz = tmp_path / "rows.jsonl.gz"
+    import gzip
+
+    data = bytearray(gzip.compress(b"".join(json.dumps(r).encode() + b"\n" for r in ROWS) * 50))
+    data[30:40] = b"\x00" * 10
+    gz.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"rows\.jsonl\.gz: cannot read"):
+        read_table([gz], ["question"])
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    (saved / "state.json").write_text("[]")
+    with pytest.raises(ValueError, match="not a readable save_to_disk folder"):
+        input_configs([saved])
+    (saved / "state.json").unlink()
+    (saved / "dataset_dict.json").write_text('{"splits": null}')
+    with pytest.raises(ValueError, match="not a readable save_to_disk folder"):
+        input_configs([saved])
