@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 
 class FileServer:
     """Serve ``root`` on 127.0.0.1. ``faults[path]`` lists actions for successive requests:
-    ``"drop"`` (send half the body then close), ``404``, ``500``; then normal serving.
-    ``requests`` records (path, Range header) of every request."""
+    ``"drop"`` (send half the body then close), ``404``, ``500``, or ``(status, retry_after)``
+    (e.g. ``("429", "2")``: that status with a Retry-After header); then normal serving.
+    ``requests`` records (path, Range header) of every request, ``timed`` the same with the
+    time it arrived."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.faults: dict[str, list] = {}
         self.requests: list[tuple[str, str | None]] = []
+        self.timed: list[tuple[str, str | None, float]] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -25,10 +29,19 @@ class FileServer:
             def do_GET(self) -> None:
                 rng = self.headers.get("Range")
                 server.requests.append((self.path, rng))
+                server.timed.append((self.path, rng, time.monotonic()))
                 queue = server.faults.get(self.path) or []
                 action = queue.pop(0) if queue else None
                 if action in (404, 500):
                     self.send_error(action)
+                    return
+                if isinstance(action, tuple):
+                    status, retry_after = action
+                    self.send_response(int(status))
+                    if retry_after is not None:
+                        self.send_header("Retry-After", retry_after)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
                     return
                 path = server.root / self.path.lstrip("/")
                 if path.is_dir():

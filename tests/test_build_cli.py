@@ -141,14 +141,16 @@ def test_bad_inputs_give_one_line_errors(tmp_path):
 
 
 def test_empty_and_garbage_inputs(tmp_path):
+    # an input that holds no N-Quads is a failed input (exit 1), not an empty success
     empty = write_nq(tmp_path / "empty.nq.gz", "")
     out = tmp_path / "e"
-    proc = run_cli("build", "webfaq", "--source", str(empty), "--out", str(out), check=True)
+    proc = run_cli("build", "webfaq", "--source", str(empty), "--out", str(out))
+    assert proc.returncode == 1 and "no N-Quads in this file" in proc.stderr
     assert "wrote 0 rows in 0 configs" in proc.stdout
     garbage = tmp_path / "garbage.nq"
     garbage.write_bytes(b"\xff\xfe not n-quads at all\n<<<>>>\n")
     proc = run_cli("build", "webfaq", "--source", str(garbage), "--out", str(tmp_path / "g"))
-    assert proc.returncode == 0
+    assert proc.returncode == 1
     assert "malformed_line" in proc.stderr and "invalid_utf8" in proc.stderr
 
 

@@ -113,7 +113,10 @@ def test_invalid_json_is_reported_not_raised():
     assert faq.pairs == []
     assert faq.problems and faq.problems[0][0] == "invalid_jsonld"
     deep = "[" * 100_000 + "]" * 100_000
-    assert parse_jsonld(deep)[1] is not None or parse_jsonld(deep)[0]
+    docs, problem = parse_jsonld(deep)  # counted as invalid, never a crash
+    assert docs == [] and problem is not None and problem.startswith("invalid JSON-LD")
+    faq = extract_faq(script(deep.replace("[[", '[{"@type": "FAQPage"}, [', 1)))
+    assert faq.pairs == [] and [p for p, _ in faq.problems] == ["invalid_jsonld"]
 
 
 def test_microdata_and_rdfa():

@@ -75,18 +75,20 @@ def _process_batch(
     batch: list[RawPair],
     label: str,
     cfg: F.QAFilterConfig,
-    seen: dict[str, tuple[str, str | None]],
+    seen: dict[str, tuple[str, str | None, float]],
     report: Report,
     writer: BucketWriter,
 ) -> None:
     """Normalize, identify language, filter and write one batch of raw pairs.
 
-    ``seen`` maps the dedup key of every (question, answer) met so far in the unit
-    to its (language, rule broken or None): a repeated pair is counted like its
-    first occurrence (or as a duplicate) without running language ID again.
+    ``seen`` maps the dedup key of every (question, answer) met so far in the unit to its
+    (language, rule broken or None, language score): a repeated pair gets its first
+    occurrence's language and verdict without running language ID again. Repeats that
+    pass are written too (same id), so the build's merge keeps the copy with the smallest
+    URL and counts the others as duplicates.
     """
     fresh: list[tuple[RawPair, str, str, str]] = []
-    repeats: list[str] = []
+    repeats: list[tuple[RawPair, str, str, str]] = []
     for raw in batch:
         if CONTROL.search(raw.question) or CONTROL.search(raw.answer):
             report.counts["control_characters_removed"] += 1
@@ -97,9 +99,9 @@ def _process_batch(
             continue
         key = f"{dedup_key(q)}\x1f{dedup_key(a)}"
         if key in seen:
-            repeats.append(key)
+            repeats.append((raw, q, a, key))
         else:
-            seen[key] = (UNKNOWN_LANG, None)
+            seen[key] = (UNKNOWN_LANG, None, 0.0)
             fresh.append((raw, q, a, key))
     texts: list[str] = []
     for _, q, a, _ in fresh:
@@ -108,31 +110,42 @@ def _process_batch(
     preds = iter(get_identifier().predict(texts, k=max(3, cfg.lang_agree_k)))
     for raw, q, a, key in fresh:
         joint, qp, ap = next(preds), next(preds), next(preds)
-        lang = joint.lang
-        counts = report.filters[lang]
-        counts["input"] += 1
         rule = F.text_rule(q, a, cfg) or F.language_rule(joint, qp, ap, cfg)
-        seen[key] = (lang, rule)
-        if rule:
-            counts[rule] += 1
-            continue
-        counts["passed"] += 1
-        writer.add(
-            {
-                "id": stable_id(lang, key),
-                "origin": origin_of(raw.url),
-                "url": raw.url,
-                "language": lang,
-                "language_score": round(joint.score, 4),
-                "question": q,
-                "answer": a,
-                "source": label,
-            }
-        )
-    for key in repeats:
-        lang, rule = seen[key]
-        report.filters[lang]["input"] += 1
-        report.filters[lang][rule or F.DUPLICATE] += 1
+        seen[key] = (joint.lang, rule, round(joint.score, 4))
+        _count_and_write(raw, q, a, key, seen[key], label, report, writer)
+    for raw, q, a, key in repeats:
+        _count_and_write(raw, q, a, key, seen[key], label, report, writer)
+
+
+def _count_and_write(
+    raw: RawPair,
+    q: str,
+    a: str,
+    key: str,
+    verdict: tuple[str, str | None, float],
+    label: str,
+    report: Report,
+    writer: BucketWriter,
+) -> None:
+    lang, rule, score = verdict
+    counts = report.filters[lang]
+    counts["input"] += 1
+    if rule:
+        counts[rule] += 1
+        return
+    counts["passed"] += 1
+    writer.add(
+        {
+            "id": stable_id(lang, key),
+            "origin": origin_of(raw.url),
+            "url": raw.url,
+            "language": lang,
+            "language_score": score,
+            "question": q,
+            "answer": a,
+            "source": label,
+        }
+    )
 
 
 def process_unit(
@@ -164,7 +177,7 @@ def process_unit(
         report.problem("fetch_failed", spec, str(exc))
         return _finish_unit(directory, report, info, started)
     writer = BucketWriter(directory)
-    seen: dict[str, tuple[str, str | None]] = {}
+    seen: dict[str, tuple[str, str | None, float]] = {}
     batch: list[RawPair] = []
     try:
         for raw in read(path, report, spec, limit):

@@ -60,7 +60,11 @@ def local_files(directory: Path) -> list[LocalFile]:
     """The card, the manifest and every shard of ``directory``; shards first, card last."""
     d = Path(directory)
     shards = sorted(
-        p for p in (d / DATA_DIR).rglob("*") if p.is_file() and not p.name.startswith(".")
+        p
+        for p in (d / DATA_DIR).rglob("*")
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(d).parts)
+        and p.name.lower().endswith((".parquet", ".jsonl"))
     )
     if not shards:
         raise ValueError(f"{d}: no shards under {DATA_DIR}/ (not a dataset directory)")
