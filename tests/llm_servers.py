@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,7 @@ class FaultServer:
         self.script = list(script)
         self.seen: list[str] = []
         self.bodies: list[dict[str, Any]] = []
-        self.answer: str | None = None
+        self.answer: str | Callable[[str], str] | None = None
         self.lock = threading.Lock()
         server = self
 
@@ -115,7 +116,11 @@ class FaultServer:
                     words = passage.split()
                     answer = {
                         "summary": " ".join(words[:8]),
-                        "query": server.answer or f"frage zu {words[1].lower()} {len(server.seen)}",
+                        "query": (
+                            server.answer(passage)
+                            if callable(server.answer)
+                            else server.answer or f"frage zu {words[1].lower()} {len(server.seen)}"
+                        ),
                     }
                     payload = json.dumps({
                         "id": "c", "object": "chat.completion", "created": 0, "model": body["model"],

@@ -287,3 +287,46 @@ def test_answer_parsing() -> None:
     )  # cut at max tokens
     assert parse_answer("no json here") is None
     assert clean_query('  Query: "Wie lang ist die Donau?" ') == "Wie lang ist die Donau?"
+
+
+TOPICS = [
+    ("Der Versand nach Österreich dauert in der Regel drei bis fünf Werktage. Pakete werden "
+     "mit der Post zugestellt und können online verfolgt werden.",
+     "Wie lange braucht ein Paket nach Österreich?"),  # kept
+    ("Unser Hotel bietet ein Frühstücksbuffet von sieben bis zehn Uhr an. Vegetarische und "
+     "vegane Speisen sind immer dabei.", "x" * 400),  # length
+    ("Die Garantie für alle Fahrräder beträgt zwei Jahre ab dem Kaufdatum. Den Kaufbeleg "
+     "bitte aufbewahren.", "Die Garantie für alle Fahrräder beträgt zwei Jahre"),  # copied
+    ("Die Bibliothek ist montags geschlossen und an allen anderen Tagen bis zwanzig Uhr "
+     "geöffnet.", "wie lang ist die donau"),  # copied_exemplar
+    ("Im Winter sind die Bergstraßen oft nur mit Schneeketten befahrbar. Bitte informieren Sie "
+     "sich vor der Abfahrt.", "When do I need snow chains on mountain roads in winter?"),  # language_id
+    ("Der Versand in die Schweiz dauert etwas länger, meist eine Woche. Zollgebühren trägt der "
+     "Empfänger.", "Wie lange braucht ein Paket nach Österreich?"),  # duplicate
+    ("Die Lieferung nach Italien erfolgt innerhalb von fünf Tagen. Die Kosten richten sich nach "
+     "dem Gewicht.", "Wie lange braucht denn ein Paket nach Österreich?"),  # near_duplicate
+    ("Die Katze schläft gern auf dem warmen Fensterbrett in der Sonne und jagt nachts Mäuse "
+     "im Garten.", "Welche Steuerklasse gilt für verheiratete Beamte in Bayern?"),  # round_trip
+]  # fmt: skip
+
+
+def test_each_sap_filter_on_a_planted_answer(tmp_path: Path) -> None:
+    src = tmp_path / "planted.jsonl"
+    src.write_text(
+        "".join(json.dumps({"id": f"p{i}", "text": text, "language": "deu"}) + "\n"
+                for i, (text, _) in enumerate(TOPICS))
+    )  # fmt: skip
+    planted = {" ".join(text.split()[:1]) + str(i): q for i, (text, q) in enumerate(TOPICS)}
+    by_start = {text.split()[0] + text.split()[1]: q for text, q in TOPICS}
+    out = tmp_path / "out"
+    with FaultServer([]) as server:
+        server.answer = lambda passage: by_start[passage.split()[0] + passage.split()[1]]
+        run_cli("synth", "sap", str(src), "--out", str(out), "--langs", "deu", "--backend", "openai",
+                "--base-url", server.url, "--model", "m", "--concurrency", "1",
+                "--round-trip-k", "1", check=True)  # fmt: skip
+    assert planted  # one planted answer per passage
+    f = manifest(out)["filters"]["deu"]
+    for rule in ("length", "copied", "copied_exemplar", "language_id", "duplicate",
+                 "near_duplicate", "round_trip"):  # fmt: skip
+        assert f.get(rule) == 1, (rule, f)
+    assert f["kept"] == 1 and f["input"] == len(TOPICS)

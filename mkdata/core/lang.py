@@ -109,16 +109,21 @@ def _label_map() -> dict[str, str]:
     return {f"__label__{k}": v for k, v in _iso639_3().items()}
 
 
-LID_TOP = 3  # a text is "in" its expected language when that is among LID's top 3...
+LID_EXPECTED_MIN = 0.05  # a text is "in" its expected language when LID gives it this much...
+LID_TOP = 3  # (among LID's top 3 predictions)
 LID_TRUSTED = 0.5  # ...or when LID is less sure than this of its top one (short texts fool it)
 
 
 def in_other_language(texts: list[str], expected: list[str]) -> list[bool]:
     """For each text, whether fastText confidently puts it in a language other than its
-    expected one (ISO 639-3): top score >= LID_TRUSTED and expected not in its top LID_TOP."""
+    expected one (ISO 639-3): its top language is another one with score >= LID_TRUSTED,
+    and the expected language gets less than LID_EXPECTED_MIN (0 when not in its top
+    LID_TOP)."""
     predictions = get_identifier().predict(texts, k=LID_TOP)
     return [
-        p.score >= LID_TRUSTED and lang not in p.langs
+        p.score >= LID_TRUSTED
+        and p.lang != lang
+        and dict(zip(p.langs, p.scores, strict=True)).get(lang, 0.0) < LID_EXPECTED_MIN
         for p, lang in zip(predictions, expected, strict=True)
     ]
 
