@@ -134,3 +134,21 @@ def test_card_regenerates_from_manifest(sample_build: Path, tmp_path: Path) -> N
     for part in ("configs:", "config_name: deu", "language:", "license:", "## Rows per config",
                  "## Filters applied", "## How it was built", "## Citation", 'load_dataset("org/faq"'):  # fmt: skip
         assert part in card
+
+
+def test_a_modified_shard_is_the_only_upload(
+    sample_build: Path, tmp_path: Path, hub: HubServer
+) -> None:
+    import pyarrow.parquet as pq
+
+    data = tmp_path / "ds"
+    shutil.copytree(sample_build, data)
+    run_cli("push", str(data), "--repo", "org/m", env=env_for(hub), check=True)
+    before = len(hub.commits)
+    target = shards(data)[1]
+    table = pq.read_table(data / target)
+    pq.write_table(table.slice(1), data / target)  # one row less
+    run_cli("push", str(data), "--repo", "org/m", env=env_for(hub), check=True)
+    new = hub.commits[before:]
+    assert [c["added"] for c in new] == [[target]] and all(not c["deleted"] for c in new)
+    assert hub.repos["org/m"].branches["main"][target] == (data / target).read_bytes()
