@@ -49,11 +49,18 @@ USEM3_LANGUAGES = frozenset(
 )
 
 
+def truncate(texts: list[str], max_chars: int) -> list[str]:
+    """Each text cut to its first ``max_chars`` characters (an encoder's input budget)."""
+    return [t if len(t) <= max_chars else t[:max_chars] for t in texts]
+
+
 class USEM3:
-    """USE multilingual v3 (16 languages), numpy only."""
+    """USE multilingual v3 (16 languages), numpy only. Reads the first ``MAX_CHARS``
+    characters of each text, so memory is set by the batch, not by the longest text."""
 
     name = "usem3"
     languages = USEM3_LANGUAGES
+    MAX_CHARS = 2048
 
     def __init__(self, batch_size: int = 64) -> None:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -65,15 +72,20 @@ class USEM3:
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 512), dtype=np.float32)
+        texts = truncate(list(texts), self.MAX_CHARS)
         parts = [
-            self.model.encode(list(texts[i : i + self.batch_size]))
+            self.model.encode(texts[i : i + self.batch_size])
             for i in range(0, len(texts), self.batch_size)
         ]
         return _normalize(np.concatenate(parts))
 
 
 class SentenceTransformerEncoder:
-    """A sentence-transformers model (LaBSE, bge-m3, multilingual-e5 ...), GPU when present."""
+    """A sentence-transformers model (LaBSE, bge-m3, multilingual-e5 ...), GPU when present.
+    The model truncates to its ``max_seq_length`` tokens; texts are cut before tokenizing to
+    ``CHARS_PER_TOKEN`` characters per token of that budget, so a huge text costs no more."""
+
+    CHARS_PER_TOKEN = 12
 
     def __init__(self, model: str, batch_size: int = 64) -> None:
         from sentence_transformers import SentenceTransformer
@@ -84,7 +96,10 @@ class SentenceTransformerEncoder:
         self.batch_size = batch_size
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        emb = self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True)
+        budget = (self.model.max_seq_length or 512) * self.CHARS_PER_TOKEN
+        emb = self.model.encode(
+            truncate(list(texts), budget), batch_size=self.batch_size, convert_to_numpy=True
+        )
         return _normalize(emb)
 
 

