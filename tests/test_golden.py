@@ -81,9 +81,12 @@ def outputs(tmp_path_factory, sample_build: Path) -> dict[str, dict[str, str]]:
         "passages": ["synth", "passages", str(_docs_fixture(tmp / "docs.jsonl")), "--words", "40"],
     }
     found = {"build-webfaq": digest_output(sample_build)}
+    # a cache of its own: vectors other tests cached (other processes, other BLAS threads)
+    # may differ in the last bits, and so would scores
+    env = {"MKDATA_CACHE_DIR": str(tmp / "cache")}
     for name, argv in runs.items():
         out = tmp / name
-        run_cli(*argv, "--out", str(out), check=True)
+        run_cli(*argv, "--out", str(out), check=True, env=env)
         found[name] = digest_output(out)
     return found
 
