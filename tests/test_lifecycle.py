@@ -231,3 +231,16 @@ def test_bad_choice_is_one_line_exit_2(forms: dict[str, str], tmp_path: Path) ->
     )
     assert "--executor" in line and "local" in line
     assert not (tmp_path / "o").exists()
+
+
+def test_inputs_inside_the_output_are_refused(forms: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "x3"
+    run_cli("dedup", forms["mkdata"], "--out", str(out), check=True)
+    before = tree(out)
+    for argv in (
+        ["dedup", str(tmp_path / "x[3]")],  # a glob that matches OUT
+        ["export", "beir", str(out / "data" / "deu")],  # an input under OUT
+    ):
+        line = one_line_error(run_cli(*argv, "--out", str(out), "--overwrite"))
+        assert "holds an input of this run" in line
+        assert tree(out) == before

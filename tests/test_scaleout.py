@@ -25,7 +25,7 @@ def test_ray_build_and_dedup_equal_local(tmp_path: Path) -> None:
     parts = tmp_path / "parts"
     parts.mkdir()
     for i in range(4):
-        write_corpus(parts / f"part_{i}.gz", 150_000, seed=i)
+        write_corpus(parts / f"part_{i}.gz", 40_000, seed=i)
     build = ["build", "webfaq", "--langs", "all", "--source", str(parts / "*.gz")]
     run_cli(*build, "--out", str(tmp_path / "local"), check=True)
     run_cli(

@@ -92,10 +92,11 @@ def test_vllm_both_modes_and_swim_ir(passages: Path, tmp_path: Path) -> None:
     model = str(model_dir())
     cross = tmp_path / "cross"
     run_cli("synth", "sap", str(passages), "--out", str(cross), "--langs", "deu,jpn", "--mode", "cross-lingual",
-            "--backend", "vllm", "--model", model, "--max-passages", "12", "--round-trip-k", "3", check=True)  # fmt: skip
+            "--backend", "vllm", "--model", model, "--max-passages", "6", "--round-trip-k", "3",
+            "--max-tokens", "64", check=True)  # fmt: skip
     m = manifest(cross)
     accounted(m)
-    assert m["sap"]["passages"]["read"] == 12 and m["sap"]["requests"] == 24
+    assert m["sap"]["passages"]["read"] == 6 and m["sap"]["requests"] == 12
     kept = (
         pl.read_parquet(cross / "data" / "*" / "*.parquet")
         if any((cross / "data").rglob("*.parquet"))
@@ -109,7 +110,8 @@ def test_vllm_both_modes_and_swim_ir(passages: Path, tmp_path: Path) -> None:
     assert m["sap"]["usage"]["completion_tokens"] > 0
     mono = tmp_path / "mono"
     run_cli("synth", "sap", str(passages), "--out", str(mono), "--langs", "deu,eng", "--mode", "monolingual",
-            "--backend", "vllm", "--model", model, "--format", "swim-ir", "--round-trip-k", "0", check=True)  # fmt: skip
+            "--backend", "vllm", "--model", model, "--format", "swim-ir", "--round-trip-k", "0",
+            "--max-tokens", "64", check=True)  # fmt: skip
     m2 = manifest(mono)
     accounted(m2)
     assert m2["sap"]["requests"] == 16  # each passage once, in its own language
@@ -129,7 +131,8 @@ def test_openai_backend_against_vllm_serve_resumes_after_kill(
         out = tmp_path / "out"
         args = [sys.executable, "-m", "mkdata", "synth", "sap", str(passages), "--out", str(out),
                 "--langs", "deu,fra", "--backend", "openai", "--base-url", server.url, "--model", model,
-                "--concurrency", "1", "--round-trip-k", "0"]  # fmt: skip
+                "--concurrency", "1", "--round-trip-k", "0", "--max-passages", "8",
+                "--max-tokens", "64"]  # fmt: skip
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         store = out / ".mkdata" / "generations"
         deadline = time.time() + 120
@@ -145,14 +148,14 @@ def test_openai_backend_against_vllm_serve_resumes_after_kill(
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         finished = sum(len(f.read_text().splitlines()) for f in store.glob("*.jsonl"))
-        assert 3 <= finished < 32
+        assert 3 <= finished < 16
         run_cli(*args[3:], check=True)
     m = manifest(out)
     accounted(m)
-    assert m["sap"]["requests"] == 32
+    assert m["sap"]["requests"] == 16
     assert (
         m["sap"]["usage"]["cached"] >= finished - 1
-        and m["sap"]["usage"]["asked"] <= 32 - finished + 1
+        and m["sap"]["usage"]["asked"] <= 16 - finished + 1
     )
 
 
