@@ -14,7 +14,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from mkdata.builders import filters as F
+from mkdata.builders.build_config import QABuildConfig
 from mkdata.builders.page_layout import to_page_layout
 from mkdata.builders.qa_unit import N_BUCKETS, ReadFn, process_unit
 from mkdata.core.atomic import read_json, write_json_atomic
@@ -31,31 +32,8 @@ from mkdata.core.output import STATE_DIR, OutputRun
 from mkdata.core.report import Report
 from mkdata.core.runner import run_units
 from mkdata.core.schema import QA_PAIR
-from mkdata.core.shards import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS, ShardWriter
+from mkdata.core.shards import ShardWriter
 from mkdata.core.units import done_result, unit_key
-
-
-@dataclass
-class QABuildConfig:
-    """Everything that defines a QA build; equal configs give byte-identical output."""
-
-    builder: str
-    sources: list[str]
-    out: Path
-    langs: list[str] | None = None  # None: every language with at least min_rows rows
-    min_rows: int = 10
-    workers: int = 1
-    executor: str = "local"  # or "ray"
-    ray_address: str | None = None
-    append: bool = False  # keep the sources of earlier builds into the same out
-    limit: int | None = None  # FAQ pages per source, for a quick look
-    filters: F.QAFilterConfig = field(default_factory=F.QAFilterConfig)
-    max_shard_rows: int = DEFAULT_MAX_ROWS
-    max_shard_bytes: int = DEFAULT_MAX_BYTES
-    cache_dir: Path | None = None
-    layout: str = "flat"  # "flat": one row per QA pair; "page": one row per page (MFAQ)
-    overwrite: bool = False  # replace another mkdata command's output in out
-    params: dict[str, Any] = field(default_factory=dict)  # extra, recorded in the manifest
 
 
 @dataclass

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
+from mkdata.builders.build_config import LAYOUTS, QABuildConfig
 from mkdata.builders.filters import QAFilterConfig as F
-from mkdata.builders.qa_build import QABuildConfig
 from mkdata.cli.common import (
     Executor,
     ExecutorOpt,
@@ -32,7 +32,7 @@ from mkdata.cli.common import (
 from mkdata.core.errors import EXIT_FAILED
 
 app = typer.Typer(help="Build QA datasets from crawl sources.", no_args_is_help=True)
-Layout = choices("Layout", ("flat", "page"))
+Layout = choices("Layout", LAYOUTS)
 
 
 def _run_build(build: Callable[..., Any], cfg: Any) -> None:

@@ -24,10 +24,10 @@ from mkdata.cli.common import (
     user_errors,
     warn_malformed,
 )
-from mkdata.dedup.config import DedupConfig
+from mkdata.dedup.config import SEMANTIC_SCOPES, SHINGLES, DedupConfig
 
-Shingle = choices("Shingle", ("char", "word"))
-Scope = choices("Scope", ("origin", "config"))
+Shingle = choices("Shingle", SHINGLES)
+Scope = choices("Scope", SEMANTIC_SCOPES)
 UnicodeForm = choices("UnicodeForm", ("NFKC", "NFC", "NFD", "NFKD", "none"))
 
 

@@ -21,10 +21,10 @@ from mkdata.cli.common import (
     warn,
     warn_malformed,
 )
-from mkdata.exports.beir import BeirExportConfig
+from mkdata.exports.beir_config import SPLITS_BY, BeirExportConfig
 
 app = typer.Typer(help="Export datasets to other tools' layouts.", no_args_is_help=True)
-SplitBy = choices("SplitBy", ("origin", "none"))
+SplitBy = choices("SplitBy", SPLITS_BY)
 
 
 @app.command("beir")

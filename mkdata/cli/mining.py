@@ -24,20 +24,19 @@ from mkdata.cli.common import (
     warn,
     warn_malformed,
 )
-from mkdata.mining.bitext import BitextConfig
-from mkdata.mining.negatives import NegativesConfig
+from mkdata.mining.bitext_config import SCOPES, BitextConfig, parse_pairs
+from mkdata.mining.margin_params import INDEXES, MARGINS, STRATEGIES
+from mkdata.mining.negatives_config import FORMATS as NEGATIVE_FORMATS
+from mkdata.mining.negatives_config import METHODS, SAMPLING, NegativesConfig
 
 app = typer.Typer(help="Mine bitext and hard negatives.", no_args_is_help=True)
-BitextScope = choices("BitextScope", ("global", "origin"))
-Margin = choices("Margin", ("ratio", "distance", "absolute"))
-Strategy = choices("Strategy", ("max", "intersect", "forward", "backward"))
-Index = choices("Index", ("flat", "ivf"))
-Method = choices("Method", ("dense", "bm25", "hybrid"))
-Sampling = choices("Sampling", ("top", "random"))
-
-from mkdata.mining.negative_formats import FORMATS as _NEGATIVE_FORMATS  # noqa: E402
-
-NegativesFormat = choices("NegativesFormat", _NEGATIVE_FORMATS)
+BitextScope = choices("BitextScope", SCOPES)
+Margin = choices("Margin", MARGINS)
+Strategy = choices("Strategy", STRATEGIES)
+Index = choices("Index", INDEXES)
+Method = choices("Method", METHODS)
+Sampling = choices("Sampling", SAMPLING)
+NegativesFormat = choices("NegativesFormat", NEGATIVE_FORMATS)
 
 
 @app.command("bitext")
@@ -89,7 +88,7 @@ def mine_bitext(
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Mine translation pairs across languages with margin scoring."""
-    from mkdata.mining.bitext import parse_pairs, run_bitext
+    from mkdata.mining.bitext import run_bitext
 
     with user_errors():
         cfg = BitextConfig(

@@ -26,12 +26,12 @@ from mkdata.cli.common import (
     warn_malformed,
 )
 from mkdata.core.errors import EXIT_FAILED
-from mkdata.synth.sap import SapConfig
+from mkdata.synth.sap_config import BACKENDS, FORMATS, MODES, SapConfig
 
 app = typer.Typer(help="Synthesize queries with an LLM (SAP).", no_args_is_help=True)
-Mode = choices("Mode", ("cross-lingual", "monolingual"))
-Backend = choices("Backend", ("vllm", "openai"))
-SynthFormat = choices("SynthFormat", ("sap", "swim-ir"))
+Mode = choices("Mode", MODES)
+Backend = choices("Backend", BACKENDS)
+SynthFormat = choices("SynthFormat", FORMATS)
 
 
 @app.command("passages")

@@ -13,9 +13,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from mkdata.core.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS
+
 DATA_DIR = "data"
-DEFAULT_MAX_ROWS = 250_000
-DEFAULT_MAX_BYTES = 256 << 20
 ROW_GROUP_ROWS = 50_000
 
 

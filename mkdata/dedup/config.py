@@ -7,6 +7,9 @@ from pathlib import Path
 
 from mkdata.core.text import NormConfig
 
+SHINGLES = ("char", "word")
+SEMANTIC_SCOPES = ("origin", "config")
+
 
 @dataclass
 class DedupConfig:

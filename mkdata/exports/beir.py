@@ -26,33 +26,11 @@ from mkdata.core.rules import non_empty
 from mkdata.core.runner import run_units
 from mkdata.core.shards import DATA_DIR, ShardWriter
 from mkdata.core.text import normalize
+from mkdata.exports.beir_config import SPLITS_BY, BeirExportConfig  # noqa: F401
 
-SPLITS_BY = ("origin", "none")
 CORPUS = pa.schema([("_id", pa.string()), ("title", pa.string()), ("text", pa.string())])
 QUERIES = pa.schema([("_id", pa.string()), ("text", pa.string())])
 QRELS = pa.schema([("query-id", pa.string()), ("corpus-id", pa.string()), ("score", pa.int32())])
-
-
-@dataclass
-class BeirExportConfig:
-    """What `export beir` does; equal configs give identical output."""
-
-    input: Path
-    out: Path
-    test_size: float = 10_000  # queries per language (a fraction when < 1)
-    max_test_share: float = 0.5  # never more than this share of a language's queries
-    split_by: str = "origin"
-    seed: int = 0
-    overwrite: bool = False
-    workers: int = 1
-    executor: str = "local"  # or "ray": one unit per language
-    ray_address: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.split_by not in SPLITS_BY:
-            raise ValueError(f"unknown --split-by {self.split_by!r}: expected origin or none")
-        if self.test_size <= 0:
-            raise ValueError("--test-size must be > 0")
 
 
 @dataclass

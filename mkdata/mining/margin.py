@@ -6,35 +6,10 @@ with margin ``ratio`` (a / b), ``distance`` (a - b) or ``absolute`` (a, plain co
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from mkdata.mining.knn import knn
-
-MARGINS = ("ratio", "distance", "absolute")
-STRATEGIES = ("max", "intersect", "forward", "backward")
-
-
-@dataclass(frozen=True)
-class MarginParams:
-    """How candidates are found and scored."""
-
-    margin: str = "ratio"
-    k: int = 4
-    strategy: str = "max"
-    index: str = "flat"
-    nprobe: int = 16
-
-    def __post_init__(self) -> None:
-        if self.margin not in MARGINS:
-            raise ValueError(f"unknown margin {self.margin!r}: expected {', '.join(MARGINS)}")
-        if self.strategy not in STRATEGIES:
-            raise ValueError(
-                f"unknown strategy {self.strategy!r}: expected {', '.join(STRATEGIES)}"
-            )
-        if self.k < 1:
-            raise ValueError(f"k must be >= 1, got {self.k}")
+from mkdata.mining.margin_params import MARGINS, STRATEGIES, MarginParams  # noqa: F401
 
 
 def margin_score(cos: np.ndarray, neighbourhood: np.ndarray, kind: str) -> np.ndarray:

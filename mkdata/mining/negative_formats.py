@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from mkdata.mining.negatives_config import FORMATS, JSONL_FORMATS  # noqa: F401
+
 if TYPE_CHECKING:
     from mkdata.mining.negatives import Mined, SetResult
-
-FORMATS = ("tuples", "n-tuple", "triplet", "labeled-list", "flag-jsonl")
-JSONL_FORMATS = ("flag-jsonl",)
 
 
 def columns(fmt: str, n: int, with_scores: bool) -> list[tuple[str, str]]:

