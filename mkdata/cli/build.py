@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -122,25 +123,24 @@ def _resolve(resolve: Callable[[], list[str]]) -> list[str]:
         raise fail(str(exc)) from None
 
 
-def _filters(
-    min_question_chars: int,
-    min_answer_chars: int,
-    max_question_chars: int,
-    max_answer_chars: int,
-    min_lang_score: float,
-    lang_agree_k: int,
-    min_agree_score: float,
-) -> Any:
-    from mkdata.builders.filters import QAFilterConfig
-
-    return QAFilterConfig(
-        min_question_chars=min_question_chars,
-        min_answer_chars=min_answer_chars,
-        max_question_chars=max_question_chars,
-        max_answer_chars=max_answer_chars,
-        min_lang_score=min_lang_score,
-        lang_agree_k=lang_agree_k,
-        min_agree_score=min_agree_score,
+def _qa_config(builder: str, sources: list[str], o: dict[str, Any], **extra: Any) -> QABuildConfig:
+    """The build config from the options both builders share (``o``: the command's options)."""
+    return QABuildConfig(
+        builder=builder,
+        sources=sources,
+        out=o["out"],
+        langs=parse_langs(o["langs"]),
+        min_rows=o["min_rows"],
+        workers=o["workers"],
+        executor=o["executor"].value,
+        overwrite=o["overwrite"],
+        append=o["append"],
+        ray_address=o["ray_address"],
+        limit=o["limit"],
+        filters=F(**{f.name: o[f.name] for f in fields(F)}),
+        max_shard_rows=o["max_shard_rows"],
+        cache_dir=o["cache_dir"],
+        **extra,
     )
 
 
@@ -188,31 +188,7 @@ def build_webfaq(
         raise fail("--sample and --source are exclusive")
     sources = _resolve(lambda: webfaq.resolve_sources(source, snapshot, sample, wdc_base_url))
     snapshots = snapshot or ([] if (source or sample) else [webfaq.DEFAULT_SNAPSHOT])
-    cfg = QABuildConfig(
-        builder="webfaq",
-        sources=sources,
-        out=out,
-        langs=parse_langs(langs),
-        min_rows=min_rows,
-        workers=workers,
-        executor=executor.value,
-        overwrite=overwrite,
-        append=append,
-        ray_address=ray_address,
-        limit=limit,
-        filters=_filters(
-            min_question_chars,
-            min_answer_chars,
-            max_question_chars,
-            max_answer_chars,
-            min_lang_score,
-            lang_agree_k,
-            min_agree_score,
-        ),
-        max_shard_rows=max_shard_rows,
-        cache_dir=cache_dir,
-        params={"snapshots": snapshots},
-    )
+    cfg = _qa_config("webfaq", sources, locals(), params={"snapshots": snapshots})
     _run_build(webfaq.build, cfg)
 
 
@@ -271,30 +247,6 @@ def build_mfaq(
     if segments and not crawl:
         raise fail("--segments needs --crawl")
     sources = _resolve(lambda: mfaq.resolve_sources(source, crawl, segments, sample, cc_base_url))
-    cfg = QABuildConfig(
-        builder="mfaq",
-        sources=sources,
-        out=out,
-        langs=parse_langs(langs),
-        min_rows=min_rows,
-        workers=workers,
-        executor=executor.value,
-        overwrite=overwrite,
-        append=append,
-        ray_address=ray_address,
-        limit=limit,
-        filters=_filters(
-            min_question_chars,
-            min_answer_chars,
-            max_question_chars,
-            max_answer_chars,
-            min_lang_score,
-            lang_agree_k,
-            min_agree_score,
-        ),
-        max_shard_rows=max_shard_rows,
-        cache_dir=cache_dir,
-        layout=layout.value,
-        params={"crawl": crawl, "segments": segments},
-    )
+    params = {"crawl": crawl, "segments": segments}
+    cfg = _qa_config("mfaq", sources, locals(), layout=layout.value, params=params)
     _run_build(mfaq.build, cfg)
