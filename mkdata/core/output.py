@@ -96,7 +96,8 @@ def _starting_state(out: Path) -> bool:
         return True
     if state.is_symlink() or not state.is_dir():
         return False
-    entries = {e.name for e in os.scandir(state)}
+    # the lock, and the marker's temporary file while the starting run writes it
+    entries = {e.name for e in os.scandir(state) if not e.name.startswith(f".{MARKER}.tmp-")}
     if not entries <= {LOCK}:
         return False
     lock = state / LOCK
