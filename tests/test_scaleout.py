@@ -11,6 +11,9 @@ import pytest
 from conftest import ROOT, run_cli
 from nquads_gen import write_corpus
 
+# one Ray instance at a time: these tests share one test worker
+pytestmark = pytest.mark.xdist_group("ray")
+
 
 def shard_bytes(out: Path) -> dict[str, bytes]:
     return {

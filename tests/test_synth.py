@@ -88,6 +88,7 @@ def accounted(m: dict) -> None:
 
 
 @needs_vllm
+@pytest.mark.xdist_group("vllm")
 def test_vllm_both_modes_and_swim_ir(passages: Path, tmp_path: Path) -> None:
     model = str(model_dir())
     cross = tmp_path / "cross"
@@ -123,6 +124,7 @@ def test_vllm_both_modes_and_swim_ir(passages: Path, tmp_path: Path) -> None:
 
 
 @needs_vllm
+@pytest.mark.xdist_group("vllm")
 def test_openai_backend_against_vllm_serve_resumes_after_kill(
     passages: Path, tmp_path: Path
 ) -> None:
