@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import errno
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,7 +22,6 @@ from mkdata.core.secrets import mask
 
 out_console = Console()
 err_console = Console(stderr=True)
-T = TypeVar("T")
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
@@ -68,12 +67,6 @@ def user_errors(out: Path | None = None) -> Iterator[None]:
             ) from None
         where = f"{out}: " if out is not None else ""
         raise fail(f"{where}{exc}") from None
-
-
-def config(factory: Callable[..., T], **kwargs: Any) -> T:
-    """Build a command's config; its validation errors become one-line usage errors."""
-    with user_errors():
-        return factory(**kwargs)
 
 
 def progress_bar() -> Progress:
