@@ -290,3 +290,21 @@ def test_beir_split_share_seed_and_split_by_none(tmp_path: Path) -> None:
     assert a == split("--test-size", "0.3", "--seed", "1") and a["test"] > 0
     none = split("--test-size", "0.25", "--split-by", "none")
     assert none["test"] == 25 and none["train"] == 75
+
+
+def test_beir_never_writes_an_empty_test_split(tmp_path: Path) -> None:
+    src = tmp_path / "qa" / "data" / "deu"
+    src.mkdir(parents=True)
+    one_site = [{"id": f"r{i}", "origin": "https://only.example", "question": f"Frage {i}?",
+                 "answer": f"Antwort {i} ist hier."} for i in range(20)]  # fmt: skip
+    pq.write_table(pa.Table.from_pylist(one_site), src / "train-00000-of-00001.parquet")
+    out = tmp_path / "b"
+    proc = run_cli("export", "beir", str(tmp_path / "qa"), "--out", str(out), "--test-size", "0.3",
+                   check=True)  # fmt: skip
+    assert "no site fits the test share; split by query" in proc.stderr
+    info = manifest(out)["beir"]["splits"]["deu"]
+    assert info["split_by"] == "query" and info["queries"]["test"] == 6
+    card = (out / "README.md").read_text()
+    for config, splits in manifest(out)["configs"].items():
+        for split, n in splits.items():
+            assert (f"path: data/{config}/{split}-" in card) == (n > 0)

@@ -178,9 +178,12 @@ def _yaml_header(m: dict[str, Any], configs: dict[str, dict[str, int]], total: i
     ]
     ext = m.get("file_extension", "parquet")
     for name, splits in configs.items():
+        listed = [split for split, rows in splits.items() if rows]  # never an empty split
+        if not listed:
+            continue
         lines.append(f"- config_name: {name}")
         lines.append("  data_files:")
-        for split in splits:
+        for split in listed:
             lines.append(f"  - split: {split}")
             lines.append(f"    path: {DATA_DIR}/{name}/{split}-*.{ext}")
     lines.append("---")

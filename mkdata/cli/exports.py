@@ -70,6 +70,9 @@ def export_beir(
         )
     out_console.print(table)
     for lang, info in m["beir"]["splits"].items():
+        if info.get("split_by") == "query" and m["parameters"]["split_by"] == "origin":
+            warn(f"{lang}: no site fits the test share; split by query instead (sites may be "
+                 "in both splits)")  # fmt: skip
         for rule, n in info.get("dropped", {}).items():
             warn(f"{lang}: {n} rows dropped ({rule}: a null, non-text or blank question or answer)")
         warn_malformed(info.get("malformed", 0), info.get("malformed_examples", []))

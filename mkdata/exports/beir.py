@@ -41,6 +41,7 @@ class LanguageBenchmark:
     queries: list[dict[str, str]]
     qrels: dict[str, list[tuple[str, str, int]]]
     groups: dict[str, int]  # split -> number of origins (or queries) in it
+    split_by: str = "origin"  # what was split: "origin", or "query" (asked, or the fallback)
 
 
 def build_language(rows: pl.DataFrame, cfg: BeirExportConfig) -> LanguageBenchmark:
@@ -65,12 +66,33 @@ def build_language(rows: pl.DataFrame, cfg: BeirExportConfig) -> LanguageBenchma
     want = cfg.test_size if cfg.test_size >= 1 else cfg.test_size * total
     cap = int(cfg.max_test_share * total)
     want = int(min(want, cap))
+    split_by = cfg.split_by
+    by_group, split_of = _assign(queries, split_by, want, cap, cfg.seed)
+    if want > 0 and "test" not in split_of.values() and split_by == "origin":
+        # every site is too big for the test share (one site per language, typically):
+        # split by query rather than leave the test split empty
+        split_by = "query"
+        by_group, split_of = _assign(queries, split_by, want, cap, cfg.seed)
+    qrels: dict[str, list[tuple[str, str, int]]] = {"train": [], "test": []}
+    for key, group in by_group.items():
+        for q in group:
+            qrels[split_of[key]] += [(q["_id"], d, 1) for d in q["docs"]]
+    groups = {s: sum(1 for v in split_of.values() if v == s) for s in ("train", "test")}
+    query_rows = [{"_id": q["_id"], "text": q["text"]} for q in queries.values()]
+    return LanguageBenchmark(corpus, query_rows, qrels, groups, split_by)
+
+
+def _assign(
+    queries: dict[str, dict[str, Any]], split_by: str, want: int, cap: int, seed: int
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
+    """Queries grouped by site (or one group per query) and each group's split: groups in a
+    seeded order go to test until ``want`` queries, never past ``cap``."""
     by_group: dict[str, list[dict[str, Any]]] = {}
     for q in queries.values():
-        key = q["group"] if cfg.split_by == "origin" else q["_id"]
+        key = q["group"] if split_by == "origin" else q["_id"]
         by_group.setdefault(key, []).append(q)
     order = sorted(by_group)
-    random.Random(cfg.seed).shuffle(order)
+    random.Random(seed).shuffle(order)
     split_of: dict[str, str] = {}
     in_test = 0
     for key in order:
@@ -80,13 +102,7 @@ def build_language(rows: pl.DataFrame, cfg: BeirExportConfig) -> LanguageBenchma
             in_test += size
         else:
             split_of[key] = "train"
-    qrels: dict[str, list[tuple[str, str, int]]] = {"train": [], "test": []}
-    for key, group in by_group.items():
-        for q in group:
-            qrels[split_of[key]] += [(q["_id"], d, 1) for d in q["docs"]]
-    groups = {s: sum(1 for v in split_of.values() if v == s) for s in ("train", "test")}
-    query_rows = [{"_id": q["_id"], "text": q["text"]} for q in queries.values()]
-    return LanguageBenchmark(corpus, query_rows, qrels, groups)
+    return by_group, split_of
 
 
 def run_export_beir(cfg: BeirExportConfig, progress: Any = None) -> dict[str, Any]:
@@ -146,6 +162,7 @@ def _export_language(
     info = {
         "queries": {s: len({q for q, _, _ in rows}) for s, rows in bench.qrels.items()},
         "groups": bench.groups,
+        "split_by": bench.split_by,
         "dropped": dict(stats.dropped),
         "malformed": sum(stats.skipped.values()),
         "malformed_examples": list(stats.first_problem.values())[:5],
