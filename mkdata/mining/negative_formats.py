@@ -35,13 +35,22 @@ def columns(fmt: str, n: int, with_scores: bool) -> list[tuple[str, str]]:
             ("anchor", "the query"),
             ("positive", "a positive"),
             ("negative", "one hard negative"),
-        ] + ([("score", "score of the negative")] if with_scores else [])
+        ] + ([("scores", "[score of the positive, score of the negative]")] if with_scores else [])
+    if fmt == "labeled-pair":
+        return [
+            ("anchor", "the query"),
+            ("positive", "a document: the positive, or one of its hard negatives"),
+            ("score", "its score")
+            if with_scores
+            else ("label", "1 for the positive, 0 for a negative"),
+        ]
     if fmt == "labeled-list":
         return [
-            ("query", "the query"),
-            ("docs", "the positive, then the negatives"),
-            ("labels", "1 for the positive, 0 for each negative"),
-            *score,
+            ("anchor", "the query"),
+            ("positive", "the positive, then the negatives"),
+            ("scores", "their scores")
+            if with_scores
+            else ("labels", "1 for the positive, 0 for each negative"),
         ]
     return [
         ("query", "the query"),
@@ -83,17 +92,16 @@ def to_table(result: SetResult, fmt: str, n: int, with_scores: bool) -> pa.Table
                 ]
             )
         )
+    # the layouts (columns, order, types) of sentence-transformers' mine_hard_negatives
+    scores = pa.list_(pa.float64())
+    anchors = [rs.queries[m.query] for m in rows]
+    positives = [rs.docs[m.positive] for m in rows]
     if fmt == "n-tuple":
-        data = {
-            "anchor": [rs.queries[m.query] for m in rows],
-            "positive": [rs.docs[m.positive] for m in rows],
-        }
+        data = {"anchor": anchors, "positive": positives}
         for i in range(n):
             data[f"negative_{i + 1}"] = [rs.docs[m.negatives[i]] for m in rows]
         if with_scores:
-            data["scores"] = pa.array(
-                [[m.positive_score, *m.scores] for m in rows], pa.list_(pa.float32())
-            )
+            data["scores"] = pa.array([[m.positive_score, *m.scores] for m in rows], scores)
         return pa.table(data)
     if fmt == "triplet":
         data = {
@@ -101,17 +109,33 @@ def to_table(result: SetResult, fmt: str, n: int, with_scores: bool) -> pa.Table
             "positive": [rs.docs[m.positive] for m in rows for _ in m.negatives],
             "negative": [rs.docs[d] for m in rows for d in m.negatives],
         }
+        if with_scores:  # [positive, negative]: what MarginMSELoss reads as its target
+            pairs = [[m.positive_score, s] for m in rows for s in m.scores]
+            data["scores"] = pa.array(pairs, scores)
+        return pa.table(data)
+    if fmt == "labeled-pair":
+        docs, values = [], []
+        for m in rows:
+            docs += [rs.docs[m.positive], *(rs.docs[d] for d in m.negatives)]
+            values += [m.positive_score, *m.scores] if with_scores else [1] + [0] * len(m.negatives)
+        data = {
+            "anchor": [rs.queries[m.query] for m in rows for _ in range(1 + len(m.negatives))],
+            "positive": docs,
+        }
         if with_scores:
-            data["score"] = pa.array([s for m in rows for s in m.scores], pa.float32())
+            data["score"] = pa.array(values, pa.float64())
+        else:
+            data["label"] = pa.array(values, pa.int64())
         return pa.table(data)
     data = {
-        "query": [rs.queries[m.query] for m in rows],
-        "docs": [[rs.docs[m.positive]] + [rs.docs[d] for d in m.negatives] for m in rows],
-        "labels": [[1] + [0] * len(m.negatives) for m in rows],
+        "anchor": anchors,
+        "positive": [[rs.docs[m.positive]] + [rs.docs[d] for d in m.negatives] for m in rows],
     }
-    if with_scores:
-        data["scores"] = pa.array(
-            [[m.positive_score, *m.scores] for m in rows], pa.list_(pa.float32())
+    if with_scores:  # scores replace labels, as listwise cross-encoder losses expect
+        data["scores"] = pa.array([[m.positive_score, *m.scores] for m in rows], scores)
+    else:
+        data["labels"] = pa.array(
+            [[1] + [0] * len(m.negatives) for m in rows], pa.list_(pa.int64())
         )
     return pa.table(data)
 

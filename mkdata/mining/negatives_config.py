@@ -8,7 +8,7 @@ from typing import Any
 
 METHODS = ("dense", "bm25", "hybrid")
 SAMPLING = ("top", "random")
-FORMATS = ("tuples", "n-tuple", "triplet", "labeled-list", "flag-jsonl")
+FORMATS = ("tuples", "n-tuple", "triplet", "labeled-pair", "labeled-list", "flag-jsonl")
 JSONL_FORMATS = ("flag-jsonl",)
 
 
