@@ -66,6 +66,12 @@ def listing(root: Path) -> set[str]:
             'out = "ev"\nargs = { gold = "g.jsonl" }\n',
             "writes no output directory",
         ),
+        (
+            "work",
+            BUILD + '\n[[stage]]\nname = "ev"\ncommand = "eval bitext"\ninput = "@build"\n'
+            'args = { gold = "g.jsonl", json = "../../scores.json" }\n',
+            "json",
+        ),
     ],
 )
 def test_escaping_or_invalid_pipelines_are_refused_before_running(

@@ -181,6 +181,8 @@ class OutputRun:
         self._marker: dict[str, Any] = {}
         self._created = False
         self._published = False
+        self._replacing = False
+        self._states: set[str] = set()
 
     # ------------------------------------------------------------ lifecycle
     def __enter__(self) -> OutputRun:
@@ -210,18 +212,16 @@ class OutputRun:
         self._lock = fh
         try:
             marker = check_output(self.out, self.command, self.overwrite) or {}
-            if self.command != ANY_COMMAND and marker.get("command") not in (None, self.command):
-                self._remove_parts(marker.get("parts", []))  # --overwrite of another command
-                self._clear_state()
-                marker = {}
+            # --overwrite of another command's output: nothing of it goes before this run
+            # publishes (a run that fails on its inputs leaves that output as it was)
+            previous = marker.get("command")
+            self._replacing = self.command != ANY_COMMAND and previous not in (None, self.command)
             self._marker = {
                 "tool": "mkdata",
-                "command": marker.get("command") or self.command,
+                "command": previous or self.command,
                 "parts": list(marker.get("parts", [])),
             }
-            for name in ("staging", "trash", MARKER):
-                if (state / name).is_symlink():
-                    raise OutputRefused(f"{state / name}: is a symbolic link; refusing")
+            _refuse_symlinks(state)
             write_json_atomic(state / MARKER, self._marker)
             shutil.rmtree(self.staging, ignore_errors=True)
         except BaseException:
@@ -266,12 +266,20 @@ class OutputRun:
         if path.is_symlink():
             raise OutputRefused(f"{path}: is a symbolic link; refusing")
         path.mkdir(parents=True, exist_ok=True)
+        self._states.add(name.split("/")[0])
         return path
 
     # ------------------------------------------------------------ publish
     def publish(self, manifest: dict[str, Any]) -> None:
         """Move every staged part into OUT, then write the manifest and the card."""
         staged = sorted(p.name for p in self.staging.iterdir()) if self.staging.exists() else []
+        for name in staged:  # never replace what mkdata did not write
+            target = self.out / name
+            if (target.exists() or target.is_symlink()) and name not in self._marker["parts"]:
+                raise OutputRefused(
+                    f"{target}: exists and was not written by mkdata; move it away and re-run "
+                    "(finished work is kept)"
+                )
         trash = self.out / STATE_DIR / "trash"
         shutil.rmtree(trash, ignore_errors=True)
         stale = [p for p in self._marker["parts"] if p not in staged]
@@ -285,7 +293,10 @@ class OutputRun:
             os.replace(self.staging / name, target)
         shutil.rmtree(trash, ignore_errors=True)
         self._remove_parts(stale)
+        if self._replacing:  # the replaced command's resume state goes too
+            self._clear_state(keep=self._states)
         self._marker["parts"] = staged
+        self._marker["command"] = self.command if self._replacing else self._marker["command"]
         write_json_atomic(self.out / STATE_DIR / MARKER, self._marker)
         manifest.setdefault("timings", {})
         manifest["timings"].setdefault(
@@ -310,14 +321,22 @@ class OutputRun:
             elif target.exists() or target.is_symlink():
                 target.unlink()
 
-    def _clear_state(self) -> None:
+    def _clear_state(self, keep: set[str]) -> None:
         state = self.out / STATE_DIR
         for entry in state.iterdir():
-            if entry.name in (LOCK, MARKER):
+            if entry.name in (LOCK, MARKER, "staging", *keep):
                 continue
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)
             else:
                 entry.unlink()
-        for name in (MANIFEST, CARD):
-            (self.out / name).unlink(missing_ok=True)
+
+
+def _refuse_symlinks(state: Path) -> None:
+    """OutputRefused when anything inside ``state`` (OUT/.mkdata) is a symbolic link: mkdata
+    never makes one there, and writing or deleting through it would reach outside OUT."""
+    for root, dirs, files in os.walk(state):
+        for name in dirs + files:
+            path = Path(root) / name
+            if path.is_symlink():
+                raise OutputRefused(f"{path}: is a symbolic link; refusing")

@@ -46,7 +46,8 @@ from mkdata.core.errors import MkdataError, OutputLocked
 from mkdata.core.stage_process import run_stage
 
 STATE = ".mkdata-pipeline"
-NO_OUT = {"card", "push"}  # commands that work on their input in place
+NO_OUT = {"card", "push", "eval bitext"}  # commands that read or change their input in place
+FILE_ARGS = {"json"}  # arguments naming a file a stage writes: confined to the workdir
 WRITES_INPUT = {"card"}  # ...and of those, the ones that write into it
 STAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 StageCheck = Callable[[str, dict[str, Any], bool], "str | None"]  # (command, args, has out)
@@ -148,6 +149,8 @@ def load_pipeline(path: Path, check: StageCheck | None = None) -> Pipeline:
         stage = Stage(name, " ".join(command.split()), [str(i) for i in inputs], out, dict(args))
         if out is not None:
             _confined(path, f"stage {name!r} out", str(out), workdir)
+        for key in FILE_ARGS & set(stage.args):
+            _confined(path, f"stage {name!r} {key}", str(stage.args[key]), workdir)
         if stage.command in WRITES_INPUT and not all(i.startswith("@") for i in stage.inputs):
             raise PipelineError(
                 f"{path}: stage {name!r} ({stage.command}) writes into its input, which must "

@@ -92,10 +92,19 @@ def _saved_dataset(folder: Path) -> list[Path]:
     """The arrow files of a ``save_to_disk`` folder (a Dataset, or a DatasetDict's splits)."""
     if (folder / "dataset_dict.json").is_file():
         splits = json.loads((folder / "dataset_dict.json").read_text("utf-8")).get("splits", [])
+        if not isinstance(splits, list) or not all(_plain_name(x) for x in splits):
+            raise ValueError("dataset_dict.json: 'splits' must list plain split names")
         chosen = ["train"] if "train" in splits else splits
         return [f for split in chosen for f in _saved_dataset(folder / split)]
     state = json.loads((folder / "state.json").read_text("utf-8"))
-    return [folder / f["filename"] for f in state.get("_data_files", [])]
+    names = [f["filename"] for f in state.get("_data_files", [])]
+    if not all(_plain_name(x) for x in names):
+        raise ValueError("state.json: data files must be plain file names in the folder")
+    return [folder / name for name in names]
+
+
+def _plain_name(name: object) -> bool:
+    return isinstance(name, str) and bool(name) and "/" not in name and name not in (".", "..")
 
 
 def _folder_configs(folder: Path) -> dict[str, list[Path]]:

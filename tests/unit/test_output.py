@@ -69,8 +69,9 @@ def test_other_command_needs_overwrite_which_removes_only_mkdata_parts(tmp_path:
         pass
     assert (out / "beir" / "f.txt").exists()
     with OutputRun(out, "dedup", overwrite=True) as run:
-        assert not (out / "beir").exists() and not (out / "data").exists()
+        assert (out / "beir").exists()  # nothing goes before the new output is published
         publish_data(run, "new")
+    assert not (out / "beir").exists()
     assert (out / "mine.txt").read_text() == "the user's own file"
     assert (out / "data" / "f.txt").read_text() == "new"
     assert read_marker(out)["command"] == "dedup"
@@ -196,3 +197,36 @@ def test_legacy_outputs_own_only_what_their_command_wrote(tmp_path: Path) -> Non
     with OutputRun(out, "dedup", overwrite=True) as run:
         publish_data(run)
     assert (out / "images" / "pic.txt").read_text() == "mine"
+
+
+def test_overwrite_that_fails_keeps_the_old_output_and_user_parts_are_refused(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    with OutputRun(out, "dedup") as run:
+        publish_data(run, "old")
+    with pytest.raises(ValueError), OutputRun(out, "mine negatives", overwrite=True):
+        raise ValueError("bad input")
+    assert (out / "data" / "f.txt").read_text() == "old"
+    assert read_marker(out)["command"] == "dedup"
+    (out / "beir").mkdir()
+    (out / "beir" / "k").write_text("the user's")
+    with (
+        pytest.raises(OutputRefused, match="not written by mkdata"),
+        OutputRun(out, "export beir", overwrite=True) as run,
+    ):
+        publish_data(run, "new", parts=("data", "beir"))
+    assert (out / "beir" / "k").read_text() == "the user's"
+    assert (out / "data" / "f.txt").read_text() == "old"
+
+
+def test_symlinks_deep_in_the_state_are_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with OutputRun(out, "dedup") as run:
+        run.state("dedup")
+        publish_data(run)
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (out / ".mkdata" / "dedup" / "units").symlink_to(victim)
+    with pytest.raises(OutputRefused, match="symbolic link"), OutputRun(out, "dedup"):
+        pass
