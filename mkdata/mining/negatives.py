@@ -13,12 +13,14 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from mkdata.core.embedding_cache import encode_cached
 from mkdata.core.reader import ReadStats
+from mkdata.core.runner import model_resources, run_units
 from mkdata.mining.bm25 import BM25Index
 from mkdata.mining.knn import knn
 from mkdata.mining.negatives_config import METHODS, SAMPLING, NegativesConfig  # noqa: F401
@@ -61,7 +63,8 @@ class _Scorer:
             self.d_emb = encode_cached(cfg.encoder, rs.docs, cfg.workers, **run)
             self.q_emb = encode_cached(cfg.encoder, rs.queries, cfg.workers, **run)
         self.bm25 = BM25Index(rs.docs, _language(rs.name)) if cfg.method != "dense" else None
-        self.cross = _cross_encoder(cfg.cross_encoder) if cfg.cross_encoder else None
+        self.cross = cfg.cross_encoder  # scored in units on the runner (Ray: a GPU actor)
+        self._cross_scores: dict[tuple[int, int], float] = {}
 
     def candidates(self, queries: list[int], k: int) -> list[list[int]]:
         """Top-k documents per query, best first, under the configured method."""
@@ -90,22 +93,46 @@ class _Scorer:
         if not docs:
             return np.zeros(0, np.float32)
         if self.cross is not None:
-            pairs = [(self.rs.queries[q], self.rs.docs[d]) for d in docs]
-            return np.asarray(self.cross.predict(pairs, show_progress_bar=False), np.float32)
+            return np.asarray([self._cross_scores[(q, d)] for d in docs], np.float32)
         if self.q_emb is not None and self.d_emb is not None:
             return self.d_emb[docs] @ self.q_emb[q]
         assert self.bm25 is not None
         return self.bm25.scores_of(self.rs.queries[q], docs)
+
+    def prefetch(self, pairs: list[tuple[int, int]]) -> None:
+        """Cross-encoder scores of (query, document) ``pairs``, as one unit on the runner
+        (a Ray actor holding the model, with its declared GPU, under ``--executor ray``)."""
+        if self.cross is None:
+            return
+        todo = [p for p in dict.fromkeys(pairs) if p not in self._cross_scores]
+        if not todo:
+            return
+        texts = [(self.rs.queries[q], self.rs.docs[d]) for q, d in todo]
+        unit = [(self.cross, texts)]
+        resources = model_resources("MKDATA_ENCODER_GPUS")
+        cfg = self.cfg
+        for _, scores in run_units(
+            cross_scores, unit, 1, cfg.executor, cfg.ray_address, resources, actors=True
+        ):
+            self._cross_scores.update(zip(todo, scores.tolist(), strict=True))
 
 
 def _language(name: str) -> str | None:
     return name if len(name) == 3 and name.isalpha() else None
 
 
+@lru_cache(maxsize=1)
 def _cross_encoder(spec: str):
     from sentence_transformers import CrossEncoder
 
     return CrossEncoder(spec.removeprefix("st:"))
+
+
+def cross_scores(spec: str, pairs: list[tuple[str, str]]) -> np.ndarray:
+    """The cross-encoder ``spec``'s scores of (query, document) text pairs (model loaded once
+    per process)."""
+    model = _cross_encoder(spec)
+    return np.asarray(model.predict(pairs, show_progress_bar=False), np.float32)
 
 
 MIN_TRIGRAMS = 5  # below this, containment is too easy; compare whole sets instead
@@ -143,7 +170,12 @@ def mine_set(rs: RetrievalSet, cfg: NegativesConfig, batch: int = 1024) -> SetRe
     gram_cache: dict[int, set[str]] = {}
     for s in range(0, len(queries), batch):
         chunk = queries[s : s + batch]
-        for q, ranked in zip(chunk, scorer.candidates(chunk, k), strict=True):
+        rankings = scorer.candidates(chunk, k)
+        scorer.prefetch(
+            [(q, d) for q, ranked in zip(chunk, rankings, strict=True)
+             for d in (*rs.positives[q], *ranked)]
+        )  # fmt: skip
+        for q, ranked in zip(chunk, rankings, strict=True):
             positives = rs.positives[q]
             pos_scores = scorer.scores(q, positives)
             floor = float(pos_scores.min())
