@@ -110,9 +110,10 @@ def test_plain_warc_cut_mid_record_fails_and_keeps_earlier_pages(tmp_path: Path)
     [
         ("empty.nq.gz", b"", "empty file"),
         ("fake.nq.gz", b"<a> <b> <c> <d> .\n", "not gzip data"),
-        ("nothing.nq.gz", gzip.compress(b""), "no N-Quads"),
+        ("nothing.nq.gz", gzip.compress(b"", mtime=0), "no N-Quads"),
         ("junk.nq", b"\xff\xfe not n-quads\n<<<>>>\n", "no N-Quads"),
     ],
+    ids=["empty", "not-gzip", "empty-gzip", "junk"],  # stable ids: test workers must agree
 )
 def test_webfaq_inputs_that_are_not_nquads_fail(
     tmp_path: Path, name: str, data: bytes, message: str
