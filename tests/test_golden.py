@@ -76,7 +76,15 @@ def outputs(tmp_path_factory, sample_build: Path) -> dict[str, dict[str, str]]:
         "dedup": ["dedup", str(sample_build), "--write-removed"],
         "bitext": ["mine", "bitext", str(sentences), "--pairs", "deu-eng,fra-eng,jpn-eng"],
         "negatives": ["mine", "negatives", str(qa), "--method", "bm25", "--format", "triplet"],
-        "negatives-dense": ["mine", "negatives", str(qa), "--num-negatives", "3"],
+        "negatives-dense": [
+            "mine",
+            "negatives",
+            str(qa),
+            "--num-negatives",
+            "3",
+            "--format",
+            "tuples",
+        ],
         "beir": ["export", "beir", str(sample_build), "--test-size", "0.3"],
         "passages": ["synth", "passages", str(_docs_fixture(tmp / "docs.jsonl")), "--words", "40"],
     }

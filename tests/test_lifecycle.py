@@ -203,7 +203,7 @@ def test_locked_output_exits_75_and_concurrent_builds_stay_consistent(tmp_path: 
 def all_commands() -> list[list[str]]:
     return [
         [], ["build"], ["build", "webfaq"], ["build", "mfaq"], ["dedup"], ["mine"],
-        ["mine", "bitext"], ["mine", "negatives"], ["eval"], ["eval", "bitext"], ["synth"],
+        ["mine", "bitext"], ["mine", "negatives"], ["eval"], ["eval", "bitext"], ["eval", "retrieval"], ["synth"],
         ["synth", "sap"], ["synth", "passages"], ["export"], ["export", "beir"], ["push"],
         ["run"], ["card"],
     ]  # fmt: skip
@@ -215,7 +215,7 @@ def test_help_of_every_command_lists_choices() -> None:
         assert "Usage: mkdata" in proc.stdout and "Traceback" not in proc.stderr, argv
     assert "ratio|distance|absolute" in run_cli("mine", "bitext", "--help").stdout
     assert "local|ray" in run_cli("dedup", "--help").stdout
-    assert "tuples|n-tuple|triplet" in run_cli("mine", "negatives", "--help").stdout
+    assert "n-tuple|triplet|labeled-pair" in run_cli("mine", "negatives", "--help").stdout
 
 
 def test_shell_completion() -> None:

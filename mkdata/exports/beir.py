@@ -4,8 +4,9 @@ Corpus = the distinct answers, queries = the distinct questions (equal after
 normalization), qrels = which answer(s) each question has. Queries are split into
 train and test by site (``--split-by origin``: every origin goes wholly to one split,
 so no site is in both) or by query. Written twice: as Hugging Face configs in WebFAQ's
-layout (``<lang>-corpus``, ``<lang>-queries``, ``<lang>-qrels`` with train/test) and as
-classic BEIR folders ``OUT/beir/<lang>/`` that BEIR and MTEB loaders read.
+layout (``<lang>-corpus``, ``<lang>-queries``, ``<lang>-qrels`` with train/test), as
+classic BEIR folders ``OUT/beir/<lang>/`` that BEIR and MTEB loaders read and, with
+``--trec``, as ir_datasets-style folders ``OUT/trec/<lang>/`` with TREC qrels.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from mkdata.core.rules import non_empty
 from mkdata.core.runner import run_units
 from mkdata.core.shards import DATA_DIR, ShardWriter
 from mkdata.core.text import normalize
+from mkdata.core.trec_format import write_trec_dir
 from mkdata.exports.beir_config import SPLITS_BY, BeirExportConfig  # noqa: F401
 
 CORPUS = pa.schema([("_id", pa.string()), ("title", pa.string()), ("text", pa.string())])
@@ -159,6 +161,8 @@ def _export_language(
             writer.close()
             configs[config][split] = writer.rows
     write_beir(staging / "beir" / lang, bench.corpus, bench.queries, bench.qrels)
+    if cfg.trec:
+        write_trec_dir(staging / "trec" / lang, bench.corpus, bench.queries, bench.qrels)
     info = {
         "queries": {s: len({q for q, _, _ in rows}) for s, rows in bench.qrels.items()},
         "groups": bench.groups,
@@ -177,7 +181,7 @@ def _manifest(
     m = new_manifest(
         "export beir",
         {"input": str(cfg.input), "test_size": cfg.test_size, "max_test_share": cfg.max_test_share,
-         "split_by": cfg.split_by, "seed": cfg.seed},
+         "split_by": cfg.split_by, "seed": cfg.seed, "trec": cfg.trec},
     )  # fmt: skip
     m.update(
         {

@@ -18,6 +18,7 @@ class BeirExportConfig:
     max_test_share: float = 0.5  # never more than this share of a language's queries
     split_by: str = "origin"
     seed: int = 0
+    trec: bool = False  # also write OUT/trec/<lang>/ (ir_datasets-style jsonl + TREC qrels)
     overwrite: bool = False
     workers: int = 1
     executor: str = "local"  # or "ray": one unit per language

@@ -43,6 +43,11 @@ def _stemmer(language: str):
     return Stemmer.Stemmer(name)
 
 
+def config_language(name: str) -> str | None:
+    """The ISO 639-3 language a config name stands for (``deu``), or None (``default``)."""
+    return name if len(name) == 3 and name.isalpha() and name.islower() else None
+
+
 def tokenize(texts: list[str], language: str | None) -> list[list[str]]:
     """Tokens of each text for BM25 in ``language`` (ISO 639-3; None: no stemming)."""
     stemmer = _stemmer(language) if language else None

@@ -57,6 +57,7 @@ def columns(fmt: str, n: int, with_scores: bool) -> list[tuple[str, str]]:
         ("pos", "all positives of the query"),
         ("neg", "hard negatives"),
         ("pos_scores`, `neg_scores", "their scores"),
+        ("prompt`, `type", "FlagEmbedding's instruction and data type (when set)"),
     ]
 
 
@@ -140,10 +141,14 @@ def to_table(result: SetResult, fmt: str, n: int, with_scores: bool) -> pa.Table
     return pa.table(data)
 
 
-def to_flag_records(result: SetResult, n: int) -> list[dict[str, Any]]:
-    """FlagEmbedding records, one per query with complete negatives (all its positives)."""
+def to_flag_records(
+    result: SetResult, n: int, prompt: str | None = None, type_: str | None = None
+) -> list[dict[str, Any]]:
+    """FlagEmbedding records, one per query with complete negatives (all its positives), with
+    the optional ``prompt`` and ``type`` fields its fine-tuning data reads."""
     rs = result.rs
     out: dict[int, dict[str, Any]] = {}
+    extra = {k: v for k, v in (("prompt", prompt), ("type", type_)) if v is not None}
     for m in _complete(result, n):
         rec = out.setdefault(
             m.query,
@@ -153,6 +158,7 @@ def to_flag_records(result: SetResult, n: int) -> list[dict[str, Any]]:
                 "neg": [rs.docs[d] for d in m.negatives],
                 "pos_scores": [],
                 "neg_scores": [round(s, 6) for s in m.scores],
+                **extra,
             },
         )
         rec["pos"].append(rs.docs[m.positive])

@@ -21,7 +21,7 @@ import numpy as np
 from mkdata.core.embedding_cache import encode_cached
 from mkdata.core.reader import ReadStats
 from mkdata.core.runner import model_resources, run_units
-from mkdata.mining.bm25 import BM25Index
+from mkdata.mining.bm25 import BM25Index, config_language
 from mkdata.mining.knn import knn
 from mkdata.mining.negatives_config import METHODS, SAMPLING, NegativesConfig  # noqa: F401
 from mkdata.mining.retrieval_data import RetrievalSet, load_retrieval_sets
@@ -58,18 +58,26 @@ class _Scorer:
         self.rs = rs
         self.cfg = cfg
         self.q_emb = self.d_emb = None
-        if cfg.method in ("dense", "hybrid"):
+        # the encoder ranks (dense, hybrid) and, for --candidates without a cross-encoder,
+        # is the teacher that scores every candidate
+        teacher = cfg.candidates is not None and cfg.cross_encoder is None
+        if cfg.method in ("dense", "hybrid") or teacher:
             run = {"executor": cfg.executor, "address": cfg.ray_address}
-            self.d_emb = encode_cached(cfg.encoder, rs.docs, cfg.workers, **run)
-            self.q_emb = encode_cached(cfg.encoder, rs.queries, cfg.workers, **run)
-        self.bm25 = BM25Index(rs.docs, _language(rs.name)) if cfg.method != "dense" else None
+            self.d_emb = encode_cached(
+                cfg.encoder, rs.docs, cfg.workers, **run,
+                prompt=cfg.passage_prompt, role="passage",
+            )  # fmt: skip
+            self.q_emb = encode_cached(
+                cfg.encoder, rs.queries, cfg.workers, **run, prompt=cfg.query_prompt, role="query"
+            )
+        self.bm25 = BM25Index(rs.docs, config_language(rs.name)) if cfg.method != "dense" else None
         self.cross = cfg.cross_encoder  # scored in units on the runner (Ray: a GPU actor)
         self._cross_scores: dict[tuple[int, int], float] = {}
 
     def candidates(self, queries: list[int], k: int) -> list[list[int]]:
         """Top-k documents per query, best first, under the configured method."""
         texts = [self.rs.queries[q] for q in queries]
-        if self.cfg.method == "bm25":
+        if self.cfg.method == "bm25" or self.q_emb is None:
             assert self.bm25 is not None
             return self.bm25.search(texts, k)[1].tolist()
         assert self.q_emb is not None and self.d_emb is not None
@@ -117,10 +125,6 @@ class _Scorer:
             self._cross_scores.update(zip(todo, scores.tolist(), strict=True))
 
 
-def _language(name: str) -> str | None:
-    return name if len(name) == 3 and name.isalpha() else None
-
-
 @lru_cache(maxsize=1)
 def _cross_encoder(spec: str):
     from sentence_transformers import CrossEncoder
@@ -156,6 +160,8 @@ def _near_copy(
 def mine_set(rs: RetrievalSet, cfg: NegativesConfig, batch: int = 1024) -> SetResult:
     """Mine negatives for every positive pair of ``rs``."""
     scorer = _Scorer(rs, cfg)
+    if cfg.candidates is not None:
+        return _candidates_set(rs, cfg, scorer, batch)
     max_pos = max(len(p) for p in rs.positives)
     k = min(len(rs.docs), cfg.range_max + max_pos)
     counts = {
@@ -234,6 +240,48 @@ def mine_set(rs: RetrievalSet, cfg: NegativesConfig, batch: int = 1024) -> SetRe
                 )  # fmt: skip
     order = {pair: i for i, pair in enumerate(rs.pairs)}
     rows.sort(key=lambda m: order[(m.query, m.positive)])
+    return SetResult(rs, rows, counts)
+
+
+def _candidates_set(
+    rs: RetrievalSet, cfg: NegativesConfig, scorer: _Scorer, batch: int
+) -> SetResult:
+    """Distillation rows: per query the first-stage top ``cfg.candidates`` documents that are
+    not positives, unfiltered, each with the teacher's score, best teacher score first."""
+    assert cfg.candidates is not None
+    max_pos = max(len(p) for p in rs.positives)
+    k = min(len(rs.docs), cfg.candidates + max_pos)
+    counts = {"pairs": len(rs.pairs), "complete": 0, "incomplete": 0, "positive": 0}
+    by_query: dict[int, list[int]] = {}
+    for q, d in rs.pairs:
+        by_query.setdefault(q, []).append(d)
+    queries = list(by_query)
+    rows: list[Mined] = []
+    for s in range(0, len(queries), batch):
+        chunk = queries[s : s + batch]
+        rankings = scorer.candidates(chunk, k)
+        pools = []
+        for q, ranked in zip(chunk, rankings, strict=True):
+            pool = [d for d in ranked if d not in rs.positives[q]]
+            counts["positive"] += len(ranked) - len(pool)
+            pools.append(pool[: cfg.candidates])
+        scorer.prefetch(
+            [(q, d) for q, pool in zip(chunk, pools, strict=True)
+             for d in (*rs.positives[q], *pool)]
+        )  # fmt: skip
+        for q, pool in zip(chunk, pools, strict=True):
+            positives = rs.positives[q]
+            pos_scores = scorer.scores(q, positives)
+            cand_scores = scorer.scores(q, pool)
+            order = np.argsort(-cand_scores, kind="stable")
+            keep = [pool[i] for i in order]
+            keep_scores = [float(cand_scores[i]) for i in order]
+            complete = len(keep) == cfg.candidates
+            for d in by_query[q]:
+                counts["complete" if complete else "incomplete"] += 1
+                rows.append(Mined(q, d, float(pos_scores[positives.index(d)]), keep, keep_scores))
+    order_of = {pair: i for i, pair in enumerate(rs.pairs)}
+    rows.sort(key=lambda m: order_of[(m.query, m.positive)])
     return SetResult(rs, rows, counts)
 
 

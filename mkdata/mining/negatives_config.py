@@ -8,8 +8,9 @@ from typing import Any
 
 METHODS = ("dense", "bm25", "hybrid")
 SAMPLING = ("top", "random")
-FORMATS = ("tuples", "n-tuple", "triplet", "labeled-pair", "labeled-list", "flag-jsonl")
+FORMATS = ("n-tuple", "triplet", "labeled-pair", "labeled-list", "flag-jsonl", "tuples")
 JSONL_FORMATS = ("flag-jsonl",)
+CANDIDATE_FORMATS = ("n-tuple", "flag-jsonl")  # the layouts distillation losses read
 
 
 @dataclass
@@ -32,7 +33,13 @@ class NegativesConfig:
     cross_encoder: str | None = None
     corpus: list[Path] = field(default_factory=list)
     qrels_splits: list[str] | None = None
-    format: str = "tuples"
+    format: str = "n-tuple"  # trains as is (MultipleNegativesRankingLoss, and with scores
+    # MarginMSELoss / DistillKLDivLoss)
+    query_prompt: str | None = None  # None: the encoder's own query prompt, if it has one
+    passage_prompt: str | None = None
+    candidates: int | None = None  # keep the top-K candidates with teacher scores (distillation)
+    flag_prompt: str | None = None  # FlagEmbedding jsonl: the `prompt` field of every record
+    flag_type: str | None = None  # FlagEmbedding jsonl: the `type` field (e.g. normal)
     workers: int = 1
     executor: str = "local"  # or "ray"
     ray_address: str | None = None
@@ -47,10 +54,28 @@ class NegativesConfig:
             raise ValueError(f"--range: need 0 <= MIN < MAX, got {self.range_min}:{self.range_max}")
         if self.num_negatives < 1:
             raise ValueError("--num-negatives must be >= 1")
+        if self.format not in FORMATS:
+            raise ValueError(f"unknown format {self.format!r}: expected {', '.join(FORMATS)}")
+        if self.candidates is not None:
+            if self.candidates < 1:
+                raise ValueError("--candidates must be >= 1")
+            if self.format not in CANDIDATE_FORMATS:
+                raise ValueError(
+                    f"--candidates writes {' or '.join(CANDIDATE_FORMATS)}, not {self.format}"
+                )
+        if (self.flag_prompt is not None or self.flag_type is not None) and (
+            self.format not in JSONL_FORMATS
+        ):
+            raise ValueError("--flag-prompt and --flag-type belong to --format flag-jsonl")
         if self.method != "bm25":
             from mkdata.core.encoders import encoder_languages
 
             encoder_languages(self.encoder)
+
+    @property
+    def per_row(self) -> int:
+        """Negatives (or distillation candidates) each output row carries."""
+        return self.candidates if self.candidates is not None else self.num_negatives
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -15,6 +15,7 @@ from mkdata.core.manifest import new_manifest, source_manifest
 from mkdata.core.output import OutputRun
 from mkdata.core.reader import ReadStats, input_files
 from mkdata.core.shards import DATA_DIR, ShardWriter, shard_name
+from mkdata.core.trec_format import run_text
 from mkdata.mining.negative_formats import (
     JSONL_FORMATS,
     columns,
@@ -22,9 +23,10 @@ from mkdata.mining.negative_formats import (
     to_flag_records,
     to_table,
 )
-from mkdata.mining.negatives import NegativesConfig, mine_negatives
+from mkdata.mining.negatives import NegativesConfig, SetResult, mine_negatives
 
 REJECTS = "rejects"
+RUNS = "runs"  # --candidates: the teacher's scores as a TREC run per config
 
 
 @dataclass
@@ -45,7 +47,10 @@ def run_negatives(
     with_scores: bool = False,
     progress: Callable[[str, dict[str, Any]], None] | None = None,
 ) -> NegativesResult:
-    """Mine ``cfg.inputs`` and write ``cfg.out``; return rows per config."""
+    """Mine ``cfg.inputs`` and write ``cfg.out``; return rows per config. With
+    ``cfg.candidates`` the rows always carry the teacher's scores."""
+    with_scores = with_scores or cfg.candidates is not None
+    n = cfg.per_row
     if any(Path(p).resolve() == cfg.out.resolve() for p in cfg.inputs):
         raise ValueError("--out must differ from the input")
     with OutputRun(cfg.out, "mine negatives", cfg.overwrite, _read_paths(cfg)) as run:
@@ -57,20 +62,23 @@ def run_negatives(
             name = result.rs.name
             target = staging / DATA_DIR / name
             if cfg.format in JSONL_FORMATS:
-                records = to_flag_records(result, cfg.num_negatives)
+                records = to_flag_records(result, n, cfg.flag_prompt, cfg.flag_type)
                 target.mkdir(parents=True)
                 shard = shard_name("train", 0, 1).replace(".parquet", ".jsonl")
                 write_text_atomic(target / shard, _jsonl(records))
                 configs[name] = len(records)
             else:
-                table = to_table(result, cfg.format, cfg.num_negatives, with_scores)
+                table = to_table(result, cfg.format, n, with_scores)
                 writer = ShardWriter(target, table.schema)
                 writer.write(table)
                 writer.close()
                 configs[name] = writer.rows
-            rejects = incomplete_records(result, cfg.num_negatives)
+            rejects = incomplete_records(result, n)
             if rejects:
                 write_text_atomic(staging / REJECTS / f"{name}.jsonl", _jsonl(rejects))
+            if cfg.candidates is not None:
+                (staging / RUNS).mkdir(exist_ok=True)
+                write_text_atomic(staging / RUNS / f"{name}.trec", teacher_run(result, cfg))
             counts[name] = {
                 "queries": len(result.rs.queries),
                 "corpus": len(result.rs.docs),
@@ -79,6 +87,22 @@ def run_negatives(
         manifest = _manifest(cfg, with_scores, configs, counts, stats, seconds)
         run.publish(manifest)
     return NegativesResult(cfg.out, configs, manifest)
+
+
+def teacher_run(result: SetResult, cfg: NegativesConfig) -> str:
+    """The teacher's scores of each query's positives and candidates as a TREC run (ids of
+    the input), best first."""
+    rs = result.rs
+    ranked: dict[str, dict[str, float]] = {}
+    for m in result.rows:
+        docs = ranked.setdefault(rs.query_ids[m.query], {})
+        docs[rs.doc_ids[m.positive]] = m.positive_score
+        for d, score in zip(m.negatives, m.scores, strict=True):
+            docs.setdefault(rs.doc_ids[d], score)
+    tag = "mkdata-" + (cfg.cross_encoder or cfg.encoder).replace(" ", "_").split("/")[-1]
+    return run_text(
+        {q: sorted(docs.items(), key=lambda x: (-x[1], x[0])) for q, docs in ranked.items()}, tag
+    )
 
 
 def _read_paths(cfg: NegativesConfig) -> list[Path]:
@@ -108,7 +132,7 @@ def _manifest(
             "builder": source.get("builder", ""),
             "record": "negatives",
             "file_extension": "jsonl" if cfg.format in JSONL_FORMATS else "parquet",
-            "columns": columns(cfg.format, cfg.num_negatives, with_scores),
+            "columns": columns(cfg.format, cfg.per_row, with_scores),
             "inputs": [{"source": str(p)} for p in cfg.inputs + cfg.corpus],
             "configs": {c: {"train": n} for c, n in configs.items()},
             "negatives": {

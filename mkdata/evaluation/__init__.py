@@ -1,0 +1,1 @@
+"""Evaluation of what mkdata builds: retrieval benchmarks scored with a maintained evaluator."""
