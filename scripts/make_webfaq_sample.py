@@ -34,10 +34,13 @@ def main() -> None:
     lines: list[str] = []
     for lang, (site, qas) in FAQ.items():
         scheme = "https" if rng.random() < 0.7 else "http"
+        # three sites per language (the shop, its help centre, its support forum), so a
+        # benchmark split by site has sites for both train and test
+        root = site.split(".", 1)[1]
+        hosts = [site, f"hilfe.{root}", f"support.{root}"]
         for i in range(0, len(qas), 4):
-            url = (
-                f"{scheme}://{site}/faq/{['shipping', 'account', 'payment'][i // 4]}-{i // 4}.html"
-            )
+            topic = ["shipping", "account", "payment"][i // 4]
+            url = f"{scheme}://{hosts[i // 4]}/faq/{topic}-{i // 4}.html"
             lines += page_quads(url, qas[i : i + 4], rng, ISO1[lang])
         # the same FAQ republished on a second URL: exact duplicates to remove
         lines += page_quads(f"{scheme}://{site}/hilfe/faq?page=1", qas[:2], rng, ISO1[lang])

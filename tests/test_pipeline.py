@@ -115,3 +115,31 @@ def test_shipped_example_pipeline_parses() -> None:
     argv = command_line(sap, sap.stage("sap"))
     assert argv[:2] == ["synth", "sap"] and "~" not in " ".join(argv)
     assert command_line(sap, sap.stage("passages"))[2].endswith("examples/docs.jsonl")
+
+
+def test_shipped_example_builds_a_site_disjoint_benchmark_and_scores_it(tmp_path: Path) -> None:
+    """The example on the bundled sample: every language's test split is non-empty and
+    shares no site with train; BM25 is scored on it and the scores land in the workdir."""
+    import shutil
+
+    import polars as pl
+
+    folder = tmp_path / "ex"
+    shutil.copytree(ROOT / "examples", folder)
+    run_cli("run", str(folder / "webfaq-benchmark.toml"), check=True)
+    work = folder / "out"
+    m = json.loads((work / "webfaq-beir" / "mkdata.json").read_text())
+    for lang, info in m["beir"]["splits"].items():
+        assert info["split_by"] == "origin" and info["queries"]["test"] > 0, lang
+    dedup = pl.read_parquet(work / "webfaq-dedup" / "data" / "*" / "*.parquet")
+    origin = dict(zip(dedup["id"], dedup["origin"], strict=True))
+    for lang in m["beir"]["splits"]:
+        qrels = {
+            s: pl.read_parquet(work / "webfaq-beir" / "data" / f"{lang}-qrels" / f"{s}-*.parquet")
+            for s in ("train", "test")
+        }
+        sites = {s: {origin[q[2:]] for q in df["query-id"]} for s, df in qrels.items()}
+        assert sites["test"] and sites["train"].isdisjoint(sites["test"]), lang
+    scores = json.loads((work / "bm25-scores.json").read_text())
+    assert len(scores) == len(m["beir"]["splits"]) and all(s["queries"] > 0 for s in scores)
+    assert not (folder / "bm25-scores.json").exists()

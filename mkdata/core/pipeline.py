@@ -46,7 +46,12 @@ from mkdata.core.errors import MkdataError, OutputLocked
 from mkdata.core.stage_process import run_stage
 
 STATE = ".mkdata-pipeline"
-NO_OUT = {"card", "push", "eval bitext"}  # commands that read or change their input in place
+NO_OUT = {
+    "card",
+    "push",
+    "eval bitext",
+    "eval retrieval",
+}  # commands that read or change their input in place
 FILE_ARGS = {"json"}  # arguments naming a file a stage writes: confined to the workdir
 WRITES_INPUT = {"card"}  # ...and of those, the ones that write into it
 STAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -212,6 +217,8 @@ def command_line(p: Pipeline, stage: Stage) -> list[str]:
             argv.append(opt)
         elif value is False:
             argv.append("--no-" + key.replace("_", "-"))
+        elif key in FILE_ARGS:  # a file the stage writes: in the workdir, as checked
+            argv += [opt, str((p.workdir / str(value)).resolve())]
         else:
             for v in value if isinstance(value, list) else [value]:
                 argv += [opt, _arg_value(p, v)]
