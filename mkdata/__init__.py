@@ -6,15 +6,21 @@ parts of the product (``builders``, ``dedup``, ``mining``, ``synth``, ``exports`
 ``cards``, ``publish``), which import the core and never each other.
 """
 
+from __future__ import annotations
+
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mkdata.core.output import OutputRun
 
 __version__ = "0.1.0"
 
 
-def _write_card(out: Path) -> Path:
-    from mkdata.cards import write_card
+def _write_card(run: OutputRun) -> Path:
+    from mkdata.cards import write_card_of_run
 
-    return write_card(out)
+    return write_card_of_run(run)
 
 
 def _register_card_writer() -> None:

@@ -1,5 +1,5 @@
-"""Dataset cards: README.md with a Hub-valid YAML header, generated from ``mkdata.json``."""
+"""Dataset cards, their statistics and charts."""
 
-from mkdata.cards.card import render_card, write_card
+from mkdata.cards.card import render_card, write_card, write_card_of_run
 
-__all__ = ["render_card", "write_card"]
+__all__ = ["render_card", "write_card", "write_card_of_run"]

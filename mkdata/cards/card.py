@@ -1,15 +1,26 @@
-"""Render a dataset directory's README.md (Hub dataset card) from its manifest."""
+"""A dataset directory's card (``README.md``, Hub dataset card) and its charts, from its
+manifest and its data: one card per record type (its own title, description, columns,
+Hub tasks and citations), metadata the Hub accepts, a working "How to load" snippet per
+config family, statistics, and charts under ``images/`` linked relatively."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mkdata.core.atomic import write_text_atomic
-from mkdata.core.manifest import read_manifest
+from mkdata.cards.hub_values import MULTILINGUALITY, SIZE_CATEGORIES, check_tasks
+from mkdata.cards.kinds import CITATIONS, Kind, kind_of
+from mkdata.cards.plots import CHARTS, IMAGES, write_charts
+from mkdata.cards.stats import DatasetStats, config_languages, dataset_stats
+from mkdata.core.atomic import read_json, write_text_atomic
+from mkdata.core.manifest import MANIFEST, read_manifest, write_manifest
 from mkdata.core.shards import DATA_DIR
 
+if TYPE_CHECKING:
+    from mkdata.core.output import OutputRun
+
 CARD = "README.md"
+CARD_SAMPLE_ROWS = 20_000  # rows per split checked for duplicates in the card's statistics
 
 SOURCE_TEXT = {
     "webfaq": (
@@ -85,180 +96,254 @@ COLUMNS = {
         ("qa_pairs", "list of `{question, answer, language}`, plain text (HTML rendered, NFC)"),
     ],
 }
-TASKS = {
-    "qa-pair": ["question-answering", "sentence-similarity", "text-retrieval"],
-    "bitext": ["translation", "sentence-similarity"],
-    "negatives": ["sentence-similarity", "text-retrieval"],
-    "beir": ["text-retrieval"],
-    "synthetic-query": ["text-retrieval", "sentence-similarity"],
-    "swim-ir": ["text-retrieval"],
-    "passage": ["text-retrieval"],
-}
-TAGS = {
-    "qa-pair": ["faq", "retrieval", "mkdata"],
-    "bitext": ["bitext", "parallel-corpus", "mkdata"],
-    "negatives": ["hard-negatives", "retrieval", "mkdata"],
-    "beir": ["beir", "mteb", "retrieval", "mkdata"],
-    "synthetic-query": ["synthetic", "sap", "retrieval", "mkdata"],
-    "swim-ir": ["synthetic", "swim-ir", "retrieval", "mkdata"],
-    "passage": ["retrieval", "mkdata"],
-}
 FILTER_TEXT = {
     "qa-pair": "Rows removed per language by each rule (`input` counts every pair read).",
     "bitext": (
         "Pairs removed per language pair by each rule (`input` counts the candidates the "
         "selection strategy proposed, before the score threshold)."
     ),
+    "dedup": "Rows removed per config by each method (`input` counts every row read).",
 }
-SOURCE_TEXT["sap"] = (
-    "Synthetic queries generated with summarize-then-ask prompting (SAP, as in SWIM-IR, "
-    "Thakur et al., 2024): for each passage the LLM first writes a summary, then a query. "
-    "Generated text: check the model's license and terms."
-)
-CITATIONS = {
-    "webfaq": """@misc{dinzinger2025webfaq,
-  title  = {WebFAQ: A Multilingual Collection of Natural Q&A Datasets for Dense Retrieval},
-  author = {Dinzinger, Michael and Caspari, Laura and Dastidar, Kanishka Ghosh and Mitrovi{\\'c}, Jelena and Granitzer, Michael},
-  year   = {2025},
-  eprint = {2502.20936},
-  archivePrefix = {arXiv}
-}
-@inproceedings{brinkmann2023wdc,
-  title     = {The Web Data Commons Schema.org Data Set Series},
-  author    = {Brinkmann, Alexander and Primpeli, Anna and Bizer, Christian},
-  booktitle = {Companion Proceedings of the ACM Web Conference 2023},
-  year      = {2023}
-}""",
-    "mfaq": """@inproceedings{debruyn2021mfaq,
-  title     = {{MFAQ}: a Multilingual {FAQ} Dataset},
-  author    = {De Bruyn, Maxime and Lotfi, Ehsan and Buhmann, Jeska and Daelemans, Walter},
-  booktitle = {Proceedings of the 3rd Workshop on Machine Reading for Question Answering},
-  year      = {2021}
-}""",
+LICENSES = {  # builder -> (license, name, link) the rows inherit
+    "webfaq": ("other", "common-crawl-terms-of-use", "https://commoncrawl.org/terms-of-use"),
+    "mfaq": ("other", "common-crawl-terms-of-use", "https://commoncrawl.org/terms-of-use"),
 }
 
 
 def size_category(n: int) -> str:
     """Return the Hub size category for ``n`` rows (``1K<n<10K`` ...)."""
     bounds = [
-        (1_000, "n<1K"),
-        (10_000, "1K<n<10K"),
-        (100_000, "10K<n<100K"),
-        (1_000_000, "100K<n<1M"),
-        (10_000_000, "1M<n<10M"),
-        (100_000_000, "10M<n<100M"),
-        (1_000_000_000, "100M<n<1B"),
-    ]
+        (1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
+        (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"),
+        (1_000_000_000, "100M<n<1B"), (10_000_000_000, "1B<n<10B"),
+    ]  # fmt: skip
     for bound, name in bounds:
         if n < bound:
             return name
-    return "n>1B"
+    return "10B<n<100B"
 
 
-def _yaml_header(m: dict[str, Any], configs: dict[str, dict[str, int]], total: int) -> list[str]:
-    lines = ["---"]
-    langs = sorted({c for name in configs for c in name.split("-") if name != "default"})
-    if langs:
-        lines.append("language:")
-        lines += [f"- {lang}" for lang in langs]
-    if len(langs) > 1:
-        lines.append("multilinguality: multilingual")
-    lines += [
-        "license: other",
-        "license_name: common-crawl-terms-of-use",
-        "license_link: https://commoncrawl.org/terms-of-use",
-        "size_categories:",
-        f"- {size_category(total)}",
-        "task_categories:",
-        *[f"- {t}" for t in TASKS.get(m.get("record", ""), TASKS["qa-pair"])],
-        "tags:",
-        *[f"- {t}" for t in TAGS.get(m.get("record", ""), TAGS["qa-pair"])],
-        f"pretty_name: mkdata {m.get('builder', 'dataset')}",
-        "configs:",
+def pretty_name(m: dict[str, Any], out: Path | None) -> str:
+    """The card's title: ``--name`` when given, else the output's name and what it holds."""
+    if m.get("name"):
+        return str(m["name"])
+    kind = kind_of(m)
+    source = m.get("builder") or ""
+    what = kind.title if not source or source in kind.title else f"{source} {kind.title}"
+    return f"{out.name}: {what}" if out is not None else what
+
+
+def card_languages(m: dict[str, Any], stats: DatasetStats | None) -> list[str]:
+    """Real ISO 639-3 codes of the rows: from config names, else the language column."""
+    langs = {lang for config in m.get("configs", {}) for lang in config_languages(config)}
+    if not langs and stats is not None:
+        from mkdata.core.lang import known_languages
+
+        known = known_languages()
+        langs = {x for s in stats.splits for x in s.languages if x in known}
+    return sorted(langs)
+
+
+def data_configs(m: dict[str, Any], kind: Kind) -> list[tuple[str, list[str], bool]]:
+    """(config name, non-empty splits, default?) for the card's ``configs``; an ``all``
+    config (the default) joins every config when they share one schema."""
+    configs = [
+        (name, [s for s, rows in splits.items() if rows])
+        for name, splits in (m.get("configs") or {}).items()
     ]
+    configs = [(n, s) for n, s in configs if s]
+    out = [(n, s, len(configs) == 1) for n, s in configs]
+    if kind.one_schema and len(configs) > 1 and "all" not in dict(configs):
+        splits = sorted({x for _, s in configs for x in s})
+        out.insert(0, ("all", splits, True))
+    return out
+
+
+def _yaml_header(
+    m: dict[str, Any], kind: Kind, langs: list[str], total: int, title: str
+) -> list[str]:
+    lines = ["---"]
+    if langs:
+        lines += ["language:", *[f"- {lang}" for lang in langs]]
+        multi = (
+            "translation"
+            if kind.key == "bitext"
+            else "multilingual"
+            if len(langs) > 1
+            else "monolingual"
+        )
+        assert multi in MULTILINGUALITY
+        lines.append(f"multilinguality: {multi}")
+    license_id, license_name, link = LICENSES.get(m.get("builder", ""), ("unknown", "", ""))
+    lines.append(f"license: {license_id}")
+    if license_name:
+        lines += [f"license_name: {license_name}", f"license_link: {link}"]
+    size = size_category(total)
+    assert size in SIZE_CATEGORIES
+    check_tasks(list(kind.task_categories), list(kind.task_ids))
+    lines += ["size_categories:", f"- {size}", "task_categories:"]
+    lines += [f"- {t}" for t in kind.task_categories]
+    if kind.task_ids:
+        lines += ["task_ids:", *[f"- {t}" for t in kind.task_ids]]
+    lines += ["tags:", *[f"- {t}" for t in kind.tags]]
+    lines.append(f"pretty_name: {_yaml_str(title)}")
+    lines.append("configs:")
     ext = m.get("file_extension", "parquet")
-    for name, splits in configs.items():
-        listed = [split for split, rows in splits.items() if rows]  # never an empty split
-        if not listed:
-            continue
+    for name, splits, default in data_configs(m, kind):
         lines.append(f"- config_name: {name}")
+        if default and name == "all":
+            lines.append("  default: true")
         lines.append("  data_files:")
-        for split in listed:
-            lines.append(f"  - split: {split}")
-            lines.append(f"    path: {DATA_DIR}/{name}/{split}-*.{ext}")
+        for split in splits:
+            where = "*" if name == "all" else name
+            lines += [f"  - split: {split}", f"    path: {DATA_DIR}/{where}/{split}-*.{ext}"]
     lines.append("---")
     return lines
 
 
-def render_card(m: dict[str, Any], repo_id: str | None = None) -> str:
-    """Return the dataset card (YAML header + Markdown) for manifest ``m``."""
+def _yaml_str(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def load_snippet(m: dict[str, Any], kind: Kind, where: str) -> list[str]:
+    """Python that loads each config family of this output (run as is by the tests)."""
+    configs = data_configs(m, kind)
+    lines = ["```python", "from datasets import load_dataset", ""]
+    if kind.key == "beir":
+        langs = sorted({n.rsplit("-", 1)[0] for n, _, _ in configs})
+        lang = langs[0] if langs else "deu"
+        splits = dict((n, s) for n, s, _ in configs)
+        qrels_split = "test" if "test" in splits.get(f"{lang}-qrels", []) else "train"
+        lines += [
+            f'corpus = load_dataset("{where}", "{lang}-corpus", split="corpus")',
+            f'queries = load_dataset("{where}", "{lang}-queries", split="queries")',
+            f'qrels = load_dataset("{where}", "{lang}-qrels", split="{qrels_split}")',
+        ]
+    else:
+        named = [(n, s) for n, s, _ in configs if n != "all"]
+        if named:
+            name, splits = named[0]
+            lines.append(f'ds = load_dataset("{where}", "{name}", split="{splits[0]}")')
+        if any(n == "all" for n, _, _ in configs) or len(named) == 1:
+            split = named[0][1][0] if named else "train"
+            lines.append(f'everything = load_dataset("{where}", split="{split}")  # default config')
+    lines.append("```")
+    return lines
+
+
+def _upstream(m: dict[str, Any]) -> list[str]:
+    lines = []
+    for item in m.get("inputs", []):
+        source = item.get("source") or item.get("path") or item.get("url")
+        if not source:
+            continue
+        up = read_json(Path(source) / MANIFEST) if Path(str(source)).is_dir() else None
+        if isinstance(up, dict):
+            name = pretty_name(up, Path(str(source)))
+            lines.append(
+                f"- `{Path(str(source)).name}` — {name} (`mkdata {up.get('command', '?')}`)"
+            )
+        else:
+            lines.append(
+                f"- `{source}`"
+                + (f" (`mkdata {item['manifest']}`)" if item.get("manifest") else "")
+            )
+    if len(lines) > 20:
+        lines = [*lines[:20], f"- … and {len(lines) - 20} more (see `mkdata.json`)"]
+    return lines
+
+
+def _stats_table(stats: DatasetStats) -> list[str]:
+    columns = list(dict.fromkeys(c for s in stats.splits for c in s.lengths))[:4]
+    head = "| config | split | rows | " + " | ".join(f"`{c}` chars p50 (p95)" for c in columns)
+    lines = [head + " | exact duplicates |", "|---|---|---:|" + "---:|" * (len(columns) + 1)]
+    for s in stats.splits[:100]:
+        cells = [
+            f"{s.lengths[c]['chars_p50']:.0f} ({s.lengths[c]['chars_p95']:.0f})"
+            if s.lengths.get(c) else ""
+            for c in columns
+        ]  # fmt: skip
+        dup = f"{s.duplicates:.1%} of {s.duplicates_checked:,}" if s.duplicates_checked else ""
+        lines.append(
+            f"| {s.config} | {s.split} | {s.rows:,} | " + " | ".join(cells) + f" | {dup} |"
+        )
+    return lines
+
+
+def render_card(
+    m: dict[str, Any],
+    repo_id: str | None = None,
+    out: Path | None = None,
+    stats: DatasetStats | None = None,
+    images: list[tuple[str, str]] | None = None,
+) -> str:
+    """The dataset card (YAML header + Markdown) for manifest ``m`` of output ``out``, with
+    its statistics and the charts ``images`` ((title, file name) under ``images/``)."""
+    kind = kind_of(m)
     configs: dict[str, dict[str, int]] = m.get("configs", {})
     total = sum(sum(s.values()) for s in configs.values())
-    builder = m.get("builder", "")
-    lines = _yaml_header(m, configs, total)
-    first = next(iter(configs), "default")
-    where = repo_id or "path/to/this/directory"
+    title = pretty_name(m, out)
+    langs = card_languages(m, stats)
+    lines = _yaml_header(m, kind, langs, total, title)
+    where = repo_id or (str(Path(out).resolve()) if out is not None else "path/to/this/directory")
+    source_text = SOURCE_TEXT.get(m.get("builder", ""), "")
+    lines += ["", f"# {title}", "", kind.description]
+    if source_text:
+        lines += ["", source_text]
     lines += [
         "",
-        f"# mkdata {builder} dataset",
-        "",
-        SOURCE_TEXT.get(builder, "Built with mkdata."),
-        "",
-        f"{total:,} rows in {len(configs)} configs.",
-        "",
-        "## How to load",
-        "",
-        "```python",
-        "from datasets import load_dataset",
-        "",
-        f'ds = load_dataset("{where}", "{first}", split="train")',
-        "```",
-        "",
-        "## Columns",
-        "",
-        "| column | meaning |",
-        "|---|---|",
+        f"{total:,} rows in {len(configs)} configs"
+        + (f", {len(langs)} languages." if langs else "."),
     ]
-    described = m.get("columns") or COLUMNS[m.get("record", "qa-pair")]
+    upstream = _upstream(m)
+    if upstream:
+        lines += ["", "## Made from", "", *upstream]
+    lines += ["", "## How to load", "", *load_snippet(m, kind, where)]
+    lines += ["", "## Columns", "", "| column | meaning |", "|---|---|"]
+    described = m.get("columns") or COLUMNS.get(m.get("record", "qa-pair"), COLUMNS["qa-pair"])
     lines += [f"| `{name}` | {meaning} |" for name, meaning in described]
-    lines += [
-        "",
-        "## Rows per config",
-        "",
-        "| config | rows |",
-        "|---|---:|",
-    ]
-    lines += [f"| {name} | {sum(s.values()):,} |" for name, s in configs.items()]
-    filt = m.get("filters", {})
-    rules = sorted({r for c in filt.values() for r in c} - {"input", "kept", "passed"})
-    if filt:
-        lines += [
-            "",
-            "## Filters applied",
-            "",
-            FILTER_TEXT.get(m.get("record", "qa-pair"), FILTER_TEXT["qa-pair"]),
-            "",
-            "| language | input | " + " | ".join(rules) + " | kept |",
-            "|---|" + "---:|" * (len(rules) + 2),
-        ]
-        for lang, c in filt.items():
-            cells = [str(c.get("input", 0))] + [str(c.get(r, 0)) for r in rules]
-            lines.append(f"| {lang} | " + " | ".join(cells) + f" | {c.get('kept', 0)} |")
-        params = m.get("parameters", {}).get("filters", {})
-        if params:
-            lines += ["", "Thresholds: " + ", ".join(f"`{k}={v}`" for k, v in params.items()) + "."]
+    if stats is not None and stats.splits:
+        lines += ["", "## Statistics", "", *_stats_table(stats)]
+    else:
+        lines += ["", "## Rows per config", "", "| config | rows |", "|---|---:|"]
+        lines += [f"| {name} | {sum(s.values()):,} |" for name, s in configs.items()]
+    if images:
+        lines += ["", "## Charts", ""]
+        lines += [f"![{t}]({IMAGES}/{name})" for t, name in images]
+    lines += _filters_section(m, kind)
     lines += _negatives_section(m)
     lines += [
         "",
         "## How it was built",
         "",
         f"`mkdata {m.get('command', '')}` (mkdata {m.get('tool', {}).get('version', '?')}), "
-        f"from {len(m.get('inputs', []))} input file(s); full parameters, inputs with checksums "
-        "and per-filter counts are in `mkdata.json`.",
+        f"from {len(m.get('inputs', []))} input(s); full parameters, inputs with checksums "
+        "and per-rule counts are in `mkdata.json`.",
     ]
-    if builder in CITATIONS:
-        lines += ["", "## Citation", "", "```bibtex", CITATIONS[builder], "```"]
+    cites = [CITATIONS[k] for k in (m.get("builder", ""), *kind.citations) if k in CITATIONS]
+    if cites:
+        lines += ["", "## Citation", "", "```bibtex", "\n".join(cites), "```"]
     return "\n".join(lines) + "\n"
+
+
+def _filters_section(m: dict[str, Any], kind: Kind) -> list[str]:
+    filt = m.get("filters", {})
+    if not filt:
+        return []
+    rules = sorted({r for c in filt.values() for r in c} - {"input", "kept", "passed"})
+    text = FILTER_TEXT.get(kind.key, FILTER_TEXT.get(m.get("record", ""), FILTER_TEXT["qa-pair"]))
+    lines = [
+        "", "## Filters applied", "", text, "",
+        "| config | input | " + " | ".join(rules) + " | kept |",
+        "|---|" + "---:|" * (len(rules) + 2),
+    ]  # fmt: skip
+    for lang, c in filt.items():
+        cells = [str(c.get("input", 0))] + [str(c.get(r, 0)) for r in rules]
+        lines.append(f"| {lang} | " + " | ".join(cells) + f" | {c.get('kept', 0)} |")
+    params = m.get("parameters", {}).get("filters", {})
+    if isinstance(params, dict) and params:
+        lines += ["", "Thresholds: " + ", ".join(f"`{k}={v}`" for k, v in params.items()) + "."]
+    return lines
 
 
 def _negatives_section(m: dict[str, Any]) -> list[str]:
@@ -299,9 +384,41 @@ def _negatives_section(m: dict[str, Any]) -> list[str]:
     return lines
 
 
-def write_card(out: str | Path, repo_id: str | None = None) -> Path:
-    """(Re)write ``out/README.md`` from ``out/mkdata.json``; return its path."""
+def existing_images(out: Path) -> list[tuple[str, str]]:
+    """(title, file name) of the charts present under ``out/images/``, in card order."""
+    return [(title, name) for name, title, _ in CHARTS if (Path(out) / IMAGES / name).is_file()]
+
+
+def card_text(
+    out: str | Path, repo_id: str | None = None, stats: DatasetStats | None = None
+) -> str:
+    """The card of the output ``out`` from its manifest and data, linking the charts already
+    under ``out/images/``."""
     out = Path(out)
-    path = out / CARD
-    write_text_atomic(path, render_card(read_manifest(out), repo_id))
+    if stats is None:
+        stats = dataset_stats(out, sample_rows=CARD_SAMPLE_ROWS)
+    return render_card(read_manifest(out), repo_id, out, stats, existing_images(out))
+
+
+def write_card(
+    out: str | Path, repo_id: str | None = None, stats: DatasetStats | None = None
+) -> Path:
+    """(Re)write ``out/README.md`` (see :func:`card_text`); return its path."""
+    path = Path(out) / CARD
+    write_text_atomic(path, card_text(out, repo_id, stats))
     return path
+
+
+def write_card_of_run(run: OutputRun, plots: bool = True, name: str | None = None) -> Path:
+    """The card of a published (or refreshed) output: charts drawn into the run's staging
+    and published as ``images/``, then ``README.md``. ``name`` sets the card's title."""
+    if name is not None:
+        m = read_manifest(run.out)
+        m["name"] = name
+        write_manifest(run.out, m)
+    m = read_manifest(run.out)
+    stats = dataset_stats(run.out, sample_rows=CARD_SAMPLE_ROWS)
+    if plots:
+        write_charts(stats, m, run.staging / IMAGES)
+        run.publish_part(IMAGES)
+    return write_card(run.out, stats=stats)

@@ -42,6 +42,7 @@ app.add_typer(exports.app, name="export")
 app.command("push")(publish.push_cmd)
 app.command("run")(pipeline.run_cmd)
 app.command("card")(card.card)
+app.command("stats")(card.stats)
 
 
 def main() -> None:

@@ -38,12 +38,13 @@ LOCK = "lock"
 CARD = "README.md"
 ANY_COMMAND = "*"  # for runs that only refresh an output's metadata (the card)
 
-CardWriter = Callable[[Path], Any]
+CardWriter = Callable[["OutputRun"], Any]
 _card_writer: list[CardWriter] = []
 
 
 def set_card_writer(writer: CardWriter | None) -> None:
-    """Set the function that writes ``OUT/README.md`` from ``OUT/mkdata.json`` at publish."""
+    """Set the function that writes the card of a published run (``OUT/README.md`` from
+    ``OUT/mkdata.json``, its images staged and published with :meth:`OutputRun.publish_part`)."""
     _card_writer[:] = [writer] if writer else []
 
 
@@ -273,25 +274,8 @@ class OutputRun:
     def publish(self, manifest: dict[str, Any]) -> None:
         """Move every staged part into OUT, then write the manifest and the card."""
         staged = sorted(p.name for p in self.staging.iterdir()) if self.staging.exists() else []
-        for name in staged:  # never replace what mkdata did not write
-            target = self.out / name
-            if (target.exists() or target.is_symlink()) and name not in self._marker["parts"]:
-                raise OutputRefused(
-                    f"{target}: exists and was not written by mkdata; move it away and re-run "
-                    "(finished work is kept)"
-                )
-        trash = self.out / STATE_DIR / "trash"
-        shutil.rmtree(trash, ignore_errors=True)
         stale = [p for p in self._marker["parts"] if p not in staged]
-        self._marker["parts"] = sorted(set(self._marker["parts"]) | set(staged))
-        write_json_atomic(self.out / STATE_DIR / MARKER, self._marker)
-        for name in staged:
-            target = self.out / name
-            if target.exists() or target.is_symlink():
-                trash.mkdir(parents=True, exist_ok=True)
-                os.replace(target, trash / name)
-            os.replace(self.staging / name, target)
-        shutil.rmtree(trash, ignore_errors=True)
+        self._swap_in(staged)
         self._remove_parts(stale)
         if self._replacing:  # the replaced command's resume state goes too
             self._clear_state(keep=self._states)
@@ -306,10 +290,39 @@ class OutputRun:
         self._published = True
         self.write_card()
 
+    def publish_part(self, name: str) -> None:
+        """Move the staged part ``name`` (e.g. the card's ``images``) into OUT now, replacing
+        mkdata's previous one; the rest of the output is left as it is."""
+        if (self.staging / name).exists():
+            self._swap_in([name])
+
+    def _swap_in(self, names: list[str]) -> None:
+        """Replace OUT/<name> by the staged part for each name (never what mkdata did not
+        write), recording the parts in the marker first."""
+        for name in names:
+            target = self.out / name
+            if (target.exists() or target.is_symlink()) and name not in self._marker["parts"]:
+                raise OutputRefused(
+                    f"{target}: exists and was not written by mkdata; move it away and re-run "
+                    "(finished work is kept)"
+                )
+        trash = self.out / STATE_DIR / "trash"
+        shutil.rmtree(trash, ignore_errors=True)
+        self._marker["parts"] = sorted(set(self._marker["parts"]) | set(names))
+        write_json_atomic(self.out / STATE_DIR / MARKER, self._marker)
+        for name in names:
+            target = self.out / name
+            if target.exists() or target.is_symlink():
+                trash.mkdir(parents=True, exist_ok=True)
+                os.replace(target, trash / name)
+            os.replace(self.staging / name, target)
+        shutil.rmtree(trash, ignore_errors=True)
+
     def write_card(self) -> None:
-        """(Re)write ``OUT/README.md`` with the registered card writer, if any."""
+        """(Re)write the card (``OUT/README.md`` and its images) with the registered card
+        writer, if any."""
         for writer in _card_writer:
-            writer(self.out)
+            writer(self)
 
     def _remove_parts(self, parts: list[str]) -> None:
         for name in parts:

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mkdata.cards.card import CARD, render_card
-from mkdata.core.manifest import MANIFEST, read_manifest
+from mkdata.cards.card import CARD, card_text
+from mkdata.cards.plots import IMAGES
+from mkdata.core.manifest import MANIFEST
 from mkdata.core.shards import DATA_DIR
 
 FILES_PER_COMMIT = 50  # well under the Hub's per-commit limits; each commit is atomic
@@ -57,7 +58,8 @@ class PushPlan:
 
 
 def local_files(directory: Path) -> list[LocalFile]:
-    """The card, the manifest and every shard of ``directory``; shards first, card last."""
+    """The card, its charts, the manifest and every shard of ``directory``; shards first,
+    card last."""
     d = Path(directory)
     shards = sorted(
         p
@@ -68,10 +70,13 @@ def local_files(directory: Path) -> list[LocalFile]:
     )
     if not shards:
         raise ValueError(f"{d}: no shards under {DATA_DIR}/ (not a dataset directory)")
+    images = sorted(
+        p for p in (d / IMAGES).glob("*.png") if p.is_file() and not p.is_symlink()
+    )  # the card's charts, linked relatively
     extra = [d / MANIFEST, d / CARD]
     return [
         LocalFile(p.relative_to(d).as_posix(), p, p.stat().st_size)
-        for p in shards + [p for p in extra if p.exists()]
+        for p in shards + images + [p for p in extra if p.exists()]
     ]
 
 
@@ -108,7 +113,7 @@ def plan_push(
 ) -> PushPlan:
     """Compare ``directory`` with the repo (unless ``remote`` is False: everything is new)."""
     files = local_files(directory)
-    plan = PushPlan(repo, files, card=render_card(read_manifest(directory), repo))
+    plan = PushPlan(repo, files, card=card_text(directory, repo))
     existing = _remote_files(_api(), repo, revision) if remote else {}
     plan.upload = [f for f in files if not _unchanged(f, existing.get(f.path_in_repo))]
     ours = {f.path_in_repo for f in files}

@@ -1,0 +1,213 @@
+"""What is in a dataset directory: per config and split, rows, text lengths, languages,
+origins, the share of exact duplicates and a few example rows; plus the distributions the
+card's charts draw (lengths, scores).
+
+Lengths are computed on every row (polars); duplicates are exact on the comparison form
+every mkdata command uses (``mkdata.core.text.normalize`` of the row's text columns), on
+the first ``sample_rows`` rows of each config and split.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from mkdata.core.manifest import read_manifest
+from mkdata.core.shards import DATA_DIR
+from mkdata.core.text import normalize
+
+
+def config_languages(config: str) -> list[str]:
+    """The ISO 639-3 languages a config name stands for: ``deu``, ``deu-eng`` (bitext),
+    ``deu-corpus`` (benchmark); none for ``default`` or ``all``."""
+    from mkdata.core.lang import known_languages
+
+    known = known_languages()
+    return [part for part in config.split("-") if part in known]
+
+
+# columns that hold ids, codes or provenance, not text to measure
+NOT_TEXT = {
+    "id", "_id", "origin", "url", "language", "source", "model", "prompt_mode", "code",
+    "lang", "src_lang", "tgt_lang", "query_language", "passage_language", "removed_by",
+    "duplicate_of", "domain", "query-id", "corpus-id", "query_id", "positive_id",
+    "negative_ids", "src_id", "tgt_id", "passage_id", "doc_id", "type", "prompt",
+}  # fmt: skip
+SCORED = ("negatives", "bitext")  # kinds whose scores mean something to plot
+PERCENTILES = (5, 50, 95)
+EXAMPLES = 3
+EXAMPLE_CHARS = 160
+
+
+@dataclass
+class SplitStats:
+    """The statistics of one config's split."""
+
+    config: str
+    split: str
+    rows: int
+    lengths: dict[str, dict[str, float]] = field(default_factory=dict)  # column -> p5..p95
+    languages: dict[str, float] = field(default_factory=dict)  # language -> share of rows
+    top_origins: list[tuple[str, int]] = field(default_factory=list)
+    duplicates: float = 0.0  # share of checked rows equal to an earlier one
+    duplicates_checked: int = 0
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class DatasetStats:
+    """Every split's statistics, and the raw distributions the charts draw."""
+
+    directory: str
+    record: str
+    command: str
+    splits: list[SplitStats]
+    char_lengths: dict[str, np.ndarray] = field(default_factory=dict)  # column -> all rows
+    scores: dict[str, np.ndarray] = field(default_factory=dict)  # "positive"/"negative"/"score"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The statistics as JSON-ready data (distributions left out)."""
+        return {
+            "directory": self.directory,
+            "record": self.record,
+            "command": self.command,
+            "splits": [asdict(s) for s in self.splits],
+        }
+
+
+def data_files(directory: Path, m: dict[str, Any]) -> dict[tuple[str, str], list[Path]]:
+    """(config, split) -> its data files, for every non-empty split in the manifest."""
+    ext = m.get("file_extension", "parquet")
+    out: dict[tuple[str, str], list[Path]] = {}
+    for config, splits in (m.get("configs") or {}).items():
+        for split, rows in splits.items():
+            files = sorted((Path(directory) / DATA_DIR / config).glob(f"{split}-*.{ext}"))
+            if rows and files:
+                out[(config, split)] = files
+    return out
+
+
+def read_frame(files: list[Path]) -> pl.DataFrame:
+    """The rows of a split's files (parquet, or JSON Lines for flag-jsonl outputs)."""
+    if files[0].suffix == ".jsonl":
+        return pl.concat([pl.read_ndjson(f) for f in files], how="diagonal_relaxed")
+    return pl.read_parquet(files)
+
+
+def text_columns(df: pl.DataFrame) -> list[str]:
+    """The columns holding text: strings, or lists of strings, not ids or codes."""
+    return [
+        c
+        for c, t in df.schema.items()
+        if c not in NOT_TEXT and (t == pl.String or t == pl.List(pl.String))
+    ]
+
+
+def _flat(df: pl.DataFrame, column: str) -> pl.Series:
+    s = df[column]
+    return s.explode().drop_nulls() if s.dtype == pl.List(pl.String) else s.drop_nulls()
+
+
+def _percentiles(values: pl.Series) -> dict[str, float]:
+    if values.is_empty():
+        return {}
+    return {f"p{p}": float(values.quantile(p / 100, "nearest") or 0) for p in PERCENTILES}
+
+
+def split_stats(
+    config: str, split: str, df: pl.DataFrame, language_configs: bool, sample_rows: int
+) -> tuple[SplitStats, dict[str, pl.Series]]:
+    """The statistics of one split, and the character lengths of each text column."""
+    st = SplitStats(config, split, df.height)
+    lengths: dict[str, pl.Series] = {}
+    texts = text_columns(df)
+    for c in texts:
+        values = _flat(df, c)
+        chars = values.str.len_chars()
+        words = values.str.count_matches(r"\S+")
+        lengths[c] = chars
+        st.lengths[c] = {f"chars_{k}": v for k, v in _percentiles(chars).items()} | {
+            f"words_{k}": v for k, v in _percentiles(words).items()
+        }
+    if "language" in df.columns and df["language"].dtype == pl.String:
+        counts = df["language"].fill_null("?").value_counts(sort=True)
+        st.languages = {str(lang): round(n / df.height, 4) for lang, n in counts.iter_rows()}
+    elif language_configs and df.height and (langs := config_languages(config)):
+        st.languages = {"-".join(langs): 1.0}
+    if "origin" in df.columns and df["origin"].dtype == pl.String:
+        top = df["origin"].drop_nulls().value_counts(sort=True).head(5)
+        st.top_origins = [(str(o), int(n)) for o, n in top.iter_rows()]
+    plain = [c for c in texts if df.schema[c] == pl.String]
+    if plain:
+        head = df.head(sample_rows).select(plain)
+        seen: set[str] = set()
+        dup = 0
+        for row in head.iter_rows():
+            key = "\x1f".join(normalize(v or "") for v in row)
+            dup += key in seen
+            seen.add(key)
+        st.duplicates_checked = head.height
+        st.duplicates = round(dup / head.height, 4) if head.height else 0.0
+    for row in df.head(EXAMPLES).select(texts or df.columns[:3]).iter_rows(named=True):
+        st.examples.append({k: _short(v) for k, v in row.items()})
+    return st, lengths
+
+
+def _short(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= EXAMPLE_CHARS else value[: EXAMPLE_CHARS - 1] + "…"
+    if isinstance(value, list):
+        return [_short(v) for v in value[:3]] + (["…"] if len(value) > 3 else [])
+    return value
+
+
+def score_distributions(df: pl.DataFrame) -> dict[str, list[float]]:
+    """Scores by role: ``positive`` / ``negative`` (training tuples, where the first score is
+    the positive's) or ``score`` (bitext margins, labeled pairs)."""
+    out: dict[str, list[float]] = {}
+    if "scores" in df.columns and df["scores"].dtype in (pl.List(pl.Float64), pl.List(pl.Float32)):
+        firsts = df["scores"].list.first().drop_nulls().to_list()
+        rest = df["scores"].list.slice(1).explode().drop_nulls().to_list()
+        out = {"positive": firsts, "negative": rest}
+    elif "pos_scores" in df.columns and "neg_scores" in df.columns:
+        out = {
+            "positive": df["pos_scores"].explode().drop_nulls().cast(pl.Float64).to_list(),
+            "negative": df["neg_scores"].explode().drop_nulls().cast(pl.Float64).to_list(),
+        }
+    elif "score" in df.columns and df["score"].dtype.is_numeric():
+        out = {"score": df["score"].drop_nulls().cast(pl.Float64).to_list()}
+    return out
+
+
+def dataset_stats(directory: Path, sample_rows: int = 200_000) -> DatasetStats:
+    """Statistics of every non-empty config and split of the mkdata dataset ``directory``.
+
+    FileNotFoundError when it has no manifest; ValueError (naming the file) when a data file
+    cannot be read.
+    """
+    from mkdata.cards.kinds import kind_of
+
+    directory = Path(directory)
+    m = read_manifest(directory)
+    kind = kind_of(m)
+    out = DatasetStats(str(directory), m.get("record", ""), m.get("command", ""), [])
+    chars: dict[str, list[pl.Series]] = {}
+    scores: dict[str, list[float]] = {}
+    for (config, split), files in data_files(directory, m).items():
+        try:
+            df = read_frame(files)
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise ValueError(f"{files[0]}: unreadable ({str(exc).splitlines()[0]})") from None
+        st, lengths = split_stats(config, split, df, kind.language_configs, sample_rows)
+        out.splits.append(st)
+        for c, s in lengths.items():
+            chars.setdefault(c, []).append(s)
+        for role, values in (score_distributions(df) if kind.key in SCORED else {}).items():
+            scores.setdefault(role, []).extend(values)
+    out.char_lengths = {c: pl.concat(v).to_numpy() for c, v in chars.items()}
+    out.scores = {r: np.asarray(v, np.float64) for r, v in scores.items()}
+    return out

@@ -1,0 +1,185 @@
+"""Dataset cards per record type and `mkdata stats`, end to end through the CLI.
+
+For each output type: the card loads with `huggingface_hub.DatasetCard.load`, its metadata
+holds only values the Hub accepts, every "How to load" snippet runs as written, every
+linked chart exists as a PNG, and `mkdata stats` reads the output.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT, run_cli
+
+from mkdata.cards.hub_values import MULTILINGUALITY, SIZE_CATEGORIES, TASKS
+from mkdata.core.lang import known_languages
+
+HUB_LICENSES = {"other", "unknown", "apache-2.0", "mit", "cc-by-4.0", "cc-by-sa-4.0", "odc-by"}
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory) -> dict[str, Path]:
+    """One output of every record type: the example pipeline's (build, dedup, bitext,
+    benchmark, negatives), plus FAQ pages, flag-jsonl negatives with teacher scores, triplets
+    with scores, and passages."""
+    folder = tmp_path_factory.mktemp("cards") / "ex"
+    shutil.copytree(ROOT / "examples", folder)
+    run_cli("run", str(folder / "webfaq-benchmark.toml"), check=True)
+    work = folder / "out"
+    dedup = work / "webfaq-dedup"
+    extra = {
+        "pages": ["build", "mfaq", "--sample", "--langs", "all", "--layout", "page"],
+        "flag": ["mine", "negatives", str(dedup), "--method", "bm25", "--format", "flag-jsonl",
+                 "--candidates", "3"],
+        "triplets": ["mine", "negatives", str(dedup), "--method", "bm25", "--format", "triplet",
+                     "--scores", "--num-negatives", "2"],
+        "passages": ["synth", "passages", str(ROOT / "examples" / "docs.jsonl")],
+    }  # fmt: skip
+    for name, argv in extra.items():
+        run_cli(*argv, "--out", str(work / name), check=True)
+    return {
+        "qa-pair": work / "webfaq",
+        "dedup": dedup,
+        "bitext": work / "webfaq-bitext",
+        "beir": work / "webfaq-beir",
+        "negatives": work / "webfaq-negatives",
+        "faq-page": work / "pages",
+        "flag-jsonl": work / "flag",
+        "triplet": work / "triplets",
+        "passage": work / "passages",
+    }
+
+
+def snippets(text: str, section: str) -> list[str]:
+    """The python code blocks of the card section titled ``section``."""
+    body = text.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", body, re.S)
+
+
+def check_card(out: Path, tmp_path: Path) -> dict[str, Any]:
+    """Every promise of a card; returns its metadata."""
+    from huggingface_hub import DatasetCard
+
+    card = DatasetCard.load(out / "README.md")
+    meta = card.data.to_dict()
+    known = known_languages()
+    assert meta.get("language"), out
+    assert all(lang in known for lang in meta["language"]), meta["language"]
+    assert meta["multilinguality"] in MULTILINGUALITY
+    assert all(s in SIZE_CATEGORIES for s in meta["size_categories"])
+    assert meta["license"] in HUB_LICENSES
+    cats = meta["task_categories"]
+    assert cats and all(c in TASKS for c in cats)
+    assert all(any(t in TASKS[c] for c in cats) for t in meta.get("task_ids", []))
+    assert meta["pretty_name"] and "mkdata webfaq dataset" not in card.text
+    defaults = [c for c in meta["configs"] if c.get("default")]
+    assert len(defaults) <= 1
+    for config in meta["configs"]:
+        for files in config["data_files"]:
+            assert list(out.glob(files["path"])), (config["config_name"], files)
+    code = snippets(card.text, "How to load")
+    assert code, out
+    for block in code:
+        proc = subprocess.run(
+            [sys.executable, "-c", block + "\nprint(len(locals()))"],
+            capture_output=True, text=True, cwd=tmp_path,
+        )  # fmt: skip
+        assert proc.returncode == 0, block + proc.stderr[-2000:]
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", card.text)
+    assert images, out
+    for rel in images:
+        assert not rel.startswith(("/", "http")) and (out / rel).read_bytes().startswith(PNG)
+    return meta
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["qa-pair", "dedup", "bitext", "beir", "negatives", "faq-page", "flag-jsonl", "triplet",
+     "passage"],
+)  # fmt: skip
+def test_card_of_every_record_type(outputs: dict[str, Path], kind: str, tmp_path: Path) -> None:
+    out = outputs[kind]
+    meta = check_card(out, tmp_path)
+    text = (out / "README.md").read_text()
+    titles = {
+        "qa-pair": "FAQ question-answer pairs", "dedup": "deduplicated rows",
+        "bitext": "mined parallel pairs", "beir": "retrieval benchmark",
+        "negatives": "hard negatives", "faq-page": "FAQ pages", "flag-jsonl": "hard negatives",
+        "triplet": "hard negatives", "passage": "passages",
+    }  # fmt: skip
+    assert titles[kind] in meta["pretty_name"]
+    if kind == "bitext":
+        assert meta["multilinguality"] == "translation" and "artetxe2019margin" in text
+        assert (out / "images" / "scores.png").exists()
+    if kind == "beir":
+        assert set(meta["language"]) >= {"deu", "eng"} and "corpus" not in meta["language"]
+        assert "(images/splits.png)" in text and "thakur2021beir" in text
+    if kind in ("dedup", "bitext", "negatives", "beir"):
+        assert "## Made from" in text and "`mkdata " in text.split("## Made from")[1]
+    if kind in ("qa-pair", "dedup", "negatives", "bitext"):
+        assert any(c.get("default") and c["config_name"] == "all" for c in meta["configs"])
+    if kind in ("flag-jsonl", "triplet"):
+        assert "(images/scores.png)" in text
+    if kind == "dedup":
+        assert "(images/clusters.png)" in text and "(images/funnel.png)" in text
+
+
+def test_card_name_plots_and_push_upload_images(outputs: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "copy"
+    shutil.copytree(outputs["bitext"], out)
+    run_cli("card", str(out), "--name", "My FAQ bitext", "--no-plots", check=True)
+    meta = check_card(out, tmp_path)
+    assert meta["pretty_name"] == "My FAQ bitext"
+    shutil.rmtree(out / "images")
+    run_cli("card", str(out), check=True)  # the name is kept; the charts are drawn again
+    assert check_card(out, tmp_path)["pretty_name"] == "My FAQ bitext"
+    proc = run_cli("push", str(out), "--repo", "org/faq-bitext", "--dry-run", check=True)
+    assert "would upload images/scores.png" in proc.stdout
+
+
+@pytest.mark.parametrize("kind", ["qa-pair", "bitext", "beir", "flag-jsonl", "passage"])
+def test_stats_of_every_record_type(outputs: dict[str, Path], kind: str, tmp_path: Path) -> None:
+    out = outputs[kind]
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    report = tmp_path / "stats.json"
+    images = tmp_path / "charts"
+    proc = run_cli("stats", str(out), "--json", str(report), "--plots", "--images", str(images),
+                   check=True)  # fmt: skip
+    assert "rows" in proc.stdout and "duplicates" in proc.stdout
+    st = json.loads(report.read_text())
+    m = json.loads((out / "mkdata.json").read_text())
+    expected = {(c, s): n for c, splits in m["configs"].items() for s, n in splits.items() if n}
+    assert {(s["config"], s["split"]): s["rows"] for s in st["splits"]} == expected
+    for s in st["splits"]:
+        assert (s["lengths"] or s["config"].endswith("-qrels")) and all(q["chars_p5"] <= q["chars_p50"] <= q["chars_p95"]
+                                    for q in s["lengths"].values() if q)  # fmt: skip
+        assert 0 <= s["duplicates"] <= 1 and s["examples"]
+    assert (images / "lengths.png").read_bytes().startswith(PNG)
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before  # read only
+
+
+def test_stats_counts_exact_duplicates_and_refuses_bad_dirs(tmp_path: Path) -> None:
+    texts = ["Wie geht das? " * 3, "wie geht das " * 3, "Was kostet es? " * 3, "WIE GEHT DAS! " * 3]
+    docs = tmp_path / "docs.jsonl"
+    docs.write_text("".join(json.dumps({"id": f"d{i}", "language": "deu", "text": t}) + "\n"
+                            for i, t in enumerate(texts)))  # fmt: skip
+    out = tmp_path / "p"
+    run_cli("synth", "passages", str(docs), "--out", str(out), "--words", "10", check=True)
+    report = tmp_path / "s.json"
+    run_cli("stats", str(out), "--json", str(report), check=True)
+    [split] = json.loads(report.read_text())["splits"]
+    assert split["rows"] == 4 and split["duplicates"] == 0.5
+    assert split["languages"] == {"deu": 1.0}
+    (tmp_path / "plain").mkdir()
+    bad = run_cli("stats", str(tmp_path / "plain"))
+    assert bad.returncode == 2 and "mkdata.json" in bad.stderr
+    inside = run_cli("stats", str(out), "--plots", "--images", str(out / "images2"))
+    assert inside.returncode != 0 and "never writes there" in inside.stderr
