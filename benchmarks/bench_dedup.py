@@ -1,14 +1,21 @@
-"""Benchmark `mkdata dedup`: MinHash signature speed vs datasketch, end-to-end near-dup, quality.
+"""Benchmark `mkdata dedup` against what a user would pick instead: rensa (Rust MinHash).
 
-Usage: python benchmarks/bench_dedup.py [--sig-docs 20000] [--docs 1000000] [--quality-base 2000]
+Usage: python benchmarks/bench_dedup.py [--sig-docs 20000] [--docs 100000] [--million 1000000]
 
-1. Signatures at num_perm=128 on word 5-grams of the same texts: datasketch's
-   per-document ``MinHash(num_perm=128).update_batch(shingles)`` vs mkdata's batched
-   ``signatures`` (same run; both get the same shingle bytes; equality checked).
-2. ``mkdata dedup --near`` end to end on DOCS short documents (a planted-duplicate
-   corpus, scripts/dedup_corpus.py): wall time and peak RSS of the process.
-3. Quality at the default settings: share of planted near-duplicates removed,
-   of half-overlapping distinct documents kept and of unrelated documents kept.
+All in one run, same texts:
+
+1. Signatures, num_perm 128, character 5-grams of the normalized texts: rensa's
+   `RMinHash` per document (shingles built in Python, as its README does), datasketch's
+   `MinHash.bulk`, mkdata `--hash fast` (compiled, threads) and mkdata `--hash datasketch`
+   (checked equal to datasketch's `MinHash`).
+2. End to end on DOCS documents of 4 real sentences (the bundled parallel sets, all
+   languages) with 10% planted near-duplicates (one light edit each): `mkdata dedup IN
+   --out OUT` (exact + near, defaults) vs a 25-line rensa script (RMinHash on character
+   5-grams + RMinHashLSH at threshold 0.8, candidates verified by exact Jaccard, first kept,
+   kept rows written to parquet), each as its own process: wall time, peak RSS of the whole
+   process tree, planted duplicates removed (recall), distinct documents removed.
+3. `mkdata dedup` on MILLION short documents (one or two real sentences): wall time and
+   peak RSS (targets: under 2 minutes, under 4 GiB).
 Writes benchmarks/_work/dedup_results.json.
 """
 
@@ -16,9 +23,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import random
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,17 +34,90 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "scripts"))
 sys.path.insert(0, str(HERE.parent))
-from dedup_corpus import make_corpus  # noqa: E402
+sys.path.insert(0, str(HERE))
+from measure import run_measured  # noqa: E402
 
 from mkdata.core.text import NormConfig, normalize  # noqa: E402
-from mkdata.dedup.minhash import shingles, signatures  # noqa: E402
 
 WORK = HERE / "_work"
 
+RENSA_SCRIPT = r"""
+import sys, pyarrow as pa, pyarrow.parquet as pq
+from rensa import RMinHash, RMinHashLSH
+src, out = sys.argv[1], sys.argv[2]
+texts = pq.read_table(src, columns=["text"]).column("text").to_pylist()
+def shingles(t):
+    t = " ".join(t.lower().split())
+    return {t[i:i + 5] for i in range(max(1, len(t) - 4))}
+sets = [shingles(t) for t in texts]
+lsh = RMinHashLSH(threshold=0.8, num_perm=128, num_bands=16)
+hashes = []
+for i, s in enumerate(sets):
+    m = RMinHash(num_perm=128, seed=42)
+    m.update(list(s))
+    lsh.insert(i, m)
+    hashes.append(m)
+removed = set()
+for i, m in enumerate(hashes):
+    for j in lsh.query(m):
+        if j < i and j not in removed:
+            a, b = sets[i], sets[j]
+            if len(a & b) / len(a | b) >= 0.8:
+                removed.add(i)
+                break
+table = pq.read_table(src)
+keep = [i for i in range(table.num_rows) if i not in removed]
+pq.write_table(table.take(keep), out)
+"""
 
-def write_dataset(directory: Path, rows: list[dict], shards: int) -> None:
+
+def real_sentences() -> list[str]:
+    """Every sentence of the bundled parallel sets, all languages, distinct."""
+    out = []
+    for f in sorted((HERE / "bitext_gold").glob("*/parallel.jsonl")):
+        for line in f.read_text("utf-8").splitlines():
+            out += [v for v in json.loads(line).values() if isinstance(v, str) and v.strip()]
+    return sorted(set(out))
+
+
+def edit(text: str, rng: random.Random) -> str:
+    """One light edit: case and punctuation, a word dropped, doubled or appended."""
+    words = text.split()
+    kind = rng.randrange(4)
+    if kind == 0:
+        return text.upper().replace(".", "!").replace(",", "")
+    i = rng.randrange(len(words))
+    if kind == 1 and len(words) > 8:
+        return " ".join(words[:i] + words[i + 1 :])
+    if kind == 2:
+        return " ".join([*words[:i], words[i], *words[i:]])
+    return text + " " + rng.choice(words)
+
+
+def corpus(n: int, sentences: int, seed: int) -> list[dict]:
+    """n documents of ``sentences`` real sentences; 10% are planted near-duplicates."""
+    pool = real_sentences()
+    rng = random.Random(seed)
+    rows: list[dict] = []
+    seen: set[str] = set()
+    while len(rows) < n:
+        if rows and rng.random() < 0.1:
+            base = rows[rng.randrange(len(rows))]
+            if base["of"] is None:
+                rows.append(
+                    {"id": f"d{len(rows)}", "text": edit(base["text"], rng), "of": base["id"]}
+                )
+            continue
+        text = " ".join(rng.sample(pool, sentences))
+        if text in seen:
+            continue
+        seen.add(text)
+        rows.append({"id": f"d{len(rows)}", "text": text, "of": None})
+    return rows
+
+
+def write(directory: Path, rows: list[dict], shards: int) -> Path:
     shutil.rmtree(directory, ignore_errors=True)
     data = directory / "data" / "default"
     data.mkdir(parents=True)
@@ -46,89 +125,112 @@ def write_dataset(directory: Path, rows: list[dict], shards: int) -> None:
     step = -(-len(rows) // shards)
     for i in range(shards):
         pq.write_table(table.slice(i * step, step), data / f"train-{i:05d}-of-{shards:05d}.parquet")
+    return directory
 
 
 def bench_signatures(n: int) -> dict:
     from datasketch import MinHash
+    from rensa import RMinHash
 
-    rows = make_corpus(n // 3 + 1, seed=1)[:n]
-    docs = [shingles(normalize(r["text"], NormConfig()), 5, "word") for r in rows]
+    from mkdata.dedup.fast_minhash import fast_signatures
+    from mkdata.dedup.minhash import shingles, signatures
+
+    texts = [normalize(r["text"], NormConfig()) for r in corpus(n, 4, seed=1)]
+    fast_signatures(texts[:10], 5, "char")  # load the compiled kernel before timing
+    times = {}
     start = time.perf_counter()
-    theirs = []
-    for d in docs:
-        m = MinHash(num_perm=128)
-        m.update_batch(d)
-        theirs.append(m.hashvalues)
-    t_ds = time.perf_counter() - start
+    for t in texts:
+        m = RMinHash(num_perm=128, seed=42)
+        m.update([t[i : i + 5] for i in range(max(1, len(t) - 4))])
+        m.digest()
+    times["rensa_RMinHash_s"] = time.perf_counter() - start
     start = time.perf_counter()
-    ours = signatures(docs, 128)
-    t_ours = time.perf_counter() - start
-    return {
+    fast = fast_signatures(texts, 5, "char")
+    times["mkdata_fast_s"] = time.perf_counter() - start
+    grams = [shingles(t, 5, "char") for t in texts]
+    start = time.perf_counter()
+    bulk = MinHash.bulk(grams, num_perm=128)
+    times["datasketch_bulk_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    ours = signatures(grams, 128)
+    times["mkdata_datasketch_mode_s"] = time.perf_counter() - start
+    equal = bool(np.array_equal(np.stack([m.hashvalues for m in bulk]).astype(np.uint32), ours))
+    return times | {
         "docs": n,
-        "datasketch_s": t_ds,
-        "mkdata_s": t_ours,
-        "speedup": t_ds / t_ours,
-        "equal": bool(np.array_equal(np.stack(theirs), ours)),
+        "fast_vs_rensa": times["rensa_RMinHash_s"] / times["mkdata_fast_s"],
+        "datasketch_mode_equal_to_datasketch": equal,
+        "fast_shape": list(fast.shape),
     }
 
 
-def run(cmd: list[str]) -> tuple[float, float]:
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}")
-    return time.perf_counter() - start, usage.ru_maxrss / 1024
+def quality(rows: list[dict], kept_ids: set[str]) -> dict:
+    planted = [r for r in rows if r["of"] is not None]
+    distinct = [r for r in rows if r["of"] is None]
+    return {
+        "planted": len(planted),
+        "planted_removed": sum(r["id"] not in kept_ids for r in planted) / len(planted),
+        "distinct_removed": sum(r["id"] not in kept_ids for r in distinct),
+    }
 
 
-def bench_end_to_end(n: int, workers: int) -> dict:
-    rows = make_corpus(n // 3 + 1, seed=2)[:n]
-    src, out = WORK / "dedup_in", WORK / "dedup_out"
-    write_dataset(src, rows, shards=max(2, n // 100_000))
-    shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, "-m", "mkdata", "dedup", str(src), "--out", str(out), "--near"]
-    seconds, rss = run([*cmd, "--workers", str(workers)])
-    m = json.loads((out / "mkdata.json").read_text())
-    return {"docs": n, "seconds": seconds, "peak_rss_mib": rss, "filters": m["filters"]["default"]}
-
-
-def bench_quality(n_base: int) -> dict:
-    rows = make_corpus(n_base, seed=4)
-    src, out = WORK / "quality_in", WORK / "quality_out"
-    write_dataset(src, rows, shards=2)
-    shutil.rmtree(out, ignore_errors=True)
-    run([sys.executable, "-m", "mkdata", "dedup", str(src), "--out", str(out)])
-    kept = set(pq.read_table(out / "data" / "default").column("id").to_pylist())
-    result = {}
-    for kind in ("near_dup", "half_overlap", "unrelated"):
-        group = [r for r in rows if r["kind"] == kind]
-        if kind == "near_dup":
-            result["near_dup_removed"] = float(
-                np.mean([not (r["id"] in kept and r["of"] in kept) for r in group])
-            )
-            by_edit: dict[str, list[bool]] = {}
-            for r in group:
-                by_edit.setdefault(r["edit"], []).append(not (r["id"] in kept and r["of"] in kept))
-            result["removed_by_edit"] = {k: float(np.mean(v)) for k, v in sorted(by_edit.items())}
+def bench_end_to_end(n: int) -> dict:
+    rows = corpus(n, 4, seed=2)
+    src = write(WORK / "dedup_in", rows, shards=2)
+    single = WORK / "dedup_in.parquet"
+    pq.write_table(pa.Table.from_pylist([{"id": r["id"], "text": r["text"]} for r in rows]), single)
+    script = WORK / "rensa_dedup.py"
+    script.write_text(RENSA_SCRIPT)
+    out = WORK / "dedup_out"
+    results: dict = {"docs": n}
+    for name in ("rensa_script", "mkdata", "rensa_script_2", "mkdata_2"):  # alternate, twice
+        shutil.rmtree(out, ignore_errors=True)
+        if name.startswith("rensa"):
+            kept_file = WORK / "rensa_kept.parquet"
+            seconds, rss = run_measured([sys.executable, str(script), str(single), str(kept_file)])
+            kept = set(pq.read_table(kept_file, columns=["id"]).column("id").to_pylist())
         else:
-            result[f"{kind}_kept"] = float(np.mean([r["id"] in kept for r in group]))
-    return result
+            seconds, rss = run_measured([sys.executable, "-m", "mkdata", "dedup", str(src),
+                                         "--out", str(out)])  # fmt: skip
+            kept = set(
+                pq.read_table(out / "data" / "default", columns=["id"]).column("id").to_pylist()
+            )
+        results[name] = {"seconds": round(seconds, 2), "peak_rss_mib": round(rss)} | quality(
+            rows, kept
+        )
+    best = {
+        k: min(results[k]["seconds"], results[k + "_2"]["seconds"])
+        for k in ("rensa_script", "mkdata")
+    }
+    results["mkdata_vs_rensa_script"] = best["rensa_script"] / best["mkdata"]
+    return results
+
+
+def bench_million(n: int) -> dict:
+    rows = corpus(n, 1, seed=3) if n else []
+    src = write(WORK / "million_in", rows, shards=max(2, n // 250_000))
+    out = WORK / "million_out"
+    shutil.rmtree(out, ignore_errors=True)
+    seconds, rss = run_measured([sys.executable, "-m", "mkdata", "dedup", str(src), "--out", str(out),
+                                 "--workers", "2"])  # fmt: skip
+    m = json.loads((out / "mkdata.json").read_text())
+    return {"docs": n, "seconds": round(seconds, 1), "peak_rss_mib": round(rss),
+            "filters": m["filters"]["default"]}  # fmt: skip
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sig-docs", type=int, default=20_000)
-    ap.add_argument("--docs", type=int, default=1_000_000)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--quality-base", type=int, default=2000)
+    ap.add_argument("--docs", type=int, default=100_000)
+    ap.add_argument("--million", type=int, default=1_000_000)
     args = ap.parse_args()
     WORK.mkdir(exist_ok=True)
-    results = {
-        "signatures": bench_signatures(args.sig_docs),
-        "quality": bench_quality(args.quality_base),
-        "end_to_end": bench_end_to_end(args.docs, args.workers),
-    }
-    print(json.dumps(results, indent=1))
+    results = {"signatures": bench_signatures(args.sig_docs)}
+    print(json.dumps(results, indent=1), flush=True)
+    results["end_to_end"] = bench_end_to_end(args.docs)
+    print(json.dumps(results["end_to_end"], indent=1), flush=True)
+    if args.million:
+        results["million"] = bench_million(args.million)
+        print(json.dumps(results["million"], indent=1), flush=True)
     (WORK / "dedup_results.json").write_text(json.dumps(results, indent=1))
 
 

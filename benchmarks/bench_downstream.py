@@ -79,7 +79,11 @@ def training_set(folder: Path, langs: list[str], columns: list[str] | None):
     """The rows of every language's mined output, as `datasets` loads them (nothing renamed)."""
     from datasets import concatenate_datasets, load_dataset
 
-    parts = [load_dataset(str(folder / lang), "default", split="train") for lang in langs]
+    # distinct folder names: `datasets` caches local folders by name and layout
+    parts = [
+        load_dataset(str(folder / f"{folder.name}-{lang}"), "default", split="train")
+        for lang in langs
+    ]
     data = concatenate_datasets(parts)
     return data.select_columns(columns) if columns else data
 
@@ -140,9 +144,9 @@ def main() -> None:
     for lang in langs:
         beir = str(bench / "beir" / lang)
         mkdata("mine", "negatives", beir, "--qrels-split", "train", "--out",
-               str(WORK / "hard" / lang), "--num-negatives", "3", "--format", "n-tuple")  # fmt: skip
+               str(WORK / "hard" / f"hard-{lang}"), "--num-negatives", "3", "--format", "n-tuple")  # fmt: skip
         mkdata("mine", "negatives", beir, "--qrels-split", "train", "--out",
-               str(WORK / "distill" / lang), "--candidates", str(args.candidates))  # fmt: skip
+               str(WORK / "distill" / f"distill-{lang}"), "--candidates", str(args.candidates))  # fmt: skip
     print(f"data built in {time.perf_counter() - started:.0f} s", flush=True)
 
     models = {

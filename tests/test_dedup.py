@@ -55,6 +55,33 @@ def test_signatures_equal_datasketch(unit, n):
         assert np.array_equal(m.hashvalues, row)
 
 
+def test_lsh_params_equal_datasketch_optimiser():
+    from datasketch.lsh import _optimal_param
+
+    from mkdata.dedup.minhash import lsh_params
+
+    for num_perm in (64, 128, 256):
+        for t in (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95):
+            assert lsh_params(t, num_perm) == _optimal_param(t, num_perm, 0.05, 0.95), (num_perm, t)
+
+
+@pytest.mark.parametrize("unit", ["char", "word"])
+def test_fast_signatures_estimate_jaccard(unit):
+    from mkdata.dedup.fast_minhash import fast_signatures
+
+    rows = make_corpus(300, seed=9)
+    texts = [normalize(r["text"], NormConfig()) for r in rows] + ["", "abc", "x y"]
+    sigs = fast_signatures(texts, 5, unit)
+    assert sigs.shape == (len(texts), 128) and sigs.dtype == np.uint32
+    assert (sigs[-3] == 0xFFFFFFFF).all() and not (sigs[-2] == 0xFFFFFFFF).all()
+    assert np.array_equal(sigs, fast_signatures(texts, 5, unit))  # deterministic
+    errors = []
+    for i in range(len(rows) - 1):
+        a, b = (set(shingles(texts[k], 5, unit)) for k in (i, i + 1))
+        errors.append((sigs[i] == sigs[i + 1]).mean() - len(a & b) / len(a | b))
+    assert abs(np.mean(errors)) < 0.01 and np.std(errors) < 0.06  # ~1/sqrt(128)
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> tuple[Path, list[dict]]:
     rows = make_corpus(400, seed=5)
@@ -94,6 +121,22 @@ def test_near_dedup_quality_and_removed_rows(corpus, tmp_path):
     assert m["dedup"]["clusters"]["default"]["near_clusters"]["2"] > 0
     assert "near_clusters by size" in proc.stdout
     assert "configs:" in (out / "README.md").read_text()
+
+
+def test_hash_modes_agree_on_planted_duplicates(corpus, tmp_path):
+    src, rows = corpus
+    kept = {}
+    for mode in ("fast", "datasketch"):
+        out = tmp_path / mode
+        run_cli("dedup", str(src), "--out", str(out), "--hash", mode, check=True)
+        kept[mode] = kept_ids(out)
+        m = json.loads((out / "mkdata.json").read_text())
+        assert m["parameters"]["hash"] == mode
+    planted = [r for r in rows if r["kind"] == "near_dup"]
+    for mode, ids in kept.items():
+        caught = np.mean([(r["id"] in ids) != (r["of"] in ids) for r in planted])
+        assert caught >= 0.95, mode
+    assert len(kept["fast"] ^ kept["datasketch"]) <= 0.02 * len(rows)
 
 
 def test_exact_only_and_determinism(corpus, tmp_path):

@@ -17,19 +17,18 @@ MAX_BARS = 40
 
 
 def _figure(width: float = 7.0, height: float = 3.2):
-    import matplotlib
+    """A figure on the Agg canvas (no pyplot, no GUI backend, no global state)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(width, height), dpi=100)
-    return plt, fig, ax
+    fig = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(fig)
+    return None, fig, fig.add_subplot()
 
 
 def _save(plt: Any, fig: Any, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, format="png", metadata={"Software": None})
-    plt.close(fig)
 
 
 def languages_chart(st: DatasetStats, path: Path) -> bool:

@@ -24,9 +24,10 @@ from mkdata.cli.common import (
     user_errors,
     warn_malformed,
 )
-from mkdata.dedup.config import SEMANTIC_SCOPES, SHINGLES, DedupConfig
+from mkdata.dedup.config import HASHES, SEMANTIC_SCOPES, SHINGLES, DedupConfig
 
 Shingle = choices("Shingle", SHINGLES)
+Hash = choices("Hash", HASHES)
 Scope = choices("Scope", SEMANTIC_SCOPES)
 UnicodeForm = choices("UnicodeForm", ("NFKC", "NFC", "NFD", "NFKD", "none"))
 
@@ -58,6 +59,13 @@ def dedup(
     shingle: Annotated[
         Shingle, typer.Option(help="Shingle unit: char (robust on short texts) or word.")
     ] = Shingle[DedupConfig.shingle],
+    hash_: Annotated[
+        Hash,
+        typer.Option(
+            "--hash",
+            help="MinHash: fast (compiled) or datasketch (its exact signature values).",
+        ),
+    ] = Hash[DedupConfig.hash],
     num_perm: Annotated[
         int, typer.Option(min=8, help="MinHash permutations.")
     ] = DedupConfig.num_perm,
@@ -125,6 +133,7 @@ def dedup(
         threshold=DedupConfig.threshold if threshold is None else threshold,
         ngram=ngram,
         shingle=shingle.value,
+        hash=hash_.value,
         num_perm=num_perm,
         bands=bands,
         rows=rows,

@@ -8,6 +8,7 @@ from pathlib import Path
 from mkdata.core.text import NormConfig
 
 SHINGLES = ("char", "word")
+HASHES = ("fast", "datasketch")  # compiled shingle hashing, or datasketch's exact values
 SEMANTIC_SCOPES = ("origin", "config")
 
 
@@ -23,6 +24,7 @@ class DedupConfig:
     threshold: float = 0.8
     ngram: int = 5
     shingle: str = "char"  # "char" n-grams (robust on short texts) or "word" n-grams
+    hash: str = "fast"  # MinHash implementation: "fast" or "datasketch" (its exact values)
     num_perm: int = 128
     bands: int | None = None  # with rows: LSH banding; default derived from threshold
     rows: int | None = None

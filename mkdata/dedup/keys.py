@@ -20,6 +20,7 @@ from mkdata.core.embedding_cache import encode_cached
 from mkdata.core.reader import iter_batches
 from mkdata.core.text import NormConfig, exact_hash, normalize
 from mkdata.core.units import mark_done
+from mkdata.dedup.fast_minhash import fast_signatures
 from mkdata.dedup.minhash import band_hashes, shingles, signatures
 
 BATCH_ROWS = 4096
@@ -35,6 +36,7 @@ class KeySpec:
     num_perm: int
     ngram: int
     shingle: str
+    hash: str
     seed: int
     bands: int
     rows: int
@@ -88,11 +90,16 @@ def compute_unit(path: str, first_row: int, spec: KeySpec, unit_dir: str) -> dic
             "origin": _column(batch, "origin"),
         }
         if spec.minhash:
-            sigs = signatures(
-                [shingles(t, spec.ngram, spec.shingle) for t in normalized],
-                spec.num_perm,
-                spec.seed,
-            )
+            if spec.hash == "datasketch":
+                sigs = signatures(
+                    [shingles(t, spec.ngram, spec.shingle) for t in normalized],
+                    spec.num_perm,
+                    spec.seed,
+                )
+            else:
+                sigs = fast_signatures(
+                    normalized, spec.ngram, spec.shingle, spec.num_perm, spec.seed
+                )
             sig_parts.append(sigs)
             bands = band_hashes(sigs, spec.bands, spec.rows)
             for i in range(spec.bands):

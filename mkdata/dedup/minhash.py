@@ -79,14 +79,22 @@ def signatures(
 
 
 def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
-    """(bands, rows) for ``threshold`` (datasketch's optimiser, false negatives weighted 0.95).
+    """(bands, rows) for ``threshold``: datasketch's optimiser (false positives weighted 0.05,
+    false negatives 0.95), its integrals computed on a fine grid in numpy.
 
     Banding favours recall: every candidate pair is verified on its signatures
     afterwards, so a false positive costs a comparison, a false negative a kept duplicate.
     """
-    from datasketch.lsh import _optimal_param
-
-    return _optimal_param(threshold, num_perm, 0.05, 0.95)
+    pairs = np.array([(b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)])
+    b, r = pairs[:, :1].astype(float), pairs[:, 1:].astype(float)
+    grid = 4001
+    low = np.linspace(0.0, threshold, grid)[None, :]
+    high = np.linspace(threshold, 1.0, grid)[None, :]
+    fp = np.trapezoid(1 - (1 - low**r) ** b, low, axis=1)
+    fn = np.trapezoid((1 - high**r) ** b, high, axis=1)
+    error = 0.05 * fp + 0.95 * fn
+    best = int(np.argmin(error))  # first minimum, as datasketch's strict "<" keeps the first
+    return int(pairs[best, 0]), int(pairs[best, 1])
 
 
 def band_hashes(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:

@@ -1,0 +1,34 @@
+"""Run a command and measure it: wall time and the peak resident memory of its whole process
+tree (the process and all its children, summed, sampled every 20 ms with psutil)."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import time
+
+import psutil
+
+
+def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """(seconds, peak tree RSS in MiB) of ``cmd``; SystemExit with its stderr when it fails."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    root = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            procs = [root, *root.children(recursive=True)]
+            total = 0
+            for p in procs:
+                with contextlib.suppress(psutil.Error):
+                    total += p.memory_info().rss
+            peak = max(peak, total)
+        except psutil.Error:
+            pass
+        time.sleep(0.02)
+    seconds = time.perf_counter() - start
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{err[-3000:]}")
+    return seconds, peak / 2**20
