@@ -11,7 +11,7 @@ Usage: python benchmarks/bench_bitext.py [--encode-texts 2000] [--knn-n 50000] [
    the embedding cache is filled beforehand with synthetic vectors for synthetic
    texts (a quarter of them noisy copies across the two languages), so the run
    measures reading, cache lookup, kNN both ways, margin scoring, filters and writing,
-   not encoding; wall time, pairs/s and peak RSS of the process.
+   not encoding; wall time, pairs/s and peak RSS of the whole process tree.
 Writes benchmarks/_work/bitext_results.json.
 """
 
@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -35,6 +34,9 @@ import pyarrow.parquet as pq
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from mkdata.core.embedding_cache import CACHE_ENV, EmbeddingCache, text_keys  # noqa: E402
+
+sys.path.insert(0, str(HERE))
+from measure import run_measured  # noqa: E402
 
 WORK = HERE / "_work"
 
@@ -119,11 +121,7 @@ def bench_mine(n: int, index: str) -> dict:
         sys.executable, "-m", "mkdata", "mine", "bitext", str(work / "input.parquet"),
         "--out", str(out), "--pairs", "deu-eng", "--no-lid-filter", "--index", index,
     ]  # fmt: skip
-    start = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run(cmd, check=True, capture_output=True, env={**os.environ, CACHE_ENV: str(cache)})
-    seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    seconds, peak_mib = run_measured(cmd, env={**os.environ, CACHE_ENV: str(cache)})
     manifest = json.loads((out / "mkdata.json").read_text())
     kept = manifest["configs"]["deu-eng"]["train"]
     mined = pq.read_table(out / "data" / "deu-eng", columns=["src_id", "tgt_id"]).to_pydict()
@@ -135,7 +133,7 @@ def bench_mine(n: int, index: str) -> dict:
     return {
         "n": n, "index": index, "seconds": round(seconds, 1),
         "candidate_pairs_per_s": round(2 * n / seconds, 0),
-        "peak_rss_mib": round(max(peak, before) / 1024), "kept": kept,
+        "peak_rss_mib": round(peak_mib), "kept": kept,
         "planted_parallel": parallel, "planted_found": correct,
     }  # fmt: skip
 

@@ -3,8 +3,9 @@
 Usage: python benchmarks/bench_synth.py [--prompts 64] [--overhead-requests 2000]
 
 1. vLLM: the same SAP prompts through a bare ``LLM.chat`` call and through mkdata's
-   VLLMBackend (which also stores every completion), on one engine in one run:
-   prompts/s, generated tokens/s, ratio.
+   VLLMBackend (which also stores every completion), on one engine in one run, repeated
+   3 times with the order alternating (bare first, then mkdata first, ...): medians,
+   prompts/s, generated tokens/s, ratio of the medians.
 2. openai backend against `vllm serve` of the same model (64 in flight): prompts/s,
    generated tokens/s.
 3. openai backend overhead: requests to a local server that answers at once
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -47,7 +49,7 @@ def prompts(n: int):
     return out
 
 
-def bench_vllm(model: str, n: int) -> dict:
+def bench_vllm(model: str, n: int, repeats: int = 3) -> dict:
     from vllm import SamplingParams
     from vllm.sampling_params import StructuredOutputsParams
 
@@ -59,25 +61,42 @@ def bench_vllm(model: str, n: int) -> dict:
     params = [SamplingParams(max_tokens=r.max_tokens, temperature=r.temperature, seed=r.seed,
                              structured_outputs=StructuredOutputsParams(json=r.json_schema)) for r in reqs]  # fmt: skip
     backend.llm.chat([reqs[0].as_messages()], sampling_params=params[0], use_tqdm=False)  # warm-up
-    start = time.perf_counter()
-    outs = backend.llm.chat([r.as_messages() for r in reqs], sampling_params=params, use_tqdm=False)
-    bare = time.perf_counter() - start
-    bare_tokens = sum(len(o.outputs[0].token_ids) for o in outs)
-    store = GenerationStore(Path(tempfile.mkdtemp()))
     tokens = 0
+
+    def bare_run() -> float:
+        nonlocal bare_tokens
+        start = time.perf_counter()
+        outs = backend.llm.chat(
+            [r.as_messages() for r in reqs], sampling_params=params, use_tqdm=False
+        )
+        bare_tokens = sum(len(o.outputs[0].token_ids) for o in outs)
+        return time.perf_counter() - start
 
     def on_result(r, c) -> None:
         nonlocal tokens
         tokens += c.completion_tokens
         store.add({"key": r.key, "text": c.text})
 
-    start = time.perf_counter()
-    backend.generate(reqs, on_result)
-    ours = time.perf_counter() - start
+    def mkdata_run() -> float:
+        nonlocal tokens
+        tokens = 0
+        start = time.perf_counter()
+        backend.generate(reqs, on_result)
+        return time.perf_counter() - start
+
+    bare_tokens = 0
+    store = GenerationStore(Path(tempfile.mkdtemp()))
+    bare_times, our_times = [], []
+    for round_ in range(repeats):  # alternate which goes first, so neither always runs warm
+        first, second = (bare_run, mkdata_run) if round_ % 2 == 0 else (mkdata_run, bare_run)
+        for fn in (first, second):
+            (bare_times if fn is bare_run else our_times).append(fn())
     store.close()
+    bare, ours = statistics.median(bare_times), statistics.median(our_times)
     return {
-        "prompts": n, "bare_seconds": round(bare, 2), "mkdata_seconds": round(ours, 2),
-        "ratio": round(ours / bare, 3), "bare_tokens_per_s": round(bare_tokens / bare, 1),
+        "prompts": n, "repeats": repeats, "bare_seconds": [round(x, 2) for x in bare_times],
+        "mkdata_seconds": [round(x, 2) for x in our_times], "ratio_of_medians": round(ours / bare, 3),
+        "bare_tokens_per_s": round(bare_tokens / bare, 1),
         "mkdata_prompts_per_s": round(n / ours, 2), "mkdata_tokens_per_s": round(tokens / ours, 1),
     }  # fmt: skip
 

@@ -14,29 +14,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "scripts"))
 from nquads_gen import write_corpus  # noqa: E402
 
+sys.path.insert(0, str(HERE))
+from measure import run_measured  # noqa: E402
+
 WORK = HERE / "_work"
 
 
-def timed(cmd: list[str], stdout=subprocess.DEVNULL) -> tuple[float, int]:
-    """Run ``cmd``; return (wall seconds, peak RSS in bytes of it and its children)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr.read().decode()}")
-    return seconds, usage.ru_maxrss * 1024
+def timed(cmd: list[str]) -> tuple[float, int]:
+    """Run ``cmd``; return (wall seconds, peak RSS in bytes of its whole process tree)."""
+    seconds, mib = run_measured(cmd)
+    return seconds, int(mib * 2**20)
 
 
 def build(sources: list[Path], out: Path, workers: int) -> tuple[float, int, dict]:
