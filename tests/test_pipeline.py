@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from conftest import ROOT, run_cli
 
 from mkdata.core.errors import EXIT_LOCKED
@@ -143,3 +144,30 @@ def test_shipped_example_builds_a_site_disjoint_benchmark_and_scores_it(tmp_path
     scores = json.loads((work / "bm25-scores.json").read_text())
     assert len(scores) == len(m["beir"]["splits"]) and all(s["queries"] > 0 for s in scores)
     assert not (folder / "bm25-scores.json").exists()
+
+
+def test_retriever_training_example_reads_inside_a_stage_output(tmp_path: Path) -> None:
+    """`@stage/path` names a folder inside an earlier stage's output; the training example
+    mines from the benchmark's train split only and scores baselines on its test split."""
+    import shutil
+
+    from mkdata.core.pipeline import PipelineError, load_pipeline
+
+    folder = tmp_path / "ex"
+    shutil.copytree(ROOT / "examples", folder)
+    run_cli("run", str(folder / "retriever-training-data.toml"), check=True)
+    work = folder / "out-training"
+    test_queries = {
+        line.split("\t")[0]
+        for line in (work / "benchmark/beir/deu/qrels/test.tsv").read_text().splitlines()[1:]
+    }
+    run = (work / "distill-deu" / "runs" / "default.trec").read_text().split("\n")
+    mined = {line.split()[0] for line in run if line}
+    assert mined and mined.isdisjoint(test_queries)
+    scores = json.loads((work / "scores-usem3.json").read_text())
+    assert scores and all(s["split"] == "test" for s in scores)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[stage]]\nname='a'\ncommand='dedup'\ninput='x.jsonl'\nout='o'\n"
+                   "[[stage]]\nname='b'\ncommand='dedup'\ninput='@a/../../etc'\nout='p'\n")  # fmt: skip
+    with pytest.raises(PipelineError, match="must name a path inside @a"):
+        load_pipeline(bad)

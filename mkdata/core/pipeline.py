@@ -77,7 +77,8 @@ class Stage:
     args: dict[str, Any] = field(default_factory=dict)
 
     def upstream(self) -> list[str]:
-        return [i[1:] for i in self.inputs if i.startswith("@")]
+        """The earlier stages this one reads (``@stage`` or ``@stage/a/path/inside``)."""
+        return [stage_ref(i)[0] for i in self.inputs if i.startswith("@")]
 
 
 @dataclass
@@ -168,6 +169,12 @@ def load_pipeline(path: Path, check: StageCheck | None = None) -> Pipeline:
                 raise PipelineError(
                     f"{path}: stage {name!r} uses @{up}, which is not an earlier stage"
                 )
+        for ref in stage.inputs:
+            inside = stage_ref(ref)[1] if ref.startswith("@") else ""
+            if inside and (Path(inside).is_absolute() or ".." in Path(inside).parts):
+                raise PipelineError(
+                    f"{path}: stage {name!r}: {ref!r} must name a path inside @{stage_ref(ref)[0]}"
+                )
         stages.append(stage)
     pipeline = Pipeline(Path(path), workdir, stages)
     _check_outputs(pipeline)
@@ -193,10 +200,16 @@ def _check_outputs(p: Pipeline) -> None:
                 )
 
 
+def stage_ref(ref: str) -> tuple[str, str]:
+    """(stage name, path inside its output) of ``@stage`` or ``@stage/sub/path``."""
+    name, _, inside = ref[1:].partition("/")
+    return name, inside
+
+
 def _resolve(p: Pipeline, stage: Stage, ref: str) -> Path:
     if ref.startswith("@"):
-        up = p.stage(ref[1:])
-        return _output(p, up)
+        name, inside = stage_ref(ref)
+        return _output(p, p.stage(name)) / inside if inside else _output(p, p.stage(name))
     return (p.path.parent / ref).resolve() if not Path(ref).is_absolute() else Path(ref)
 
 
@@ -258,12 +271,17 @@ def _file_state(path: Path) -> list[Any]:
     return [str(path), None]
 
 
+def _upstream_print(prints: dict[str, str], ref: str) -> Any:
+    name, inside = stage_ref(ref)
+    return [prints[name], inside] if inside else prints[name]
+
+
 def fingerprints(p: Pipeline) -> dict[str, str]:
     """Each stage's fingerprint, in order."""
     out: dict[str, str] = {}
     for stage in p.stages:
         inputs = [
-            out[i[1:]] if i.startswith("@") else _file_state(_resolve(p, stage, i))
+            _upstream_print(out, i) if i.startswith("@") else _file_state(_resolve(p, stage, i))
             for i in stage.inputs
         ]
         for value in stage.args.values():  # files named in arguments (--against, --corpus...)
