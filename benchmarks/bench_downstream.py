@@ -81,8 +81,7 @@ def training_set(folder: Path, langs: list[str], columns: list[str] | None):
 
     # distinct folder names: `datasets` caches local folders by name and layout
     parts = [
-        load_dataset(str(folder / f"{folder.name}-{lang}"), "default", split="train")
-        for lang in langs
+        load_dataset(str(folder / f"{folder.name}-{lang}"), lang, split="train") for lang in langs
     ]
     data = concatenate_datasets(parts)
     return data.select_columns(columns) if columns else data

@@ -183,3 +183,16 @@ def test_stats_counts_exact_duplicates_and_refuses_bad_dirs(tmp_path: Path) -> N
     assert bad.returncode == 2 and "mkdata.json" in bad.stderr
     inside = run_cli("stats", str(out), "--plots", "--images", str(out / "images2"))
     assert inside.returncode != 0 and "never writes there" in inside.stderr
+    inside = run_cli("stats", str(out), "--json", str(out / "s.json"))
+    assert inside.returncode != 0 and "never writes there" in inside.stderr
+    here = run_cli("stats", ".", "--plots", "--images", str(tmp_path / "charts"), cwd=out)
+    assert here.returncode == 0 and (tmp_path / "charts" / "lengths.png").exists()
+
+
+def test_card_of_an_empty_output_is_valid(tmp_path: Path) -> None:
+    from huggingface_hub import DatasetCard
+
+    out = tmp_path / "empty"
+    run_cli("build", "webfaq", "--sample", "--langs", "tha", "--out", str(out))
+    card = DatasetCard.load(out / "README.md")
+    assert "configs" not in card.data.to_dict() and "nothing to load" in card.text

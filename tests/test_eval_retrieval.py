@@ -125,6 +125,35 @@ def test_bad_benchmarks_fail_in_one_line(tmp_path: Path) -> None:
     (trec / "documents.jsonl").write_text('{"doc_id": "a", "text": "x"}\n')
     (trec / "qrels.test.txt").write_text("q 0 a\n")
     assert "qrels.test.txt:1" in one_line_error(run_cli("eval", "retrieval", str(trec)))
+    (trec / "qrels.test.txt").write_text("q 0 a 1\n")
+    (trec / "documents.jsonl").write_text('{"doc_id": "a", "text": 123}\n')
+    assert "documents.jsonl:1" in one_line_error(run_cli("eval", "retrieval", str(trec)))
+    (trec / "documents.jsonl").write_bytes(b'{"doc_id": "a", "text": "caf\xe9"}\n')
+    assert "documents.jsonl: not UTF-8" in one_line_error(run_cli("eval", "retrieval", str(trec)))
+    (trec / "documents.jsonl").write_text("")
+    assert "empty corpus" in one_line_error(run_cli("eval", "retrieval", str(trec)))
+    (trec / "documents.jsonl").write_text('{"doc_id": "a", "text": "x"}\n')
+    for metric in ("P", "gm_map"):
+        assert "--metric" in one_line_error(
+            run_cli("eval", "retrieval", str(trec), "--metric", metric)
+        )
+    assert "need an encoder" in one_line_error(
+        run_cli("eval", "retrieval", str(trec), "--query-prompt", "q: ")
+    )
+    ok = run_cli("eval", "retrieval", ".", cwd=trec, check=True)  # named after the folder
+    assert "│ trec " in ok.stdout
+
+
+def test_truncated_runs_rank_ties_as_trec_eval_does() -> None:
+    """MRR@10 is computed on a top-10 run: ties must fall as trec_eval orders them (score
+    descending, then document id descending), or nDCG and MRR disagree."""
+    from mkdata.evaluation.retrieval import score_run
+
+    run = {"q": {f"d{i:02d}": 1.0 for i in range(12)}}
+    for relevant, first_rank in (("d11", 1), ("d00", None)):
+        metrics, _ = score_run({"q": {relevant: 1}}, run, [])
+        assert metrics["mrr@10"] == (1.0 / first_rank if first_rank else 0.0), relevant
+        assert (metrics["ndcg@10"] > 0) == (first_rank is not None), relevant
 
 
 def test_export_trec_layout_loads_in_ir_datasets_and_scores_like_beir(tmp_path: Path) -> None:

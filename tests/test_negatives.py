@@ -221,7 +221,7 @@ def test_export_beir_splits_by_origin_and_feeds_negatives(qa: Path, tmp_path: Pa
         "3",
         check=True,
     )
-    assert read(neg, "default").height == qrels["train"].height
+    assert read(neg, "deu").height == qrels["train"].height  # the folder's language
     by_query = run_cli(
         "export",
         "beir",

@@ -161,7 +161,7 @@ def test_retriever_training_example_reads_inside_a_stage_output(tmp_path: Path) 
         line.split("\t")[0]
         for line in (work / "benchmark/beir/deu/qrels/test.tsv").read_text().splitlines()[1:]
     }
-    run = (work / "distill-deu" / "runs" / "default.trec").read_text().split("\n")
+    run = (work / "distill-deu" / "runs" / "deu.trec").read_text().split("\n")
     mined = {line.split()[0] for line in run if line}
     assert mined and mined.isdisjoint(test_queries)
     scores = json.loads((work / "scores-usem3.json").read_text())

@@ -187,9 +187,11 @@ def _yaml_header(
         lines += ["task_ids:", *[f"- {t}" for t in kind.task_ids]]
     lines += ["tags:", *[f"- {t}" for t in kind.tags]]
     lines.append(f"pretty_name: {_yaml_str(title)}")
-    lines.append("configs:")
+    configs = data_configs(m, kind)
+    if configs:
+        lines.append("configs:")
     ext = m.get("file_extension", "parquet")
-    for name, splits, default in data_configs(m, kind):
+    for name, splits, default in configs:
         lines.append(f"- config_name: {name}")
         if default and name == "all":
             lines.append("  default: true")
@@ -208,6 +210,9 @@ def _yaml_str(text: str) -> str:
 def load_snippet(m: dict[str, Any], kind: Kind, where: str) -> list[str]:
     """Python that loads each config family of this output (run as is by the tests)."""
     configs = data_configs(m, kind)
+    if not configs:
+        return ["This output holds no rows (see `mkdata.json` for what was read and why it "
+                "was filtered), so there is nothing to load."]  # fmt: skip
     lines = ["```python", "from datasets import load_dataset", ""]
     if kind.key == "beir":
         langs = sorted({n.rsplit("-", 1)[0] for n, _, _ in configs})
@@ -361,6 +366,27 @@ def _negatives_section(m: dict[str, Any]) -> list[str]:
         "margin",
         "max_score",
     ]
+    if p.get("candidates"):
+        teacher = p.get("cross_encoder") or p.get("encoder")
+        lines = [
+            "",
+            "## How the candidates were mined (distillation)",
+            "",
+            f"For each query, the first-stage top {p['candidates']} documents (method "
+            f"`{p.get('method')}`) that are not positives, unfiltered, each scored by the "
+            f"teacher `{teacher}`; `scores` holds the positive's score, then each candidate's "
+            "(best first), as MarginMSELoss and DistillKLDivLoss read them. The same scores are "
+            "in `runs/<config>.trec` (TREC run). Queries with fewer candidates are listed in "
+            "`rejects/<config>.jsonl`.",
+            "",
+            "| config | pairs | complete | incomplete |",
+            "|---|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {c} | {v.get('pairs', 0)} | {v.get('complete', 0)} | {v.get('incomplete', 0)} |"
+            for c, v in counts.items()
+        ]
+        return lines
     lines = [
         "",
         "## How the negatives were mined",

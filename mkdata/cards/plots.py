@@ -113,15 +113,16 @@ def scores_chart(st: DatasetStats, m: dict[str, Any], path: Path) -> bool:
     """Bitext: margin scores with the threshold; training tuples: positive vs negative
     scores."""
     if "score" in st.scores and len(st.scores["score"]):
+        bitext = m.get("record") == "bitext"
         plt, fig, ax = _figure()
         ax.hist(st.scores["score"], bins=40, color="#8172B2")
         threshold = (m.get("parameters") or {}).get("threshold")
-        if isinstance(threshold, int | float):
+        if bitext and isinstance(threshold, int | float):
             ax.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold}")
             ax.legend()
-        ax.set_xlabel("margin score")
+        ax.set_xlabel("margin score" if bitext else "score")
         ax.set_ylabel("pairs")
-        ax.set_title("Bitext margin scores")
+        ax.set_title("Bitext margin scores" if bitext else "Scores of (query, document) pairs")
         _save(plt, fig, path)
         return True
     if len(st.scores.get("positive", [])) and len(st.scores.get("negative", [])):

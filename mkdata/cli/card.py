@@ -62,6 +62,9 @@ def stats(
     from mkdata.core.atomic import write_json_atomic
     from mkdata.core.manifest import read_manifest
 
+    directory = directory.resolve()
+    if json_out is not None and json_out.resolve().is_relative_to(directory):
+        raise fail(f"--json {json_out}: inside {directory}; stats never writes there")
     with user_errors():
         st = dataset_stats(directory, sample_rows=sample_rows)
     if not st.splits:

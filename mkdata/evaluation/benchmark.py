@@ -32,6 +32,8 @@ class Benchmark:
     qrels: dict[str, dict[str, int]]
     unknown_queries: int = 0  # judged query ids with no query text
     splits: list[str] = field(default_factory=list)
+    skipped: int = 0  # unreadable corpus / query lines left out
+    first_problem: str = ""
 
 
 def find_benchmarks(path: Path) -> list[tuple[str, Path]]:
@@ -58,25 +60,32 @@ def find_benchmarks(path: Path) -> list[tuple[str, Path]]:
 
 def _jsonl_rows(path: Path, id_key: str) -> list[tuple[str, str]]:
     rows = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-                rows.append((str(rec[id_key]), rec.get("text") or ""))
-            except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
-                raise ValueError(
-                    f"{path}:{n}: expected a JSON object with {id_key} and text"
-                ) from None
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                    text = rec.get("text")
+                    if not isinstance(text, str | None):
+                        raise TypeError
+                    rows.append((str(rec[id_key]), text or ""))
+                except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
+                    raise ValueError(
+                        f"{path}:{n}: expected a JSON object with {id_key} and a text string"
+                    ) from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 ({exc.reason})") from None
     return rows
 
 
 def load_benchmark(name: str, folder: Path, split: str) -> Benchmark:
     """The benchmark in ``folder`` with the judgements of ``split``; ValueError (naming the
     file) when the split has no judgements or a file is unreadable."""
+    stats = ReadStats()
     if is_beir_dir(folder):
-        corpus, queries, qrels_rows = read_beir(folder, ReadStats())
+        corpus, queries, qrels_rows = read_beir(folder, stats)
         c = pl.from_arrow(corpus)
         q = pl.from_arrow(queries)
         assert isinstance(c, pl.DataFrame) and isinstance(q, pl.DataFrame)
@@ -101,7 +110,12 @@ def load_benchmark(name: str, folder: Path, split: str) -> Benchmark:
             )
         docs = _jsonl_rows(folder / DOCUMENTS, "doc_id")
         query_rows = _jsonl_rows(folder / QUERIES, "query_id")
-        qrels = read_qrels(files[split])
+        try:
+            qrels = read_qrels(files[split])
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{files[split]}: not UTF-8 ({exc.reason})") from None
+    if not docs:
+        raise ValueError(f"{folder}: empty corpus (no readable document)")
     judged = {qid for qid, rels in qrels.items() if any(r > 0 for r in rels.values())}
     texts = dict(query_rows)
     kept = [qid for qid in dict.fromkeys(q for q, _ in query_rows) if qid in judged]
@@ -115,4 +129,6 @@ def load_benchmark(name: str, folder: Path, split: str) -> Benchmark:
         qrels={qid: qrels[qid] for qid in kept},
         unknown_queries=len(judged - set(texts)),
         splits=splits,
+        skipped=sum(stats.skipped.values()),
+        first_problem=next(iter(stats.first_problem.values()), ""),
     )

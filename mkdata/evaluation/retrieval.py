@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -68,7 +69,12 @@ def retrieve(bench: Benchmark, cfg: RetrievalEvalConfig) -> Run:
 
 
 def _top(run: Run, k: int) -> Run:
-    return {q: dict(sorted(d.items(), key=lambda x: (-x[1], x[0]))[:k]) for q, d in run.items()}
+    """Each query's top ``k`` in trec_eval's order: score descending, ties by doc id
+    descending (so a truncated run ranks exactly as trec_eval ranks the full one)."""
+    return {
+        q: dict(sorted(d.items(), key=lambda x: (x[1], x[0]), reverse=True)[:k])
+        for q, d in run.items()
+    }
 
 
 def score_run(
@@ -99,10 +105,11 @@ def score_run(
 def run_eval_retrieval(
     cfg: RetrievalEvalConfig, progress: Callable[[str, dict[str, Any]], None] | None = None
 ) -> tuple[list[ConfigScores], list[str]]:
-    """Scores of every config of ``cfg.bench`` (or those in ``cfg.configs``), and one line
-    per config skipped because it has no judgements for the split."""
+    """Scores of every config of ``cfg.bench`` (or those in ``cfg.configs``), and warning
+    lines: configs skipped (no judgements for the split), lines left out, judged queries
+    without text."""
     notify = progress or (lambda event, info: None)
-    found = find_benchmarks(cfg.bench)
+    found = find_benchmarks(Path(cfg.bench).resolve())
     if cfg.configs:
         names = {n for n, _ in found}
         missing = [c for c in cfg.configs if c not in names]
@@ -122,6 +129,15 @@ def run_eval_retrieval(
                 raise
             skipped.append(str(exc))
             continue
+        if bench.skipped:
+            skipped.append(
+                f"{folder}: {bench.skipped} unreadable line(s) left out "
+                f"(first: {bench.first_problem})"
+            )
+        if bench.unknown_queries:
+            skipped.append(
+                f"{folder}: {bench.unknown_queries} judged query id(s) have no query text"
+            )
         metrics, n = score_run(bench.qrels, retrieve(bench, cfg), cfg.metrics)
         if n == 0:
             skipped.append(f"{folder}: no query of split {cfg.split} has a relevant document")

@@ -9,6 +9,10 @@ from pathlib import Path
 HEADLINE = {"ndcg@10": ("ndcg_cut.10", None), "mrr@10": ("recip_rank", 10),
             "recall@100": ("recall.100", None)}  # fmt: skip
 DEFAULT_DEPTH = 100
+# trec_eval measures that report one value per cut-off, and those whose summary is not the
+# mean of per-query values (geometric means)
+NEEDS_CUTOFF = {"P", "recall", "ndcg_cut", "map_cut", "success", "relative_P", "iprec_at_recall"}
+NOT_AVERAGED = {"gm_map", "gm_bpref", "runid", "relstring"}
 
 
 @dataclass
@@ -30,6 +34,8 @@ class RetrievalEvalConfig:
             from mkdata.core.encoders import encoder_languages
 
             encoder_languages(self.encoder)
+        elif self.query_prompt is not None or self.passage_prompt is not None:
+            raise ValueError("--query-prompt / --passage-prompt need an encoder, not bm25")
         import pytrec_eval
 
         expanded = []
@@ -38,6 +44,13 @@ class RetrievalEvalConfig:
             expanded += [f"{base}.{c.strip()}" for c in cuts.split(",")] if cuts else [base]
         self.metrics = list(dict.fromkeys(expanded))
         for metric in self.metrics:
+            base = metric.split(".")[0]
+            if base in NEEDS_CUTOFF and "." not in metric:
+                raise ValueError(f"--metric {metric} needs a cut-off, e.g. {metric}.10")
+            if base in NOT_AVERAGED:
+                raise ValueError(
+                    f"--metric {metric}: not an arithmetic mean over queries; not supported"
+                )
             base = metric.split(".")[0]
             if base not in pytrec_eval.supported_measures:
                 raise ValueError(

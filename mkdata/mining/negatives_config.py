@@ -63,6 +63,11 @@ class NegativesConfig:
                 raise ValueError(
                     f"--candidates writes {' or '.join(CANDIDATE_FORMATS)}, not {self.format}"
                 )
+        uses_encoder = self.method != "bm25" or self.candidates is not None
+        if not uses_encoder and (self.query_prompt is not None or self.passage_prompt is not None):
+            raise ValueError(
+                "--query-prompt / --passage-prompt need an encoder (not --method bm25)"
+            )
         if (self.flag_prompt is not None or self.flag_type is not None) and (
             self.format not in JSONL_FORMATS
         ):

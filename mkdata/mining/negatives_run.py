@@ -100,9 +100,12 @@ def teacher_run(result: SetResult, cfg: NegativesConfig) -> str:
         for d, score in zip(m.negatives, m.scores, strict=True):
             docs.setdefault(rs.doc_ids[d], score)
     tag = "mkdata-" + (cfg.cross_encoder or cfg.encoder).replace(" ", "_").split("/")[-1]
+    # trec_eval's order: score descending, ties by doc id descending
     return run_text(
-        {q: sorted(docs.items(), key=lambda x: (-x[1], x[0])) for q, docs in ranked.items()}, tag
-    )
+        {q: sorted(docs.items(), key=lambda x: (x[1], x[0]), reverse=True)
+         for q, docs in ranked.items()},
+        tag,
+    )  # fmt: skip
 
 
 def _read_paths(cfg: NegativesConfig) -> list[Path]:

@@ -119,9 +119,14 @@ def load_pairs_sets(inputs: list[Path], corpus: list[Path], stats: ReadStats) ->
 
 
 def load_beir_set(path: Path, stats: ReadStats, splits: list[str] | None) -> RetrievalSet:
-    """The retrieval set of a BEIR folder (qrels of ``splits``, default all, score > 0)."""
+    """The retrieval set of a BEIR folder (qrels of ``splits``, default all, score > 0),
+    named after the folder when that is a language code, else ``default``."""
+    from mkdata.core.lang import known_languages
+
     corpus, queries, qrels = read_beir(path, stats)
-    rs = RetrievalSet("default")
+    # an `export beir` language folder (OUT/beir/deu) keeps its language as the config name
+    name = Path(path).resolve().name
+    rs = RetrievalSet(name if name in known_languages() else "default")
     by_id: dict[str, int] = {}
     for cid, title, text in _frame(corpus).select("_id", "title", "text").iter_rows():
         if cid is None or not (text or "").strip():
