@@ -1,8 +1,8 @@
 """Pass 2 of `mkdata dedup`: which rows go, and what each removed row duplicates.
 
 Candidate pairs come from grouping band hashes on disk with polars' streaming engine,
-are verified on their signatures, and are joined into clusters whose smallest row
-survives; exact, near, semantic, QA-consistency and ``--against`` decisions are made
+are screened on their signatures and verified on the exact Jaccard similarity of their
+shingles, and are joined into clusters whose smallest row survives; exact, near, semantic, QA-consistency and ``--against`` decisions are made
 in that order, a row keeping the first method that removes it.
 """
 
@@ -17,7 +17,7 @@ from mkdata.core.rules import EMPTY_TEXT
 from mkdata.core.text import exact_hash, normalize
 from mkdata.dedup.clusters import components, size_histogram
 from mkdata.dedup.keys import KeySpec
-from mkdata.dedup.minhash import estimated_jaccard
+from mkdata.dedup.minhash import estimated_jaccard, shingles
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 METHODS = ("exact", "near", "semantic", "qa_inconsistent", "against", EMPTY_TEXT)
 KEPT = -1
 VERIFY_BATCH = 200_000
+SIGNATURE_SLACK = 0.1  # candidates whose estimate is this far below the threshold are exact-checked
 
 
 class Keys:
@@ -65,6 +66,17 @@ class Keys:
             ]
         )
 
+    def norm_texts(self, rows: np.ndarray) -> dict[int, str]:
+        """The normalized text of each of ``rows``."""
+        wanted = pl.Series("row", np.unique(rows), dtype=pl.Int64)
+        found = (
+            pl.scan_parquet(self.files)
+            .select("row", "norm")
+            .filter(pl.col("row").is_in(wanted))
+            .collect()
+        )
+        return dict(found.iter_rows())
+
     def ids(self) -> list[str]:
         return [
             i if i is not None else str(r) for i, r in self.table.select("id", "row").iter_rows()
@@ -85,6 +97,41 @@ def _verified(
     return keep
 
 
+def _exact_jaccard(
+    x_texts: dict[int, str], y_texts: dict[int, str], x: np.ndarray, y: np.ndarray, spec: KeySpec
+) -> np.ndarray:
+    """Jaccard similarity of the shingle sets of each (x, y) pair of normalized texts."""
+    cache: dict[tuple[int, int], frozenset[bytes]] = {}
+
+    def grams(side: int, texts: dict[int, str], row: int) -> frozenset[bytes]:
+        key = (side, row)
+        if key not in cache:
+            cache[key] = frozenset(shingles(texts.get(row) or "", spec.ngram, spec.shingle))
+        return cache[key]
+
+    out = np.zeros(len(x), dtype=np.float64)
+    for i, (a, b) in enumerate(zip(x.tolist(), y.tolist(), strict=True)):
+        ga, gb = grams(0, x_texts, a), grams(1, y_texts, b)
+        union = len(ga | gb)
+        out[i] = len(ga & gb) / union if union else 1.0
+    return out
+
+
+def _verified_exactly(
+    keys: Keys, other: Keys, x: np.ndarray, y: np.ndarray, threshold: float
+) -> np.ndarray:
+    """Which candidate pairs are near duplicates: signature estimate within
+    ``SIGNATURE_SLACK`` of the threshold, then exact Jaccard of the shingles >= threshold."""
+    ok = _verified(keys.sigs, other.sigs, x, y, threshold - SIGNATURE_SLACK)
+    idx = np.flatnonzero(ok)
+    if len(idx):
+        sims = _exact_jaccard(
+            keys.norm_texts(x[idx]), other.norm_texts(y[idx]), x[idx], y[idx], keys.spec
+        )
+        ok[idx] = sims >= threshold
+    return ok
+
+
 def _near_edges(keys: Keys, threshold: float) -> tuple[np.ndarray, np.ndarray]:
     """Verified (row, root) pairs of rows sharing a band bucket with a smaller row."""
     long = keys.bands_long()
@@ -102,7 +149,7 @@ def _near_edges(keys: Keys, threshold: float) -> tuple[np.ndarray, np.ndarray]:
         .collect(engine="streaming")
     )
     src, dst = edges["row"].to_numpy(), edges["root"].to_numpy()
-    ok = _verified(keys.sigs, keys.sigs, src, dst, threshold)
+    ok = _verified_exactly(keys, keys, src, dst, threshold)
     return src[ok], dst[ok]
 
 
@@ -157,7 +204,7 @@ def _against(keys: Keys, other: Keys, threshold: float) -> dict[int, str]:
             .collect(engine="streaming")
         )
         src, dst = cand["row"].to_numpy(), cand["orow"].to_numpy()
-        ok = _verified(keys.sigs, other.sigs, src, dst, threshold)
+        ok = _verified_exactly(keys, other, src, dst, threshold)
         for row, orow in zip(src[ok].tolist(), dst[ok].tolist(), strict=True):
             found.setdefault(row, other_ids[orow])
     return found

@@ -1,7 +1,7 @@
 """Pass 1 of dedup, one unit per input shard: exact hashes, MinHash signatures and band
 hashes, and (for semantic dedup) question embeddings and question-answer similarity.
 
-A unit writes ``keys.parquet`` (row, exact, origin, id, b0..bN, qa_similarity),
+A unit writes ``keys.parquet`` (row, exact, origin, id, b0..bN, norm, qa_similarity),
 ``sigs.npy`` and ``emb.npy`` into its directory, then ``done.json`` last.
 """
 
@@ -44,6 +44,7 @@ class KeySpec:
     encoder: str
     question_column: str | None
     answer_column: str | None
+    layout: int = 2  # of the unit files: 2 = normalized text kept for exact verification
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,6 +67,7 @@ def compute_unit(path: str, first_row: int, spec: KeySpec, unit_dir: str) -> dic
         "id": pa.string(),
         "origin": pa.string(),
         **{f"b{i}": pa.int64() for i in range(spec.bands if spec.minhash else 0)},
+        **({"norm": pa.string()} if spec.minhash else {}),
     }
     if spec.semantic and spec.answer_column:
         columns["qa_similarity"] = pa.float32()
@@ -104,6 +106,7 @@ def compute_unit(path: str, first_row: int, spec: KeySpec, unit_dir: str) -> dic
             bands = band_hashes(sigs, spec.bands, spec.rows)
             for i in range(spec.bands):
                 data[f"b{i}"] = bands[:, i]
+            data["norm"] = normalized  # near pairs are verified on their exact shingles
         if spec.semantic:
             questions = [str(v or "") for v in _column(batch, spec.question_column or "")]
             q_emb = encode_cached(spec.encoder, questions)
