@@ -82,6 +82,20 @@ def test_fast_signatures_estimate_jaccard(unit):
     assert abs(np.mean(errors)) < 0.01 and np.std(errors) < 0.06  # ~1/sqrt(128)
 
 
+@pytest.mark.parametrize("unit", ["char", "word"])
+def test_pair_jaccard_equals_python_sets(unit):
+    from mkdata.dedup.fast_minhash import pair_jaccard
+
+    rows = make_corpus(100, seed=3)
+    texts = [normalize(r["text"], NormConfig()) for r in rows] + ["", "ab", "x y", "ab"]
+    x, y = np.arange(len(texts) - 1), np.arange(1, len(texts))
+    expected = []
+    for a, b in zip(x.tolist(), y.tolist(), strict=True):
+        sa, sb = set(shingles(texts[a], 5, unit)), set(shingles(texts[b], 5, unit))
+        expected.append(len(sa & sb) / len(sa | sb) if sa | sb else 1.0)
+    assert np.array_equal(pair_jaccard(texts, texts, x, y, 5, unit), np.array(expected))
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> tuple[Path, list[dict]]:
     rows = make_corpus(400, seed=5)

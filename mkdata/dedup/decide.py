@@ -16,8 +16,9 @@ import polars as pl
 from mkdata.core.rules import EMPTY_TEXT
 from mkdata.core.text import exact_hash, normalize
 from mkdata.dedup.clusters import components, size_histogram
+from mkdata.dedup.fast_minhash import pair_jaccard
 from mkdata.dedup.keys import KeySpec
-from mkdata.dedup.minhash import estimated_jaccard, shingles
+from mkdata.dedup.minhash import estimated_jaccard
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -97,26 +98,6 @@ def _verified(
     return keep
 
 
-def _exact_jaccard(
-    x_texts: dict[int, str], y_texts: dict[int, str], x: np.ndarray, y: np.ndarray, spec: KeySpec
-) -> np.ndarray:
-    """Jaccard similarity of the shingle sets of each (x, y) pair of normalized texts."""
-    cache: dict[tuple[int, int], frozenset[bytes]] = {}
-
-    def grams(side: int, texts: dict[int, str], row: int) -> frozenset[bytes]:
-        key = (side, row)
-        if key not in cache:
-            cache[key] = frozenset(shingles(texts.get(row) or "", spec.ngram, spec.shingle))
-        return cache[key]
-
-    out = np.zeros(len(x), dtype=np.float64)
-    for i, (a, b) in enumerate(zip(x.tolist(), y.tolist(), strict=True)):
-        ga, gb = grams(0, x_texts, a), grams(1, y_texts, b)
-        union = len(ga | gb)
-        out[i] = len(ga & gb) / union if union else 1.0
-    return out
-
-
 def _verified_exactly(
     keys: Keys, other: Keys, x: np.ndarray, y: np.ndarray, threshold: float
 ) -> np.ndarray:
@@ -125,9 +106,14 @@ def _verified_exactly(
     ok = _verified(keys.sigs, other.sigs, x, y, threshold - SIGNATURE_SLACK)
     idx = np.flatnonzero(ok)
     if len(idx):
-        sims = _exact_jaccard(
-            keys.norm_texts(x[idx]), other.norm_texts(y[idx]), x[idx], y[idx], keys.spec
-        )
+        xs, x_local = np.unique(x[idx], return_inverse=True)
+        ys, y_local = np.unique(y[idx], return_inverse=True)
+        x_texts, y_texts = keys.norm_texts(xs), other.norm_texts(ys)
+        sims = pair_jaccard(
+            [x_texts.get(r) or "" for r in xs.tolist()],
+            [y_texts.get(r) or "" for r in ys.tolist()],
+            x_local, y_local, keys.spec.ngram, keys.spec.shingle,
+        )  # fmt: skip
         ok[idx] = sims >= threshold
     return ok
 

@@ -116,3 +116,97 @@ def fast_signatures(
     out = kernel(codes, starts, ngram, a, b)
     assert out.dtype == np.uint32 and (len(normalized) == 0 or out.max() <= EMPTY)
     return out
+
+
+@njit(cache=True)
+def _shingle_sets(
+    codes: np.ndarray, starts: np.ndarray, ngram: int, words: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each text's distinct 64-bit shingle hashes, sorted: (flat hashes, row offsets)."""
+    n_docs = starts.shape[0] - 1
+    parts = []
+    offsets = np.zeros(n_docs + 1, dtype=np.int64)
+    for d in range(n_docs):
+        lo, hi = starts[d], starts[d + 1]
+        units = np.empty(hi - lo + 1, dtype=np.uint64)  # code points, or word hashes
+        count = 0
+        if words:
+            h = FNV_OFFSET
+            in_word = False
+            for i in range(lo, hi):
+                if codes[i] == SPACE:
+                    if in_word:
+                        units[count] = h
+                        count += 1
+                        h = FNV_OFFSET
+                        in_word = False
+                else:
+                    h = (h ^ np.uint64(codes[i])) * FNV_PRIME
+                    in_word = True
+            if in_word:
+                units[count] = h
+                count += 1
+        else:
+            for i in range(lo, hi):
+                units[count] = np.uint64(codes[i])
+                count += 1
+        if count == 0:
+            parts.append(np.empty(0, dtype=np.uint64))
+            offsets[d + 1] = offsets[d]
+            continue
+        width = ngram if count >= ngram else count
+        grams = np.empty(count - width + 1, dtype=np.uint64)
+        for i in range(count - width + 1):
+            g = FNV_OFFSET
+            for k in range(width):
+                g = (g ^ units[i + k]) * FNV_PRIME
+            grams[i] = g
+        grams = np.unique(grams)
+        parts.append(grams)
+        offsets[d + 1] = offsets[d] + grams.shape[0]
+    flat = np.empty(offsets[n_docs], dtype=np.uint64)
+    for d in range(n_docs):
+        flat[offsets[d] : offsets[d + 1]] = parts[d]
+    return flat, offsets
+
+
+@njit(cache=True, parallel=True)
+def _pair_jaccard(
+    fa: np.ndarray, oa: np.ndarray, fb: np.ndarray, ob: np.ndarray, x: np.ndarray, y: np.ndarray
+) -> np.ndarray:
+    out = np.empty(x.shape[0], dtype=np.float64)
+    for p in prange(x.shape[0]):
+        i, j = oa[x[p]], ob[y[p]]
+        i_end, j_end = oa[x[p] + 1], ob[y[p] + 1]
+        size = (i_end - i) + (j_end - j)
+        common = 0
+        while i < i_end and j < j_end:
+            if fa[i] == fb[j]:
+                common += 1
+                i += 1
+                j += 1
+            elif fa[i] < fb[j]:
+                i += 1
+            else:
+                j += 1
+        union = size - common
+        out[p] = common / union if union else 1.0
+    return out
+
+
+def _encode(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    starts = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    return np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), "<u4"), starts
+
+
+def pair_jaccard(
+    x_texts: list[str], y_texts: list[str], x: np.ndarray, y: np.ndarray, ngram: int, unit: str
+) -> np.ndarray:
+    """Jaccard similarity of the shingle sets (``unit`` ``ngram``-grams, the sets
+    ``minhash.shingles`` gives, compared by 64-bit hashes) of each pair ``x_texts[x[p]]``,
+    ``y_texts[y[p]]``."""
+    fa, oa = _shingle_sets(*_encode(x_texts), ngram, unit == "word")
+    fb, ob = _shingle_sets(*_encode(y_texts), ngram, unit == "word")
+    return _pair_jaccard(fa, oa, fb, ob, np.asarray(x, np.int64), np.asarray(y, np.int64))
