@@ -173,9 +173,10 @@ def encode_cached(
     missing = np.flatnonzero(~found)
     _, first = np.unique(keys[missing], axis=0, return_index=True)
     todo = missing[np.sort(first)]
-    # longest first, so each chunk holds texts of similar length (less padding in
-    # transformer batches, as sentence-transformers sorts within one encode call)
-    todo = todo[np.argsort([-len(texts[i]) for i in todo.tolist()], kind="stable")]
+    if encoder.startswith("st:"):
+        # longest first, so each chunk holds texts of similar length (less padding in
+        # transformer batches, as sentence-transformers sorts within one encode call)
+        todo = todo[np.argsort([-len(texts[i]) for i in todo.tolist()], kind="stable")]
     where = None if root is None else str(root)
     tasks = [
         (encoder, [texts[i] for i in todo[s : s + CHUNK]], where, s, prompt, role)
