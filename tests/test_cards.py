@@ -145,7 +145,11 @@ def test_card_name_plots_and_push_upload_images(outputs: dict[str, Path], tmp_pa
     assert "would upload images/scores.png" in proc.stdout
 
 
-@pytest.mark.parametrize("kind", ["qa-pair", "bitext", "beir", "flag-jsonl", "passage"])
+@pytest.mark.parametrize(
+    "kind",
+    ["qa-pair", "dedup", "bitext", "beir", "negatives", "faq-page", "flag-jsonl", "triplet",
+     "passage"],
+)  # fmt: skip
 def test_stats_of_every_record_type(outputs: dict[str, Path], kind: str, tmp_path: Path) -> None:
     out = outputs[kind]
     before = sorted(p.relative_to(out) for p in out.rglob("*"))

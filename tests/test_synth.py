@@ -121,6 +121,15 @@ def test_vllm_both_modes_and_swim_ir(passages: Path, tmp_path: Path) -> None:
     assert swim.columns == ["_id", "lang", "code", "query", "title", "text"]
     assert set(swim["code"]) <= {"de", "en"}
     assert "SAP" in (mono / "README.md").read_text()
+    from test_cards import check_card  # the card promises hold for synthetic queries too
+
+    for out, title in ((cross, "synthetic queries"), (mono, "SWIM-IR layout")):
+        meta = check_card(out, tmp_path)
+        assert (
+            title in meta["pretty_name"] and "thakur2024swimir" in (out / "README.md").read_text()
+        )
+        stats = run_cli("stats", str(out), "--json", str(tmp_path / "s.json"), check=True)
+        assert "query" in stats.stdout
 
 
 @needs_vllm

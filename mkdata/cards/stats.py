@@ -107,9 +107,23 @@ def text_columns(df: pl.DataFrame) -> list[str]:
     ]
 
 
-def _flat(df: pl.DataFrame, column: str) -> pl.Series:
-    s = df[column]
-    return s.explode().drop_nulls() if s.dtype == pl.List(pl.String) else s.drop_nulls()
+def text_values(df: pl.DataFrame) -> dict[str, pl.Series]:
+    """Every text value per text column: strings, lists of strings flattened, and the string
+    fields of lists of records (``qa_pairs.question`` of FAQ pages)."""
+    out: dict[str, pl.Series] = {}
+    for c, t in df.schema.items():
+        if c in NOT_TEXT:
+            continue
+        if t == pl.String:
+            out[c] = df[c].drop_nulls()
+        elif t == pl.List(pl.String):
+            out[c] = df[c].explode().drop_nulls()
+        elif isinstance(t, pl.List) and isinstance(t.inner, pl.Struct):
+            inner = df[c].explode().drop_nulls().struct.unnest()
+            for f in inner.columns:
+                if inner[f].dtype == pl.String and f not in NOT_TEXT:
+                    out[f"{c}.{f}"] = inner[f].drop_nulls()
+    return out
 
 
 def _percentiles(values: pl.Series) -> dict[str, float]:
@@ -125,8 +139,7 @@ def split_stats(
     st = SplitStats(config, split, df.height)
     lengths: dict[str, pl.Series] = {}
     texts = text_columns(df)
-    for c in texts:
-        values = _flat(df, c)
+    for c, values in text_values(df).items():
         chars = values.str.len_chars()
         words = values.str.count_matches(r"\S+")
         lengths[c] = chars
