@@ -44,60 +44,54 @@ def _permute(token: np.uint32, a: np.ndarray, b: np.ndarray, row: np.ndarray) ->
             row[p] = v
 
 
-@njit(cache=True, parallel=True)
-def _char_signatures(
-    codes: np.ndarray, starts: np.ndarray, ngram: int, a: np.ndarray, b: np.ndarray
-) -> np.ndarray:
-    n_docs = starts.shape[0] - 1
-    out = np.full((n_docs, a.shape[0]), np.uint32(0xFFFFFFFF), dtype=np.uint32)
-    for d in prange(n_docs):
-        lo, hi = starts[d], starts[d + 1]
-        length = hi - lo
-        if length == 0:
-            continue
-        width = ngram if length >= ngram else length
-        for i in range(lo, hi - width + 1):
-            h = FNV_OFFSET
-            for k in range(width):
-                h = (h ^ np.uint64(codes[i + k])) * FNV_PRIME
-            _permute(_finish(h), a, b, out[d])
-    return out
-
-
-@njit(cache=True, parallel=True)
-def _word_signatures(
-    codes: np.ndarray, starts: np.ndarray, ngram: int, a: np.ndarray, b: np.ndarray
-) -> np.ndarray:
-    n_docs = starts.shape[0] - 1
-    out = np.full((n_docs, a.shape[0]), np.uint32(0xFFFFFFFF), dtype=np.uint32)
-    for d in prange(n_docs):
-        lo, hi = starts[d], starts[d + 1]
-        # hash of each word (runs between single spaces)
-        words = np.empty(hi - lo + 1, dtype=np.uint64)
-        count = 0
+@njit(cache=True)
+def _doc_shingles(codes: np.ndarray, lo: int, hi: int, ngram: int, words: bool) -> np.ndarray:
+    """The 64-bit FNV-1a hashes of one text's shingles (with repeats), in order: character
+    n-grams, or n-grams of the words between single spaces; a text shorter than n is one
+    shingle, an empty one none."""
+    units = np.empty(hi - lo + 1, dtype=np.uint64)  # code points, or word hashes
+    count = 0
+    if words:
         h = FNV_OFFSET
         in_word = False
         for i in range(lo, hi):
-            c = codes[i]
-            if c == SPACE:
+            if codes[i] == SPACE:
                 if in_word:
-                    words[count] = h
+                    units[count] = h
                     count += 1
                     h = FNV_OFFSET
                     in_word = False
             else:
-                h = (h ^ np.uint64(c)) * FNV_PRIME
+                h = (h ^ np.uint64(codes[i])) * FNV_PRIME
                 in_word = True
         if in_word:
-            words[count] = h
+            units[count] = h
             count += 1
-        if count == 0:
-            continue
-        width = ngram if count >= ngram else count
-        for i in range(count - width + 1):
-            g = FNV_OFFSET
-            for k in range(width):
-                g = (g ^ words[i + k]) * FNV_PRIME
+    else:
+        for i in range(lo, hi):
+            units[count] = np.uint64(codes[i])
+            count += 1
+    if count == 0:
+        return np.empty(0, dtype=np.uint64)
+    width = ngram if count >= ngram else count
+    grams = np.empty(count - width + 1, dtype=np.uint64)
+    for i in range(count - width + 1):
+        g = FNV_OFFSET
+        for k in range(width):
+            g = (g ^ units[i + k]) * FNV_PRIME
+        grams[i] = g
+    return grams
+
+
+@njit(cache=True, parallel=True)
+def _signatures(
+    codes: np.ndarray, starts: np.ndarray, ngram: int, words: bool, a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
+    n_docs = starts.shape[0] - 1
+    out = np.full((n_docs, a.shape[0]), np.uint32(0xFFFFFFFF), dtype=np.uint32)
+    for d in prange(n_docs):
+        grams = _doc_shingles(codes, starts[d], starts[d + 1], ngram, words)
+        for g in grams:
             _permute(_finish(g), a, b, out[d])
     return out
 
@@ -108,12 +102,8 @@ def fast_signatures(
     """MinHash signatures (``len(normalized)`` x ``num_perm`` uint32) of normalized texts,
     shingled by ``unit`` (``char`` or ``word``) ``ngram``-grams."""
     a, b = permutations(num_perm, seed)
-    lengths = np.fromiter((len(t) for t in normalized), dtype=np.int64, count=len(normalized))
-    starts = np.zeros(len(normalized) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=starts[1:])
-    codes = np.frombuffer("".join(normalized).encode("utf-32-le", "surrogatepass"), "<u4")
-    kernel = _char_signatures if unit == "char" else _word_signatures
-    out = kernel(codes, starts, ngram, a, b)
+    codes, starts = _encode(normalized)
+    out = _signatures(codes, starts, ngram, unit == "word", a, b)
     assert out.dtype == np.uint32 and (len(normalized) == 0 or out.max() <= EMPTY)
     return out
 
@@ -127,41 +117,7 @@ def _shingle_sets(
     parts = []
     offsets = np.zeros(n_docs + 1, dtype=np.int64)
     for d in range(n_docs):
-        lo, hi = starts[d], starts[d + 1]
-        units = np.empty(hi - lo + 1, dtype=np.uint64)  # code points, or word hashes
-        count = 0
-        if words:
-            h = FNV_OFFSET
-            in_word = False
-            for i in range(lo, hi):
-                if codes[i] == SPACE:
-                    if in_word:
-                        units[count] = h
-                        count += 1
-                        h = FNV_OFFSET
-                        in_word = False
-                else:
-                    h = (h ^ np.uint64(codes[i])) * FNV_PRIME
-                    in_word = True
-            if in_word:
-                units[count] = h
-                count += 1
-        else:
-            for i in range(lo, hi):
-                units[count] = np.uint64(codes[i])
-                count += 1
-        if count == 0:
-            parts.append(np.empty(0, dtype=np.uint64))
-            offsets[d + 1] = offsets[d]
-            continue
-        width = ngram if count >= ngram else count
-        grams = np.empty(count - width + 1, dtype=np.uint64)
-        for i in range(count - width + 1):
-            g = FNV_OFFSET
-            for k in range(width):
-                g = (g ^ units[i + k]) * FNV_PRIME
-            grams[i] = g
-        grams = np.unique(grams)
+        grams = np.unique(_doc_shingles(codes, starts[d], starts[d + 1], ngram, words))
         parts.append(grams)
         offsets[d + 1] = offsets[d] + grams.shape[0]
     flat = np.empty(offsets[n_docs], dtype=np.uint64)
