@@ -31,6 +31,9 @@ class PageFAQ:
     pairs: list[tuple[str, str]] = field(default_factory=list)
     syntaxes: list[str] = field(default_factory=list)  # jsonld / microdata / rdfa, per pair
     problems: list[tuple[str, str]] = field(default_factory=list)  # (kind, message)
+    title: str = ""  # <title>, else og:title
+    description: str = ""  # <meta name="description">, else og:description
+    language: str = ""  # <html lang>
 
 
 def has_faq_markup(body: bytes) -> bool:
@@ -72,7 +75,28 @@ def extract_faq(html: str) -> PageFAQ:
     for syntax, attrs in (("microdata", _MICRODATA), ("rdfa", _RDFA)):
         for q, a in _markup_pairs(tree, attrs):
             add(q, a, syntax)
+    if result.pairs:
+        result.title, result.description, result.language = page_context(tree)
     return result
+
+
+def _meta(tree: LexborHTMLParser, key: str, value: str) -> str:
+    for node in tree.css("meta"):
+        if (node.attributes.get(key) or "").strip().lower() == value:
+            return (node.attributes.get("content") or "").strip()
+    return ""
+
+
+def page_context(tree: LexborHTMLParser) -> tuple[str, str, str]:
+    """(title, description, declared language) of a page: ``<title>`` (else ``og:title``),
+    ``<meta name="description">`` (else ``og:description``), ``<html lang>``."""
+    node = tree.css_first("title")
+    title = node.text(deep=True).strip() if node is not None else ""
+    title = title or _meta(tree, "property", "og:title")
+    description = _meta(tree, "name", "description") or _meta(tree, "property", "og:description")
+    html = tree.css_first("html")
+    language = (html.attributes.get("lang") or "").strip() if html is not None else ""
+    return title, description, language
 
 
 # ---------------------------------------------------------------- JSON-LD

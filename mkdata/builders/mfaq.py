@@ -126,7 +126,7 @@ def read_warc_pairs(
             for syntax in faq.syntaxes:
                 counts[f"pairs_{syntax}"] += 1
             for question, answer in faq.pairs:
-                yield RawPair(page.url, question, answer)
+                yield RawPair(page.url, question, answer, faq.title, faq.description, faq.language)
             pages += 1
             if limit is not None and pages >= limit:
                 return

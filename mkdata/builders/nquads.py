@@ -18,14 +18,18 @@ from mkdata.core.report import Report
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 
 # predicate codes
-TYPE, MAIN_ENTITY, NAME, TEXT, ACCEPTED, SUGGESTED = range(6)
+TYPE, MAIN_ENTITY, NAME, TEXT, ACCEPTED, SUGGESTED, HEADLINE, DESCRIPTION, IN_LANGUAGE = range(9)
 _SCHEMA_PREDICATES = {
     "mainEntity": MAIN_ENTITY,
     "name": NAME,
     "text": TEXT,
     "acceptedAnswer": ACCEPTED,
     "suggestedAnswer": SUGGESTED,
+    "headline": HEADLINE,
+    "description": DESCRIPTION,
+    "inLanguage": IN_LANGUAGE,
 }
+CONTEXT_CODES = {HEADLINE: "headlines", DESCRIPTION: "descriptions", IN_LANGUAGE: "languages"}
 PREDICATES: dict[str, int] = {RDF_TYPE: TYPE}
 for _scheme in ("http", "https"):
     for _local, _code in _SCHEMA_PREDICATES.items():
@@ -33,10 +37,20 @@ for _scheme in ("http", "https"):
 
 # type codes
 FAQ_PAGE, QUESTION, ANSWER = "FAQPage", "Question", "Answer"
+WEB_PAGE, ARTICLE, WEB_SITE = "WebPage", "Article", "WebSite"
+# page context: the page itself first (FAQPage is a WebPage), then an article on it, then
+# the site as a fallback
+_CONTEXT_TYPES = {
+    "WebPage": WEB_PAGE, "ItemPage": WEB_PAGE, "AboutPage": WEB_PAGE, "ContactPage": WEB_PAGE,
+    "QAPage": WEB_PAGE, "CollectionPage": WEB_PAGE, "Article": ARTICLE, "BlogPosting": ARTICLE,
+    "NewsArticle": ARTICLE, "TechArticle": ARTICLE, "WebSite": WEB_SITE,
+}  # fmt: skip
 TYPES: dict[str, str] = {}
 for _scheme in ("http", "https"):
     for _t in (FAQ_PAGE, QUESTION, ANSWER):
         TYPES[f"<{_scheme}://schema.org/{_t}>"] = _t
+    for _t, _kind in _CONTEXT_TYPES.items():
+        TYPES[f"<{_scheme}://schema.org/{_t}>"] = _kind
 
 _ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.)|$)", re.DOTALL)
 _SIMPLE = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
@@ -88,8 +102,11 @@ def unescape_literal(value: str) -> tuple[str, bool]:
 class _Page:
     __slots__ = (
         "accepted",
+        "descriptions",
         "faq",
         "graph",
+        "headlines",
+        "languages",
         "literals",
         "main",
         "names",
@@ -109,6 +126,25 @@ class _Page:
         self.texts: dict[str, str] = {}
         # nodes given as literals (e.g. acceptedAnswer "plain text"): key -> text
         self.literals: dict[str, str] = {}
+        self.headlines: dict[str, str] = {}
+        self.descriptions: dict[str, str] = {}
+        self.languages: dict[str, str] = {}
+
+    def context(self) -> tuple[str, str, str]:
+        """(title, description, declared language) of the page: the WebPage / FAQPage node's
+        own values first (its ``name``), then an Article's (``headline``), then the
+        WebSite's, each field on its own."""
+        ranked: list[tuple[str, str]] = []  # (subject, kind), best first
+        for kind in (WEB_PAGE, FAQ_PAGE, ARTICLE, WEB_SITE):
+            ranked += [(s, kind) for s, types in self.types.items() if kind in types]
+        title = description = language = ""
+        for subj, kind in ranked:
+            if not title:
+                title = (self.headlines if kind == ARTICLE else self.names).get(subj, "")
+                title = title or (self.names.get(subj, "") if kind == ARTICLE else "")
+            description = description or self.descriptions.get(subj, "")
+            language = language or self.languages.get(subj, "")
+        return title, description, language
 
 
 def _assemble(page: _Page, report: Report) -> list[RawPair]:
@@ -117,6 +153,7 @@ def _assemble(page: _Page, report: Report) -> list[RawPair]:
     if not page.faq:
         report.counts["pages_without_faqpage"] += 1
         return pairs
+    title, description, language = page.context()
     seen: set[str] = set()
     for faq in page.faq:
         for q in page.main.get(faq, ()):
@@ -140,7 +177,7 @@ def _assemble(page: _Page, report: Report) -> list[RawPair]:
             if not question:
                 report.counts["answers_without_question"] += 1
                 continue
-            pairs.append(RawPair(page.graph, question, answer))
+            pairs.append(RawPair(page.graph, question, answer, title, description, language))
     return pairs
 
 
@@ -273,6 +310,8 @@ def read_faq_pairs(
                     page.names.setdefault(subj, value)
                 elif code == TEXT:
                     page.texts.setdefault(subj, value)
+                elif code in CONTEXT_CODES:
+                    getattr(page, CONTEXT_CODES[code]).setdefault(subj, value)
                 elif code != MAIN_ENTITY:
                     # an answer given inline as a string literal
                     key = f'"{first + offset}'

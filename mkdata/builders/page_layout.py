@@ -36,6 +36,9 @@ def pages_from_pairs(
         .agg(
             pl.len().cast(pl.Int32).alias("num_pairs"),
             pl.col("source").first(),
+            pl.col("title").first(),
+            pl.col("description").first(),
+            pl.col("page_language").first(),
             pl.struct("question", "answer", "language").alias("qa_pairs"),
         )
         .collect()

@@ -54,8 +54,12 @@ class BuildResult:
 # ---------------------------------------------------------------- the build
 
 
+UNIT_LAYOUT = 2  # of the unit bucket files: 2 added the page-context columns
+
+
 def _unit_key(cfg: QABuildConfig, spec: str) -> str:
-    return unit_key([cfg.builder, source_identity(spec), cfg.filters.to_dict(), cfg.limit])
+    key = [cfg.builder, source_identity(spec), cfg.filters.to_dict(), cfg.limit]
+    return unit_key([*key, UNIT_LAYOUT])
 
 
 def merge_bucket(bucket: int, unit_dirs: list[str], target: str) -> dict[str, Any]:

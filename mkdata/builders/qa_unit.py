@@ -144,6 +144,9 @@ def _count_and_write(
             "question": q,
             "answer": a,
             "source": label,
+            "title": normalize_entry(raw.title) if raw.title else "",
+            "description": normalize_entry(raw.description) if raw.description else "",
+            "page_language": raw.page_language.strip()[:35],
         }
     )
 

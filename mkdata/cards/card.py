@@ -46,6 +46,12 @@ COLUMNS = {
         ("language_score", "fastText probability of that language"),
         ("question`, `answer", "plain text (HTML rendered, entities decoded, NFC)"),
         ("source", "where the pair came from, e.g. `wdc:2024-12`, `cc:CC-MAIN-2024-42`"),
+        (
+            "title`, `description",
+            "the page's title and description (schema.org WebPage `name` / Article `headline`, "
+            'WebSite as fallback; HTML `<title>`, meta or og description), "" when it has none',
+        ),
+        ("page_language", "the language the page declares (`inLanguage`, `<html lang>`), as given"),
     ],
     "bitext": [
         ("src_id`, `tgt_id", "ids of the two rows in the input dataset"),
@@ -93,6 +99,7 @@ COLUMNS = {
         ("domain", "host name of the page"),
         ("url", "page URL"),
         ("source", "where the page came from, e.g. `cc:CC-MAIN-2024-42`"),
+        ("title`, `description`, `page_language", "the page's context, as in the QA-pair layout"),
         ("qa_pairs", "list of `{question, answer, language}`, plain text (HTML rendered, NFC)"),
     ],
 }

@@ -34,7 +34,7 @@ def config_languages(config: str) -> list[str]:
 NOT_TEXT = {
     "id", "_id", "origin", "url", "language", "source", "model", "prompt_mode", "code",
     "lang", "src_lang", "tgt_lang", "query_language", "passage_language", "removed_by",
-    "duplicate_of", "domain", "query-id", "corpus-id", "query_id", "positive_id",
+    "duplicate_of", "domain", "page_language", "query-id", "corpus-id", "query_id", "positive_id",
     "negative_ids", "src_id", "tgt_id", "passage_id", "doc_id", "type", "prompt",
 }  # fmt: skip
 SCORED = ("negatives", "bitext")  # kinds whose scores mean something to plot

@@ -20,6 +20,10 @@ QA_PAIR = pa.schema(
         pa.field("question", pa.string(), nullable=False),
         pa.field("answer", pa.string(), nullable=False),
         pa.field("source", pa.string()),
+        # the page's context, "" when the page has none
+        pa.field("title", pa.string()),
+        pa.field("description", pa.string()),
+        pa.field("page_language", pa.string()),
     ]
 )
 
@@ -33,6 +37,9 @@ FAQ_PAGE = pa.schema(
         pa.field("domain", pa.string()),
         pa.field("url", pa.string()),
         pa.field("source", pa.string()),
+        pa.field("title", pa.string()),
+        pa.field("description", pa.string()),
+        pa.field("page_language", pa.string()),
         pa.field(
             "qa_pairs",
             pa.list_(
