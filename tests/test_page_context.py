@@ -49,17 +49,25 @@ def test_webfaq_context_from_the_page_entities(tmp_path: Path) -> None:
         ],
         # nothing but the FAQ
         "https://c.example/faq": [],
+        # a breadcrumb's linked WebPage loses to the FAQPage's own name; a huge description
+        # is cut; labels are kept
+        "https://d.example/faq": [
+            quad("<https://d.example/>", TYPE, f"{S}WebPage>", "https://d.example/faq"),
+            quad("<https://d.example/>", f"{S}name>", '"Home"', "https://d.example/faq"),
+            quad("_:df", f"{S}name>", '"Q: Shipping FAQ of Shop D"', "https://d.example/faq"),
+            quad("_:df", f"{S}description>", '"' + "x" * 5000 + '"', "https://d.example/faq"),
+        ],
     }
     lines = []
     for i, (url, context) in enumerate(pages.items()):
-        prefix = "abc"[i]
+        prefix = "abcd"[i]
         lines += faq_page(url, [pair(i)], prefix) + context
     src = write_nq(tmp_path / "part_0.gz", lines)
     out = tmp_path / "out"
     run_cli("build", "webfaq", "--source", str(src), "--out", str(out), "--langs", "eng",
             "--min-rows", "1", check=True)  # fmt: skip
     got = rows(out)
-    a, b, c = (got[u] for u in pages)
+    a, b, c, d = (got[u] for u in pages)
     assert (a["title"], a["description"], a["page_language"]) == (
         "Shipping questions | Shop A", "All about delivery", "en-GB",
     )  # fmt: skip
@@ -69,6 +77,7 @@ def test_webfaq_context_from_the_page_entities(tmp_path: Path) -> None:
         "",
     )
     assert (c["title"], c["description"], c["page_language"]) == ("", "", "")
+    assert d["title"] == "Q: Shipping FAQ of Shop D" and len(d["description"]) == 1000
     card = (out / "README.md").read_text()
     assert "`title`, `description`" in card and "`page_language`" in card
 
@@ -79,7 +88,8 @@ def test_mfaq_context_from_the_html(tmp_path: Path) -> None:
         .replace("<title>FAQ</title>", "")
         .replace(
             "<head>",
-            '<head><title> Delivery FAQ </title><meta name="description" content="Shipping help">'
+            "<head><title> Using &lt;div&gt; in FAQ &amp;lt; </title>"
+            '<meta name="description" content="Shipping help">'
             '<meta property="og:title" content="OG title">',
             1,
         )
@@ -87,6 +97,7 @@ def test_mfaq_context_from_the_html(tmp_path: Path) -> None:
     og_only = (
         jsonld_page([pair(1)], lang="en")
         .replace("<title>FAQ</title>", "")
+        .replace("<main>", "<main><svg><title>Close icon</title></svg>")
         .replace(
             "<head>",
             '<head><meta property="og:title" content="OG title">'
@@ -102,7 +113,7 @@ def test_mfaq_context_from_the_html(tmp_path: Path) -> None:
     got = rows(out)
     a, b = got["https://a.example/faq"], got["https://b.example/faq"]
     assert (a["title"], a["description"], a["page_language"]) == (
-        "Delivery FAQ", "Shipping help", "en-US",
+        "Using <div> in FAQ &lt;", "Shipping help", "en-US",
     )  # fmt: skip
     assert (b["title"], b["description"], b["page_language"]) == (
         "OG title", "OG description", "en",
@@ -111,4 +122,4 @@ def test_mfaq_context_from_the_html(tmp_path: Path) -> None:
     run_cli("build", "mfaq", "--source", str(warc), "--out", str(pages), "--langs", "eng",
             "--min-rows", "1", "--layout", "page", check=True)  # fmt: skip
     df = pl.read_parquet(pages / "data" / "*" / "*.parquet")
-    assert set(df["title"]) == {"Delivery FAQ", "OG title"}
+    assert set(df["title"]) == {"Using <div> in FAQ &lt;", "OG title"}

@@ -90,7 +90,7 @@ def _meta(tree: LexborHTMLParser, key: str, value: str) -> str:
 def page_context(tree: LexborHTMLParser) -> tuple[str, str, str]:
     """(title, description, declared language) of a page: ``<title>`` (else ``og:title``),
     ``<meta name="description">`` (else ``og:description``), ``<html lang>``."""
-    node = tree.css_first("title")
+    node = tree.css_first("head title")  # not an <svg><title> in the body
     title = node.text(deep=True).strip() if node is not None else ""
     title = title or _meta(tree, "property", "og:title")
     description = _meta(tree, "name", "description") or _meta(tree, "property", "og:description")

@@ -126,7 +126,10 @@ def read_warc_pairs(
             for syntax in faq.syntaxes:
                 counts[f"pairs_{syntax}"] += 1
             for question, answer in faq.pairs:
-                yield RawPair(page.url, question, answer, faq.title, faq.description, faq.language)
+                yield RawPair(
+                    page.url, question, answer, faq.title, faq.description, faq.language,
+                    context_is_html=False,
+                )  # fmt: skip
             pages += 1
             if limit is not None and pages >= limit:
                 return

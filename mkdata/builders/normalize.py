@@ -101,6 +101,18 @@ def normalize_entry(value: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+CONTEXT_MAX_CHARS = 1000  # a page title or description longer than this is cut
+
+
+def normalize_context(value: str, is_html: bool = True) -> str:
+    """The clean plain text of a page title or description: HTML rendered when ``is_html``
+    (schema.org literals may hold markup; an HTML ``<title>`` or meta ``content`` is text
+    already), whitespace collapsed to single spaces, NFC, cut at ``CONTEXT_MAX_CHARS``."""
+    text = html_to_text(value[: CONTEXT_MAX_CHARS * 4]) if is_html else value
+    text = " ".join(text.split())
+    return unicodedata.normalize("NFC", text[:CONTEXT_MAX_CHARS])
+
+
 def dedup_key(text: str) -> str:
     """Return the comparison form of normalized text (case-folded, whitespace-collapsed)."""
     return " ".join(text.casefold().split())

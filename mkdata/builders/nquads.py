@@ -131,12 +131,28 @@ class _Page:
         self.languages: dict[str, str] = {}
 
     def context(self) -> tuple[str, str, str]:
-        """(title, description, declared language) of the page: the WebPage / FAQPage node's
-        own values first (its ``name``), then an Article's (``headline``), then the
-        WebSite's, each field on its own."""
-        ranked: list[tuple[str, str]] = []  # (subject, kind), best first
-        for kind in (WEB_PAGE, FAQ_PAGE, ARTICLE, WEB_SITE):
-            ranked += [(s, kind) for s, types in self.types.items() if kind in types]
+        """(title, description, declared language) of the page, each field from the first
+        node that has it: the WebPage that is the page (its IRI, or a blank node), the
+        FAQPage, an Article (``headline``), a WebPage it links to, the WebSite."""
+        this_page = f"<{self.graph}>"
+
+        def rank(subj: str, types: set[str]) -> int:
+            if WEB_PAGE in types and (subj == this_page or subj.startswith("_:")):
+                return 0  # the page itself: its IRI, or described in place
+            if FAQ_PAGE in types:
+                return 1
+            if ARTICLE in types:
+                return 2
+            if WEB_PAGE in types:
+                return 3  # another page it links to (breadcrumbs, isPartOf)
+            return 4 if WEB_SITE in types else 5
+
+        ranked = sorted(
+            ((rank(s, t), i, s, ARTICLE in t) for i, (s, t) in enumerate(self.types.items())),
+        )
+        ranked = [
+            (s, ARTICLE if is_article else WEB_PAGE) for r, _, s, is_article in ranked if r < 5
+        ]
         title = description = language = ""
         for subj, kind in ranked:
             if not title:

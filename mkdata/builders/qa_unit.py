@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mkdata.builders import filters as F
-from mkdata.builders.normalize import CONTROL, dedup_key, normalize_entry
+from mkdata.builders.normalize import CONTROL, dedup_key, normalize_context, normalize_entry
 from mkdata.builders.raw_pair import RawPair
 from mkdata.core.fetch import FetchError, local_path
 from mkdata.core.lang import get_identifier
@@ -27,6 +27,7 @@ ReadFn = Callable[[Path, Report, str, "int | None"], Iterator[RawPair]]
 BATCH = 2048
 N_BUCKETS = 16
 UNKNOWN_LANG = "und"
+LANGUAGE_TAG_MAX = 64  # longer "language tags" are not kept
 LID_MAX_CHARS = 400  # language ID reads the first 400 characters of question and answer
 
 
@@ -117,6 +118,12 @@ def _process_batch(
         _count_and_write(raw, q, a, key, seen[key], label, report, writer)
 
 
+def _language_tag(value: str) -> str:
+    """A declared language tag as written, or "" when it is not one (too long, spaces)."""
+    tag = value.strip()
+    return tag if len(tag) <= LANGUAGE_TAG_MAX and " " not in tag else ""
+
+
 def _count_and_write(
     raw: RawPair,
     q: str,
@@ -144,9 +151,9 @@ def _count_and_write(
             "question": q,
             "answer": a,
             "source": label,
-            "title": normalize_entry(raw.title) if raw.title else "",
-            "description": normalize_entry(raw.description) if raw.description else "",
-            "page_language": raw.page_language.strip()[:35],
+            "title": normalize_context(raw.title, raw.context_is_html),
+            "description": normalize_context(raw.description, raw.context_is_html),
+            "page_language": _language_tag(raw.page_language),
         }
     )
 

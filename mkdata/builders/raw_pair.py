@@ -16,3 +16,4 @@ class RawPair:
     title: str = ""
     description: str = ""
     page_language: str = ""  # as the page declares it: schema.org inLanguage, <html lang>
+    context_is_html: bool = True  # title/description may hold markup (schema.org literals)
