@@ -56,7 +56,7 @@ def test_sample_content_is_normalized(sample_build):
 def test_card_and_manifest(sample_build):
     card = (sample_build / "README.md").read_text()
     header = yaml.safe_load(card.split("---")[1])
-    assert {c["config_name"] for c in header["configs"]} == set(LANGS)
+    assert {c["config_name"] for c in header["configs"]} == {*LANGS, "all"}  # all: default
     assert header["configs"][0]["data_files"][0]["path"].startswith("data/")
     assert header["language"] == LANGS and header["size_categories"] == ["n<1K"]
     assert "load_dataset" in card and "| deu |" in card

@@ -33,6 +33,11 @@ def shards(directory: Path) -> list[str]:
     )
 
 
+def charts(directory: Path) -> list[str]:
+    """The card's charts, which go up with the shards."""
+    return sorted(p.relative_to(directory).as_posix() for p in (directory / "images").glob("*.png"))
+
+
 def test_dry_run_lists_card_and_every_shard(sample_build: Path) -> None:
     proc = run_cli("push", str(sample_build), "--repo", "org/faq", "--dry-run", check=True)
     for shard in shards(sample_build):
@@ -57,8 +62,8 @@ def test_push_full_idempotent_and_resumed(
         check=True,
     )
     files = hub.repos["org/faq"].branches["main"]
-    expected = [*shards(data), "README.md", "mkdata.json"]
-    assert sorted(files) == sorted(expected)
+    expected = [*shards(data), *charts(data), "README.md", "mkdata.json"]
+    assert charts(data) and sorted(files) == sorted(expected)
     for name in expected:
         assert files[name] == (data / name).read_bytes()
     assert hub.commits[-1]["added"][-1] == "README.md"  # the card goes last
@@ -96,7 +101,7 @@ def test_interrupted_push_resumes(sample_build: Path, tmp_path: Path, hub: HubSe
     resumed = {p for c in hub.commits[1:] for p in c["added"]}
     assert first.isdisjoint(resumed)  # the finished commit was not redone
     assert sorted(hub.repos["org/r"].branches["main"]) == sorted(
-        [*shards(data), "README.md", "mkdata.json"]
+        [*shards(data), *charts(data), "README.md", "mkdata.json"]
     )
     # every shard's bytes went up once: those sent before the failed commit were not re-sent
     assert len(hub.uploads) == len(set(hub.uploads)) == len(shards(data)) and uploads > 0
@@ -114,7 +119,8 @@ def test_changed_data_uploads_only_the_difference(
     proc = run_cli(
         "push", str(data), "--repo", "org/x", "--revision", "v1", env=env_for(hub), check=True
     )
-    assert hub.commits[-1]["deleted"] == [stale] and hub.commits[-1]["added"] == []
+    # the card's statistics changed with the data, so it goes up again
+    assert hub.commits[-1]["deleted"] == [stale] and hub.commits[-1]["added"] in ([], ["README.md"])
     assert stale not in hub.repos["org/x"].branches["v1"] and "deleted 1 stale" in proc.stdout
 
 
@@ -131,7 +137,7 @@ def test_card_regenerates_from_manifest(sample_build: Path, tmp_path: Path) -> N
     (data / "README.md").unlink()
     run_cli("card", str(data), "--repo", "org/faq", check=True)
     card = (data / "README.md").read_text()
-    for part in ("configs:", "config_name: deu", "language:", "license:", "## Rows per config",
+    for part in ("configs:", "config_name: deu", "language:", "license:", "## Statistics",
                  "## Filters applied", "## How it was built", "## Citation", 'load_dataset("org/faq"'):  # fmt: skip
         assert part in card
 
@@ -150,5 +156,7 @@ def test_a_modified_shard_is_the_only_upload(
     pq.write_table(table.slice(1), data / target)  # one row less
     run_cli("push", str(data), "--repo", "org/m", env=env_for(hub), check=True)
     new = hub.commits[before:]
-    assert [c["added"] for c in new] == [[target]] and all(not c["deleted"] for c in new)
+    # the shard, and the card whose statistics changed with it
+    assert [c["added"] for c in new] == [[target, "README.md"]]
+    assert all(not c["deleted"] for c in new)
     assert hub.repos["org/m"].branches["main"][target] == (data / target).read_bytes()

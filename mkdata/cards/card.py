@@ -5,6 +5,7 @@ config family, statistics, and charts under ``images/`` linked relatively."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ from mkdata.cards.kinds import CITATIONS, Kind, kind_of
 from mkdata.cards.plots import CHARTS, IMAGES, write_charts
 from mkdata.cards.stats import DatasetStats, config_languages, dataset_stats
 from mkdata.core.atomic import read_json, write_text_atomic
+from mkdata.core.errors import OutputRefused
 from mkdata.core.manifest import MANIFEST, read_manifest, write_manifest
 from mkdata.core.shards import DATA_DIR
 
@@ -418,8 +420,19 @@ def _negatives_section(m: dict[str, Any]) -> list[str]:
 
 
 def existing_images(out: Path) -> list[tuple[str, str]]:
-    """(title, file name) of the charts present under ``out/images/``, in card order."""
-    return [(title, name) for name, title, _ in CHARTS if (Path(out) / IMAGES / name).is_file()]
+    """(title, file name) of the charts mkdata drew under ``out/images/``, in card order
+    (none when that folder is not mkdata's)."""
+    from mkdata.core.output import read_marker
+
+    marker = read_marker(Path(out)) or {}
+    if IMAGES not in marker.get("parts", []):
+        return []
+    folder = Path(out) / IMAGES
+    return [
+        (title, name)
+        for name, title, _ in CHARTS
+        if (folder / name).is_file() and not (folder / name).is_symlink()
+    ]
 
 
 def card_text(
@@ -451,7 +464,11 @@ def write_card_of_run(run: OutputRun, plots: bool = True, name: str | None = Non
         write_manifest(run.out, m)
     m = read_manifest(run.out)
     stats = dataset_stats(run.out, sample_rows=CARD_SAMPLE_ROWS)
-    if plots:
-        write_charts(stats, m, run.staging / IMAGES)
-        run.publish_part(IMAGES)
+    staged = run.staging / IMAGES
+    if plots and write_charts(stats, m, staged):
+        try:
+            run.publish_part(IMAGES)
+        except OutputRefused:  # an `images` folder mkdata did not write: leave it, no charts
+            shutil.rmtree(staged, ignore_errors=True)
+    shutil.rmtree(staged, ignore_errors=True)
     return write_card(run.out, stats=stats)

@@ -87,7 +87,7 @@ KINDS = {
         Kind(
             "swim-ir", "synthetic queries (SWIM-IR layout)",
             "Each row is a query an LLM generated for a passage with summarize-then-ask "
-            "prompting, in SWIM-IR's column layout.",
+            "prompting (SAP, as in SWIM-IR), in SWIM-IR's column layout.",
             ("text-retrieval",), ("document-retrieval",), ("synthetic", "swim-ir", "retrieval", "mkdata"),
             ("swimir",),
         ),

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mkdata.cards.card import CARD, card_text
+from mkdata.cards.card import CARD, card_text, existing_images
 from mkdata.cards.plots import IMAGES
 from mkdata.core.manifest import MANIFEST
 from mkdata.core.shards import DATA_DIR
@@ -70,9 +70,7 @@ def local_files(directory: Path) -> list[LocalFile]:
     )
     if not shards:
         raise ValueError(f"{d}: no shards under {DATA_DIR}/ (not a dataset directory)")
-    images = sorted(
-        p for p in (d / IMAGES).glob("*.png") if p.is_file() and not p.is_symlink()
-    )  # the card's charts, linked relatively
+    images = [d / IMAGES / name for _, name in existing_images(d)]  # the card's charts
     extra = [d / MANIFEST, d / CARD]
     return [
         LocalFile(p.relative_to(d).as_posix(), p, p.stat().st_size)
