@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 METHODS = ("exact", "near", "semantic", "qa_inconsistent", "against", EMPTY_TEXT)
 KEPT = -1
 VERIFY_BATCH = 200_000
+EXACT_BATCH = 100_000  # candidate pairs whose texts are loaded at once
 SIGNATURE_SLACK = 0.1  # candidates whose estimate is this far below the threshold are exact-checked
 
 
@@ -104,8 +105,9 @@ def _verified_exactly(
     """Which candidate pairs are near duplicates: signature estimate within
     ``SIGNATURE_SLACK`` of the threshold, then exact Jaccard of the shingles >= threshold."""
     ok = _verified(keys.sigs, other.sigs, x, y, threshold - SIGNATURE_SLACK)
-    idx = np.flatnonzero(ok)
-    if len(idx):
+    candidates = np.flatnonzero(ok)
+    for s in range(0, len(candidates), EXACT_BATCH):  # memory bounded by a batch of pairs
+        idx = candidates[s : s + EXACT_BATCH]
         xs, x_local = np.unique(x[idx], return_inverse=True)
         ys, y_local = np.unique(y[idx], return_inverse=True)
         x_texts, y_texts = keys.norm_texts(xs), other.norm_texts(ys)
