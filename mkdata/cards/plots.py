@@ -23,10 +23,10 @@ def _figure(width: float = 7.0, height: float = 3.2):
 
     fig = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(fig)
-    return None, fig, fig.add_subplot()
+    return fig, fig.add_subplot()
 
 
-def _save(plt: Any, fig: Any, path: Path) -> None:
+def _save(fig: Any, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, format="png", metadata={"Software": None})
 
@@ -40,12 +40,12 @@ def languages_chart(st: DatasetStats, path: Path) -> bool:
     if not rows:
         return False
     items = sorted(rows.items(), key=lambda x: -x[1])[:MAX_BARS]
-    plt, fig, ax = _figure(max(4.0, 0.35 * len(items) + 2))
+    fig, ax = _figure(max(4.0, 0.35 * len(items) + 2))
     ax.bar([k for k, _ in items], [v for _, v in items], color="#4C72B0")
     ax.set_ylabel("rows")
     ax.set_title("Rows per language" + (f" (top {MAX_BARS})" if len(rows) > MAX_BARS else ""))
     ax.tick_params(axis="x", rotation=60)
-    _save(plt, fig, path)
+    _save(fig, path)
     return True
 
 
@@ -54,7 +54,7 @@ def lengths_chart(st: DatasetStats, path: Path) -> bool:
     columns = [c for c, v in st.char_lengths.items() if len(v) and v.max() > 0][:4]
     if not columns:
         return False
-    plt, fig, ax = _figure()
+    fig, ax = _figure()
     top = max(float(np.percentile(st.char_lengths[c], 99)) for c in columns)
     bins = np.logspace(0, np.log10(max(top, 10)), 40)
     for c in columns:
@@ -64,7 +64,7 @@ def lengths_chart(st: DatasetStats, path: Path) -> bool:
     ax.set_ylabel("rows")
     ax.set_title("Text lengths")
     ax.legend()
-    _save(plt, fig, path)
+    _save(fig, path)
     return True
 
 
@@ -81,11 +81,11 @@ def funnel_chart(m: dict[str, Any], path: Path) -> bool:
         left -= total[r]
         steps.append((f"- {r}", left))
     steps.append(("kept", total["kept"]))
-    plt, fig, ax = _figure(7.0, 0.35 * len(steps) + 1.4)
+    fig, ax = _figure(7.0, 0.35 * len(steps) + 1.4)
     ax.barh([s for s, _ in steps][::-1], [n for _, n in steps][::-1], color="#55A868")
     ax.set_xlabel("rows")
     ax.set_title("Filter funnel (rows left after each rule)")
-    _save(plt, fig, path)
+    _save(fig, path)
     return True
 
 
@@ -100,12 +100,12 @@ def clusters_chart(m: dict[str, Any], path: Path) -> bool:
         return False
     order = ["2", "3-5", "6-10", "11-100", ">100"]
     keys = [k for k in order if k in sizes] + [k for k in sizes if k not in order]
-    plt, fig, ax = _figure(5.5, 3.0)
+    fig, ax = _figure(5.5, 3.0)
     ax.bar(keys, [sizes[k] for k in keys], color="#C44E52")
     ax.set_xlabel("rows in the cluster")
     ax.set_ylabel("clusters")
     ax.set_title("Near-duplicate clusters by size")
-    _save(plt, fig, path)
+    _save(fig, path)
     return True
 
 
@@ -114,7 +114,7 @@ def scores_chart(st: DatasetStats, m: dict[str, Any], path: Path) -> bool:
     scores."""
     if "score" in st.scores and len(st.scores["score"]):
         bitext = m.get("record") == "bitext"
-        plt, fig, ax = _figure()
+        fig, ax = _figure()
         ax.hist(st.scores["score"], bins=40, color="#8172B2")
         threshold = (m.get("parameters") or {}).get("threshold")
         if bitext and isinstance(threshold, int | float):
@@ -123,10 +123,10 @@ def scores_chart(st: DatasetStats, m: dict[str, Any], path: Path) -> bool:
         ax.set_xlabel("margin score" if bitext else "score")
         ax.set_ylabel("pairs")
         ax.set_title("Bitext margin scores" if bitext else "Scores of (query, document) pairs")
-        _save(plt, fig, path)
+        _save(fig, path)
         return True
     if len(st.scores.get("positive", [])) and len(st.scores.get("negative", [])):
-        plt, fig, ax = _figure()
+        fig, ax = _figure()
         both = np.concatenate([st.scores["positive"], st.scores["negative"]])
         bins = np.linspace(float(both.min()), float(both.max()) + 1e-9, 40)
         ax.hist(st.scores["positive"], bins=bins, alpha=0.6, label="positive", density=True)
@@ -135,7 +135,7 @@ def scores_chart(st: DatasetStats, m: dict[str, Any], path: Path) -> bool:
         ax.set_ylabel("density")
         ax.set_title("Scores of positives and hard negatives")
         ax.legend()
-        _save(plt, fig, path)
+        _save(fig, path)
         return True
     return False
 
@@ -148,14 +148,14 @@ def splits_chart(m: dict[str, Any], path: Path) -> bool:
     langs = sorted(info)[:MAX_BARS]
     train = [info[x]["queries"].get("train", 0) for x in langs]
     test = [info[x]["queries"].get("test", 0) for x in langs]
-    plt, fig, ax = _figure(max(4.0, 0.35 * len(langs) + 2))
+    fig, ax = _figure(max(4.0, 0.35 * len(langs) + 2))
     ax.bar(langs, train, label="train", color="#4C72B0")
     ax.bar(langs, test, bottom=train, label="test", color="#DD8452")
     ax.set_ylabel("queries")
     ax.set_title("Queries per split and language")
     ax.tick_params(axis="x", rotation=60)
     ax.legend()
-    _save(plt, fig, path)
+    _save(fig, path)
     return True
 
 

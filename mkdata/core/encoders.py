@@ -14,7 +14,6 @@ import numpy as np
 
 from mkdata.core.runner import Resources, model_resources
 
-ROLES = ("query", "passage")
 # names a sentence-transformers model may give its configured prompt for each role
 ROLE_PROMPT_NAMES = {"query": ("query",), "passage": ("document", "passage", "corpus")}
 

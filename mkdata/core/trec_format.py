@@ -62,23 +62,6 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     return qrels
 
 
-def read_run(path: Path) -> dict[str, dict[str, float]]:
-    """{query-id: {doc-id: score}} of a TREC run file; ValueError names a bad line."""
-    run: dict[str, dict[str, float]] = {}
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != 6:
-                raise ValueError(f"{path}:{n}: expected `query-id Q0 doc-id rank score tag`")
-            try:
-                run.setdefault(parts[0], {})[parts[2]] = float(parts[4])
-            except ValueError:
-                raise ValueError(f"{path}:{n}: score {parts[4]!r} is not a number") from None
-    return run
-
-
 def is_trec_dir(path: Path) -> bool:
     """Whether ``path`` is a folder in the ir_datasets-style layout."""
     p = Path(path)

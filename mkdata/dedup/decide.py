@@ -110,7 +110,10 @@ def _verified_exactly(
         idx = candidates[s : s + EXACT_BATCH]
         xs, x_local = np.unique(x[idx], return_inverse=True)
         ys, y_local = np.unique(y[idx], return_inverse=True)
-        x_texts, y_texts = keys.norm_texts(xs), other.norm_texts(ys)
+        if other is keys:  # pairs within one dataset: read each text once
+            x_texts = y_texts = keys.norm_texts(np.union1d(xs, ys))
+        else:
+            x_texts, y_texts = keys.norm_texts(xs), other.norm_texts(ys)
         sims = pair_jaccard(
             [x_texts.get(r) or "" for r in xs.tolist()],
             [y_texts.get(r) or "" for r in ys.tolist()],

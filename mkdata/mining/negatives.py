@@ -139,6 +139,20 @@ def cross_scores(spec: str, pairs: list[tuple[str, str]]) -> np.ndarray:
     return np.asarray(model.predict(pairs, show_progress_bar=False), np.float32)
 
 
+def _pairs_by_query(rs: RetrievalSet) -> dict[int, list[int]]:
+    """Each query's positive documents in input order, queries in order of first pair."""
+    by_query: dict[int, list[int]] = {}
+    for q, d in rs.pairs:
+        by_query.setdefault(q, []).append(d)
+    return by_query
+
+
+def _in_pair_order(rows: list[Mined], rs: RetrievalSet) -> list[Mined]:
+    """``rows`` sorted as their (query, positive) pairs are in the input."""
+    order = {pair: i for i, pair in enumerate(rs.pairs)}
+    return sorted(rows, key=lambda m: order[(m.query, m.positive)])
+
+
 MIN_TRIGRAMS = 5  # below this, containment is too easy; compare whole sets instead
 
 
@@ -168,9 +182,7 @@ def mine_set(rs: RetrievalSet, cfg: NegativesConfig, batch: int = 1024) -> SetRe
         "pairs": len(rs.pairs), "complete": 0, "incomplete": 0, "positive": 0, "query_text": 0,
         "near_copy": 0, "margin": 0, "max_score": 0,
     }  # fmt: skip
-    by_query: dict[int, list[int]] = {}
-    for q, d in rs.pairs:
-        by_query.setdefault(q, []).append(d)
+    by_query = _pairs_by_query(rs)
     queries = list(by_query)
     rows: list[Mined] = []
     gram_cache: dict[int, set[str]] = {}
@@ -238,9 +250,7 @@ def mine_set(rs: RetrievalSet, cfg: NegativesConfig, batch: int = 1024) -> SetRe
                         [x for x, _ in keep], [y for _, y in keep],
                     )
                 )  # fmt: skip
-    order = {pair: i for i, pair in enumerate(rs.pairs)}
-    rows.sort(key=lambda m: order[(m.query, m.positive)])
-    return SetResult(rs, rows, counts)
+    return SetResult(rs, _in_pair_order(rows, rs), counts)
 
 
 def _candidates_set(
@@ -252,9 +262,7 @@ def _candidates_set(
     max_pos = max(len(p) for p in rs.positives)
     k = min(len(rs.docs), cfg.candidates + max_pos)
     counts = {"pairs": len(rs.pairs), "complete": 0, "incomplete": 0, "positive": 0}
-    by_query: dict[int, list[int]] = {}
-    for q, d in rs.pairs:
-        by_query.setdefault(q, []).append(d)
+    by_query = _pairs_by_query(rs)
     queries = list(by_query)
     rows: list[Mined] = []
     for s in range(0, len(queries), batch):
@@ -280,9 +288,7 @@ def _candidates_set(
             for d in by_query[q]:
                 counts["complete" if complete else "incomplete"] += 1
                 rows.append(Mined(q, d, float(pos_scores[positives.index(d)]), keep, keep_scores))
-    order_of = {pair: i for i, pair in enumerate(rs.pairs)}
-    rows.sort(key=lambda m: order_of[(m.query, m.positive)])
-    return SetResult(rs, rows, counts)
+    return SetResult(rs, _in_pair_order(rows, rs), counts)
 
 
 def _dense_copy(scorer: _Scorer, d: int, positives: list[int]) -> bool:
