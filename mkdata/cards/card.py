@@ -5,6 +5,7 @@ config family, statistics, and charts under ``images/`` linked relatively."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 CARD = "README.md"
 CARD_SAMPLE_ROWS = 20_000  # rows per split checked for duplicates in the card's statistics
+CARD_MAX_ROWS = 200_000  # rows per split read for the card's lengths, languages and charts
 
 SOURCE_TEXT = {
     "webfaq": (
@@ -442,7 +444,7 @@ def card_text(
     under ``out/images/``."""
     out = Path(out)
     if stats is None:
-        stats = dataset_stats(out, sample_rows=CARD_SAMPLE_ROWS)
+        stats = dataset_stats(out, sample_rows=CARD_SAMPLE_ROWS, max_rows=CARD_MAX_ROWS)
     return render_card(read_manifest(out), repo_id, out, stats, existing_images(out))
 
 
@@ -463,12 +465,11 @@ def write_card_of_run(run: OutputRun, plots: bool = True, name: str | None = Non
         m["name"] = name
         write_manifest(run.out, m)
     m = read_manifest(run.out)
-    stats = dataset_stats(run.out, sample_rows=CARD_SAMPLE_ROWS)
+    stats = dataset_stats(run.out, sample_rows=CARD_SAMPLE_ROWS, max_rows=CARD_MAX_ROWS)
     staged = run.staging / IMAGES
     if plots and write_charts(stats, m, staged):
-        try:
+        # an `images` folder mkdata did not write is left alone: the card then has no charts
+        with contextlib.suppress(OutputRefused):
             run.publish_part(IMAGES)
-        except OutputRefused:  # an `images` folder mkdata did not write: leave it, no charts
-            shutil.rmtree(staged, ignore_errors=True)
-    shutil.rmtree(staged, ignore_errors=True)
+    shutil.rmtree(staged, ignore_errors=True)  # what was not published
     return write_card(run.out, stats=stats)

@@ -91,11 +91,14 @@ def data_files(directory: Path, m: dict[str, Any]) -> dict[tuple[str, str], list
     return out
 
 
-def read_frame(files: list[Path]) -> pl.DataFrame:
-    """The rows of a split's files (parquet, or JSON Lines for flag-jsonl outputs)."""
+def read_frame(files: list[Path], max_rows: int | None = None) -> pl.DataFrame:
+    """The rows of a split's files (parquet, or JSON Lines for flag-jsonl outputs), the first
+    ``max_rows`` only when given."""
     if files[0].suffix == ".jsonl":
-        return pl.concat([pl.read_ndjson(f) for f in files], how="diagonal_relaxed")
-    return pl.read_parquet(files)
+        frame = pl.concat([pl.scan_ndjson(f) for f in files], how="diagonal_relaxed")
+    else:
+        frame = pl.scan_parquet(files)
+    return (frame.head(max_rows) if max_rows is not None else frame).collect()
 
 
 def text_columns(df: pl.DataFrame) -> list[str]:
@@ -196,8 +199,12 @@ def score_distributions(df: pl.DataFrame) -> dict[str, list[float]]:
     return out
 
 
-def dataset_stats(directory: Path, sample_rows: int = 200_000) -> DatasetStats:
-    """Statistics of every non-empty config and split of the mkdata dataset ``directory``.
+def dataset_stats(
+    directory: Path, sample_rows: int = 200_000, max_rows: int | None = None
+) -> DatasetStats:
+    """Statistics of every non-empty config and split of the mkdata dataset ``directory``
+    (lengths, languages and examples from the first ``max_rows`` rows of each split when
+    given; row counts always whole, from the manifest).
 
     FileNotFoundError when it has no manifest; ValueError (naming the file) when a data file
     cannot be read.
@@ -212,10 +219,11 @@ def dataset_stats(directory: Path, sample_rows: int = 200_000) -> DatasetStats:
     scores: dict[str, list[float]] = {}
     for (config, split), files in data_files(directory, m).items():
         try:
-            df = read_frame(files)
+            df = read_frame(files, max_rows)
         except (pl.exceptions.PolarsError, OSError) as exc:
             raise ValueError(f"{files[0]}: unreadable ({str(exc).splitlines()[0]})") from None
         st, lengths = split_stats(config, split, df, kind.language_configs, sample_rows)
+        st.rows = m["configs"][config][split]
         out.splits.append(st)
         for c, s in lengths.items():
             chars.setdefault(c, []).append(s)

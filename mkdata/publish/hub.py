@@ -107,11 +107,16 @@ def _unchanged(local: LocalFile, remote: Any) -> bool:
 
 
 def plan_push(
-    directory: Path, repo: str, revision: str | None = None, remote: bool = True
+    directory: Path,
+    repo: str,
+    revision: str | None = None,
+    remote: bool = True,
+    card: str | None = None,
 ) -> PushPlan:
-    """Compare ``directory`` with the repo (unless ``remote`` is False: everything is new)."""
+    """Compare ``directory`` with the repo (unless ``remote`` is False: everything is new);
+    ``card`` is the card text when it was just written, else it is rendered."""
     files = local_files(directory)
-    plan = PushPlan(repo, files, card=card_text(directory, repo))
+    plan = PushPlan(repo, files, card=card if card is not None else card_text(directory, repo))
     existing = _remote_files(_api(), repo, revision) if remote else {}
     plan.upload = [f for f in files if not _unchanged(f, existing.get(f.path_in_repo))]
     ours = {f.path_in_repo for f in files}
@@ -136,8 +141,8 @@ def push(
     api.create_repo(repo, repo_type="dataset", private=private, exist_ok=True)
     if revision and revision != "main":
         api.create_branch(repo, repo_type="dataset", branch=revision, exist_ok=True)
-    write_card(directory, repo)
-    plan = plan_push(directory, repo, revision)
+    card = write_card(directory, repo).read_text("utf-8")
+    plan = plan_push(directory, repo, revision, card=card)
     batches = [
         plan.upload[i : i + files_per_commit] for i in range(0, len(plan.upload), files_per_commit)
     ]
