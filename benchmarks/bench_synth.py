@@ -53,8 +53,8 @@ def bench_vllm(model: str, n: int, repeats: int = 3) -> dict:
     from vllm import SamplingParams
     from vllm.sampling_params import StructuredOutputsParams
 
+    from mkdata.core.generations import GenerationStore
     from mkdata.core.llm import VLLMBackend
-    from mkdata.synth.store import GenerationStore
 
     reqs = prompts(n)
     backend = VLLMBackend(model)

@@ -65,13 +65,16 @@ class FaultServer:
     """Chat completions: ``script`` lists behaviours for successive requests ("429", "500",
     "401", "echo500" (a 500 whose body echoes the Authorization header), "slow",
     "malformed", "ok"); after it runs out every request is answered "ok". ``bodies`` keeps
-    every request body; ``answer`` (when set) replaces the query of "ok" answers."""
+    every request body; ``answer`` (when set) replaces the query of "ok" answers, and
+    ``reply`` (when set) is called with the request body and its return value is the whole
+    answer content. "ok" answers carry token log-probabilities when the request asks."""
 
     def __init__(self, script: list[str], slow_seconds: float = 3.0) -> None:
         self.script = list(script)
         self.seen: list[str] = []
         self.bodies: list[dict[str, Any]] = []
         self.answer: str | Callable[[str], str] | None = None
+        self.reply: Callable[[dict[str, Any]], str] | None = None
         self.lock = threading.Lock()
         server = self
 
@@ -105,6 +108,8 @@ class FaultServer:
                     time.sleep(slow_seconds)
                 if action == "malformed":
                     payload = b'{"id": "x", "choices": [{"message": '
+                elif server.reply is not None:
+                    payload = _ok(body, server.reply(body))
                 else:
                     passage = (
                         body["messages"][-1]["content"]
@@ -122,12 +127,7 @@ class FaultServer:
                             else server.answer or f"frage zu {words[1].lower()} {len(server.seen)}"
                         ),
                     }
-                    payload = json.dumps({
-                        "id": "c", "object": "chat.completion", "created": 0, "model": body["model"],
-                        "choices": [{"index": 0, "finish_reason": "stop",
-                                     "message": {"role": "assistant", "content": json.dumps(answer)}}],
-                        "usage": {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70},
-                    }).encode()  # fmt: skip
+                    payload = _ok(body, json.dumps(answer))
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
@@ -144,6 +144,25 @@ class FaultServer:
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def _ok(body: dict[str, Any], content: str) -> bytes:
+    """A chat completion answering ``content`` (with log-probabilities when asked)."""
+    choice: dict[str, Any] = {
+        "index": 0,
+        "finish_reason": "stop",
+        "message": {"role": "assistant", "content": content},
+    }
+    if body.get("logprobs"):
+        choice["logprobs"] = {"content": [
+            {"token": content, "logprob": -0.25, "bytes": None, "top_logprobs": []},
+            {"token": "", "logprob": -0.05, "bytes": None, "top_logprobs": []},
+        ]}  # fmt: skip
+    return json.dumps({
+        "id": "c", "object": "chat.completion", "created": 0, "model": body["model"],
+        "choices": [choice],
+        "usage": {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70},
+    }).encode()  # fmt: skip
 
 
 if __name__ == "__main__":  # a fault server in its own process: prints its URL, serves until killed

@@ -317,6 +317,7 @@ def render_card(
     lines += ["", "## How to load", "", *load_snippet(m, kind, where)]
     lines += ["", "## Columns", "", "| column | meaning |", "|---|---|"]
     described = m.get("columns") or COLUMNS.get(m.get("record", "qa-pair"), COLUMNS["qa-pair"])
+    described = [*described, *m.get("added_columns", [])]
     lines += [f"| `{name}` | {meaning} |" for name, meaning in described]
     if stats is not None and stats.splits:
         lines += ["", "## Statistics", "", *_stats_table(stats)]
@@ -328,6 +329,7 @@ def render_card(
         lines += [f"![{t}]({IMAGES}/{name})" for t, name in images]
     lines += _filters_section(m, kind)
     lines += _negatives_section(m)
+    lines += _labels_section(m)
     lines += [
         "",
         "## How it was built",
@@ -418,6 +420,43 @@ def _negatives_section(m: dict[str, Any]) -> list[str]:
     lines += [
         f"| {c} | " + " | ".join(str(v.get(k, 0)) for k in keys) + " |" for c, v in counts.items()
     ]
+    return lines
+
+
+def _labels_section(m: dict[str, Any]) -> list[str]:
+    info = m.get("label")
+    if not info:
+        return []
+    names = [x["name"] for x in info["labels"]]
+    col = info["column"]
+    lines = [
+        "", f"## Labels (`{col}`)", "",
+        f"Each row's `{col}` is one of: " + ", ".join(f"`{n}`" for n in names) + f". They "
+        f"come from `{m.get('parameters', {}).get('model')}` (an LLM answering with one label "
+        "of the set, few-shot)"
+        + (", and for the rows it did not label from a classifier trained on its labels"
+           if info.get("classifier") else "")
+        + f"; `{col}_source` says which. Rows without a label failed and are counted in "
+        "`mkdata.json`.",
+        "",
+        "| language | rows | llm | classifier | failed | " + " | ".join(names) + " |",
+        "|---|" + "---:|" * (len(names) + 4),
+    ]  # fmt: skip
+    for lang, c in info["per_language"].items():
+        cells = [c["rows"], c["llm"], c["classifier"], c["failed"], *c["labels"].values()]
+        lines.append(f"| {lang} | " + " | ".join(f"{v:,}" for v in cells) + " |")
+    report = info.get("classifier")
+    if report and report.get("overall") is not None:
+        lines += [
+            "", f"Classifier: {report['model']} on `{report['encoder']}` embeddings, trained "
+            f"on {report['trained_on']:,} LLM-labelled rows; agreement with the LLM on "
+            f"{report['held_out']:,} held-out rows: {report['overall']:.1%} overall.", "",
+            "| language | held-out rows | agreement |", "|---|---:|---:|",
+        ]  # fmt: skip
+        lines += [
+            f"| {lang} | {r['held_out']:,} | {r['agreement']:.1%} |"
+            for lang, r in report["per_language"].items()
+        ]
     return lines
 
 

@@ -159,6 +159,29 @@ def splits_chart(m: dict[str, Any], path: Path) -> bool:
     return True
 
 
+def labels_chart(m: dict[str, Any], path: Path) -> bool:
+    """Labelled output: the share of each label per language."""
+    info = (m.get("label") or {}).get("per_language") or {}
+    if not info:
+        return False
+    langs = sorted(info)[:MAX_BARS]
+    names = [x["name"] for x in m["label"]["labels"]]
+    fig, ax = _figure(max(5.0, 0.4 * len(langs) + 3.5))
+    bottom = [0.0] * len(langs)
+    for name in names:
+        share = [
+            info[x]["labels"].get(name, 0) / max(1, sum(info[x]["labels"].values())) for x in langs
+        ]
+        ax.bar(langs, share, bottom=bottom, label=name)
+        bottom = [b + s for b, s in zip(bottom, share, strict=True)]
+    ax.set_ylabel("share of labelled rows")
+    ax.set_title(f"{m['label']['column']} per language")
+    ax.tick_params(axis="x", rotation=60)
+    ax.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")
+    _save(fig, path)
+    return True
+
+
 CHARTS: list[tuple[str, str, Callable[[DatasetStats, dict[str, Any], Path], bool]]] = [
     ("languages.png", "Rows per language", lambda st, m, p: languages_chart(st, p)),
     ("lengths.png", "Text lengths", lambda st, m, p: lengths_chart(st, p)),
@@ -166,6 +189,7 @@ CHARTS: list[tuple[str, str, Callable[[DatasetStats, dict[str, Any], Path], bool
     ("clusters.png", "Near-duplicate cluster sizes", lambda st, m, p: clusters_chart(m, p)),
     ("scores.png", "Score distribution", scores_chart),
     ("splits.png", "Queries per split", lambda st, m, p: splits_chart(m, p)),
+    ("labels.png", "Labels per language", lambda st, m, p: labels_chart(m, p)),
 ]
 
 

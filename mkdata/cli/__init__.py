@@ -11,7 +11,18 @@ from typing import Annotated
 import typer
 
 from mkdata import __version__
-from mkdata.cli import build, card, dedup, evaluate, exports, mining, pipeline, publish, synth
+from mkdata.cli import (
+    build,
+    card,
+    dedup,
+    evaluate,
+    exports,
+    label,
+    mining,
+    pipeline,
+    publish,
+    synth,
+)
 from mkdata.cli.common import fail, out_console
 from mkdata.core.errors import EXIT_USAGE
 
@@ -38,6 +49,7 @@ app.command("dedup")(dedup.dedup)
 app.add_typer(mining.app, name="mine")
 app.add_typer(evaluate.app, name="eval")
 app.add_typer(synth.app, name="synth")
+app.command("label")(label.label)
 app.add_typer(exports.app, name="export")
 app.command("push")(publish.push_cmd)
 app.command("run")(pipeline.run_cmd)

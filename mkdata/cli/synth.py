@@ -8,29 +8,36 @@ from typing import Annotated, Any
 import typer
 
 from mkdata.cli.common import (
+    AllowFailuresOpt,
+    Backend,
+    BackendOpt,
+    BaseUrlOpt,
+    ConcurrencyOpt,
     Executor,
     ExecutorOpt,
     InputsArg,
     LangsOpt,
+    MaxAttemptsOpt,
+    ModelOpt,
     OutOpt,
     OverwriteOpt,
     RayAddressOpt,
+    RequestTimeoutOpt,
+    backend_options,
     choices,
     fail,
     filter_summary,
     out_console,
     parse_langs,
     progress_bar,
+    report_failures,
     user_errors,
-    warn,
     warn_malformed,
 )
-from mkdata.core.errors import EXIT_FAILED
-from mkdata.synth.sap_config import BACKENDS, FORMATS, MODES, SapConfig
+from mkdata.synth.sap_config import FORMATS, MODES, SapConfig
 
 app = typer.Typer(help="Synthesize queries with an LLM (SAP).", no_args_is_help=True)
 Mode = choices("Mode", MODES)
-Backend = choices("Backend", BACKENDS)
 SynthFormat = choices("SynthFormat", FORMATS)
 
 
@@ -60,14 +67,12 @@ def synth_sap(
     passages: InputsArg,
     out: OutOpt,
     langs: LangsOpt,
-    model: Annotated[str, typer.Option(help="Model (vllm: a folder or Hub id; openai: its name).")],
+    model: ModelOpt,
     mode: Annotated[
         Mode, typer.Option(help="Queries in every --langs language, or the passage's own.")
     ] = Mode[SapConfig.mode],
-    backend: Annotated[
-        Backend, typer.Option(help="vllm (in process) or openai (any compatible server).")
-    ] = Backend[SapConfig.backend],
-    base_url: Annotated[str | None, typer.Option(help="openai backend: server URL (…/v1).")] = None,
+    backend: BackendOpt = Backend[SapConfig.backend],
+    base_url: BaseUrlOpt = None,
     exemplars: Annotated[
         Path | None, typer.Option(help="Folder overriding the shipped prompt files.")
     ] = None,
@@ -81,9 +86,7 @@ def synth_sap(
     temperature: Annotated[
         float, typer.Option(min=0.0, help="Sampling temperature.")
     ] = SapConfig.temperature,
-    concurrency: Annotated[
-        int, typer.Option(min=1, help="openai: requests in flight.")
-    ] = SapConfig.concurrency,
+    concurrency: ConcurrencyOpt = SapConfig.concurrency,
     round_trip_k: Annotated[
         int, typer.Option(min=0, help="Keep queries whose passage ranks in the top K (0: off).")
     ] = SapConfig.round_trip_k,
@@ -93,20 +96,14 @@ def synth_sap(
     output_format: Annotated[
         SynthFormat, typer.Option("--format", help="sap (mkdata's columns) or swim-ir.")
     ] = SynthFormat[SapConfig.format],
-    request_timeout: Annotated[
-        float, typer.Option(min=0.1, help="openai: seconds before a request is retried.")
-    ] = 120.0,
-    max_attempts: Annotated[int, typer.Option(min=1, help="openai: attempts per request.")] = 6,
-    allow_failures: Annotated[
-        str,
-        typer.Option(help="Prompts that may finally fail before the run exits 1: N or P%."),
-    ] = SapConfig.allow_failures,
+    request_timeout: RequestTimeoutOpt = 120.0,
+    max_attempts: MaxAttemptsOpt = 6,
+    allow_failures: AllowFailuresOpt = SapConfig.allow_failures,
     executor: ExecutorOpt = Executor.local,
     ray_address: RayAddressOpt = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Generate a summary, then a query, for each passage and target language (SAP)."""
-    from mkdata.core.llm import RetryPolicy
     from mkdata.synth.sap import run_sap
 
     lang_list = parse_langs(langs)
@@ -121,10 +118,8 @@ def synth_sap(
             model=model, base_url=base_url, exemplars=exemplars, max_passages=max_passages,
             seed=seed, max_tokens=max_tokens, temperature=temperature, concurrency=concurrency,
             round_trip_k=round_trip_k or None, lid_filter=lid_filter, format=output_format.value,
-            backend_options=(
-                {"concurrency": concurrency,
-                 "policy": RetryPolicy(max_attempts=max_attempts, timeout=request_timeout)}
-                if backend.value == "openai" else {}
+            backend_options=backend_options(
+                backend.value, concurrency, max_attempts, request_timeout
             ),
         )  # fmt: skip
     with progress_bar() as progress:
@@ -143,13 +138,4 @@ def synth_sap(
         f"{sum(c['train'] for c in m['configs'].values())} queries kept in {out}",
         highlight=False,
     )
-    failed = sap["failures"]
-    if failed["count"]:
-        top = failed["most_common"]
-        message = (
-            f"{failed['count']} of {failed['of']} prompts failed after retries "
-            f"(most common: {top['error']}, {top['count']}x); re-run to retry them"
-        )
-        if not failed["within_allowed"]:
-            raise fail(f"{message} (--allow-failures {failed['allowed']})", EXIT_FAILED)
-        warn(message)
+    report_failures(sap["failures"])

@@ -132,3 +132,18 @@ def in_other_language(texts: list[str], expected: list[str]) -> list[bool]:
 def get_identifier() -> LanguageIdentifier:
     """Return this process's shared :class:`LanguageIdentifier`."""
     return LanguageIdentifier()
+
+
+LANGUAGE_NAMES = {
+    "eng": "English", "deu": "German", "fra": "French", "spa": "Spanish", "ita": "Italian",
+    "por": "Portuguese", "nld": "Dutch", "pol": "Polish", "rus": "Russian", "tur": "Turkish",
+    "ara": "Arabic", "zho": "Chinese", "jpn": "Japanese", "kor": "Korean", "tha": "Thai",
+    "swa": "Swahili", "hin": "Hindi", "ben": "Bengali", "fas": "Persian", "vie": "Vietnamese",
+    "ind": "Indonesian", "ukr": "Ukrainian", "ces": "Czech", "swe": "Swedish", "fin": "Finnish",
+    "ell": "Greek", "heb": "Hebrew", "ron": "Romanian", "hun": "Hungarian", "dan": "Danish",
+}  # fmt: skip
+
+
+def language_name(code: str) -> str:
+    """English name of an ISO 639-3 code (the code itself when unknown)."""
+    return LANGUAGE_NAMES.get(code, code)

@@ -13,6 +13,7 @@ can persist it at once.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import random
 import time
@@ -37,6 +38,7 @@ class ChatRequest:
     temperature: float = 0.7
     seed: int = 0
     json_schema: dict[str, Any] | None = None
+    logprobs: bool = False  # ask for the answer's log-probability (``Completion.logprob``)
 
     def as_messages(self) -> list[dict[str, str]]:
         return [{"role": r, "content": c} for r, c in self.messages]
@@ -52,6 +54,7 @@ class Completion:
     completion_tokens: int = 0
     error: str | None = None
     attempts: int = 1
+    logprob: float | None = None  # sum over the answer's tokens, when the request asked
 
 
 @dataclass
@@ -108,6 +111,7 @@ class VLLMBackend:
                     max_tokens=r.max_tokens,
                     temperature=r.temperature,
                     seed=r.seed,
+                    logprobs=0 if r.logprobs else None,
                     structured_outputs=StructuredOutputsParams(json=r.json_schema)
                     if r.json_schema
                     else None,
@@ -122,8 +126,9 @@ class VLLMBackend:
             for r, out in zip(batch, outputs, strict=True):
                 gen = out.outputs[0]
                 c = Completion(
-                    gen.text, gen.finish_reason, len(out.prompt_token_ids), len(gen.token_ids)
-                )
+                    gen.text, gen.finish_reason, len(out.prompt_token_ids), len(gen.token_ids),
+                    logprob=_finite(gen.cumulative_logprob) if r.logprobs else None,
+                )  # fmt: skip
                 self.usage.add(c)
                 on_result(r, c)
 
@@ -200,6 +205,8 @@ class OpenAIBackend:
                 "type": "json_schema",
                 "json_schema": {"name": "answer", "schema": r.json_schema},
             }
+        if r.logprobs:
+            extra["logprobs"] = True
         last = ""
         for attempt in range(1, self.policy.max_attempts + 1):
             retry_after = None
@@ -210,10 +217,12 @@ class OpenAIBackend:
                 )  # fmt: skip
                 choice = resp.choices[0]
                 usage = resp.usage
+                tokens = choice.logprobs.content if r.logprobs and choice.logprobs else None
                 return Completion(
                     choice.message.content or "", choice.finish_reason,
                     usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0,
                     attempts=attempt,
+                    logprob=_finite(sum(t.logprob for t in tokens)) if tokens else None,
                 )  # fmt: skip
             except openai.APIStatusError as exc:
                 last = mask(f"HTTP {exc.status_code}: {' '.join(str(exc.message).split())[:200]}")
@@ -241,6 +250,11 @@ class OpenAIBackend:
             error=mask(f"gave up after {self.policy.max_attempts} attempts: {last}"),
             attempts=self.policy.max_attempts,
         )
+
+
+def _finite(value: float | None) -> float | None:
+    """``value`` as a float, None when missing or not finite."""
+    return float(value) if value is not None and math.isfinite(value) else None
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -4,46 +4,20 @@ same file names, turned into chat messages."""
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-LANGUAGE_NAMES = {
-    "eng": "English", "deu": "German", "fra": "French", "spa": "Spanish", "ita": "Italian",
-    "por": "Portuguese", "nld": "Dutch", "pol": "Polish", "rus": "Russian", "tur": "Turkish",
-    "ara": "Arabic", "zho": "Chinese", "jpn": "Japanese", "kor": "Korean", "tha": "Thai",
-    "swa": "Swahili", "hin": "Hindi", "ben": "Bengali", "fas": "Persian", "vie": "Vietnamese",
-    "ind": "Indonesian", "ukr": "Ukrainian", "ces": "Czech", "swe": "Swedish", "fin": "Finnish",
-    "ell": "Greek", "heb": "Hebrew", "ron": "Romanian", "hun": "Hungarian", "dan": "Danish",
-}  # fmt: skip
+from mkdata.core.lang import language_name
+from mkdata.core.prompt_safety import as_data
+
 FILES = ("prompt.json", "exemplars_cross_lingual.json", "exemplars_monolingual.json")
 SCHEMA = {
     "type": "object",
     "properties": {"summary": {"type": "string"}, "query": {"type": "string"}},
     "required": ["summary", "query"],
 }
-
-
-# chat-template control tokens of common model families: page text must not open a turn
-_CONTROL_TOKENS = re.compile(
-    r"<\|[A-Za-z0-9_ .:-]{1,40}\|>|\[/?INST\]|<</?SYS>>|</?s>|<\|?(?:system|user|assistant)\|?>",
-    re.IGNORECASE,
-)
-_DELIMITER = re.compile(r"<\s*/?\s*passage\s*>", re.IGNORECASE)
-
-
-def as_data(text: str) -> str:
-    """Web text made safe to place between ``<passage>`` tags: chat-template control tokens
-    removed, and the delimiter itself defused so the text cannot close its block."""
-    text = _CONTROL_TOKENS.sub(" ", text)
-    return _DELIMITER.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
-
-
-def language_name(code: str) -> str:
-    """English name of an ISO 639-3 code (the code itself when unknown)."""
-    return LANGUAGE_NAMES.get(code, code)
 
 
 @dataclass

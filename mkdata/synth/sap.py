@@ -19,8 +19,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from mkdata.core.generations import failure_summary, generate_stored, request_key
 from mkdata.core.lang import to_iso639_3
-from mkdata.core.llm import ChatRequest, Completion, get_backend, llm_resources
+from mkdata.core.llm import ChatRequest, llm_resources
 from mkdata.core.manifest import new_manifest
 from mkdata.core.output import OutputRun
 from mkdata.core.reader import ReadStats, column_names, input_files, read_table
@@ -28,9 +29,8 @@ from mkdata.core.runner import run_units
 from mkdata.core.schema import stable_id
 from mkdata.core.shards import DATA_DIR, ShardWriter
 from mkdata.synth.prompts import SCHEMA, PromptSet, load_prompts
-from mkdata.synth.sap_config import FORMATS, MODES, SapConfig, allowed_failures  # noqa: F401
+from mkdata.synth.sap_config import FORMATS, MODES, SapConfig  # noqa: F401
 from mkdata.synth.sap_filters import filter_rows
-from mkdata.synth.store import GenerationStore, request_key
 
 ISO1 = {
     "eng": "en", "deu": "de", "fra": "fr", "spa": "es", "ita": "it", "por": "pt", "nld": "nl",
@@ -125,47 +125,6 @@ def build_requests(
     return out
 
 
-def generate(
-    cfg: SapConfig,
-    requests: list[ChatRequest],
-    store_dir: Path,
-    progress: Callable[[int, int], None] | None = None,
-) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
-    """Stored completions (in ``store_dir``) for ``requests``, asking the model only for the
-    missing ones, and the usage of this run."""
-    store = GenerationStore(store_dir)
-    have = store.load()
-    todo = [r for r in requests if r.key not in have or have[r.key].get("error")]
-    usage: dict[str, Any] = {"cached": len(requests) - len(todo), "asked": len(todo)}
-    if todo:
-        backend = get_backend(cfg.backend, cfg.model, cfg.base_url, **cfg.backend_options)
-        done = 0
-
-        def on_result(r: ChatRequest, c: Completion) -> None:
-            nonlocal done
-            rec = {
-                "key": r.key, "text": c.text, "finish_reason": c.finish_reason,
-                "prompt_tokens": c.prompt_tokens, "completion_tokens": c.completion_tokens,
-                "error": c.error,
-            }  # fmt: skip
-            store.add(rec)
-            have[r.key] = rec
-            done += 1
-            if progress:
-                progress(done, len(todo))
-
-        try:
-            backend.generate(todo, on_result)
-        finally:
-            store.close()
-        u = backend.usage
-        usage.update(
-            {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
-             "retries": u.retries, "errors": u.errors, "seconds": round(u.seconds, 3)}
-        )  # fmt: skip
-    return have, usage
-
-
 def run_sap(
     cfg: SapConfig, progress: Callable[[str, dict[str, Any]], None] | None = None
 ) -> dict[str, Any]:
@@ -182,45 +141,24 @@ def run_sap(
         notify("generate", {"done": 0, "total": len(items)})
         requests = [r for r, _, _ in items]
         store = run.state("generations")
+        backend = (cfg.backend, cfg.model, cfg.base_url, cfg.backend_options)
         if cfg.executor == "ray":  # one actor holds the model, with its declared resources
-            unit = (cfg, requests, store, None)
+            unit = (*backend, requests, store, None)
             resources = llm_resources(cfg.backend)
-            units = run_units(generate, [unit], 1, "ray", cfg.ray_address, resources, True)
+            units = run_units(generate_stored, [unit], 1, "ray", cfg.ray_address, resources, True)
             have, usage = next(iter(units))[1]
         else:
             progress = lambda d, t: notify("generate", {"done": d, "total": t})  # noqa: E731
-            have, usage = generate(cfg, requests, store, progress)
+            have, usage = generate_stored(*backend, requests, store, progress)
         rows, counts = filter_rows(cfg, items, have, prompts)
         configs = _write_rows(cfg, rows, run.staging)
         m = _manifest(cfg, passages, items, rows, counts, configs, usage, stats, prompts)
-        m["sap"]["failures"] = failures(cfg, requests, have)
+        m["sap"]["failures"] = failure_summary(cfg.allow_failures, requests, have)
         if not m["sap"]["failures"]["within_allowed"]:
             m["stages"]["generate"]["status"] = "failed"
         m["timings"] = {"total_seconds": round(time.perf_counter() - started, 3)}
         run.publish(m)
     return m
-
-
-def failures(
-    cfg: SapConfig, requests: list[ChatRequest], have: dict[str, dict[str, Any]]
-) -> dict[str, Any]:
-    """How many prompts of this run finally failed, the most common reason, and whether that
-    is within ``--allow-failures``."""
-    reasons = Counter(
-        str(have[r.key]["error"]) if r.key in have else "never answered"
-        for r in requests
-        if r.key not in have or have[r.key].get("error")
-    )
-    count = sum(reasons.values())
-    allowed = allowed_failures(cfg.allow_failures, len(requests))
-    top = reasons.most_common(1)[0] if reasons else None
-    return {
-        "count": count,
-        "of": len(requests),
-        "allowed": allowed,
-        "within_allowed": count <= allowed,
-        "most_common": {"error": top[0], "count": top[1]} if top else None,
-    }
 
 
 def _write_rows(cfg: SapConfig, rows: list[dict[str, Any]], staging: Path) -> dict[str, int]:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mkdata.core.generations import allowed_failures
+
 MODES = ("cross-lingual", "monolingual")
 FORMATS = ("sap", "swim-ir")
 BACKENDS = ("vllm", "openai")
@@ -56,22 +58,3 @@ class SapConfig:
 
     def sampling(self) -> dict[str, Any]:
         return {"max_tokens": self.max_tokens, "temperature": self.temperature}
-
-
-def allowed_failures(spec: str, total: int) -> int:
-    """How many of ``total`` prompts may finally fail: ``N`` prompts or ``P%`` of them."""
-    spec = spec.strip()
-    try:
-        if spec.endswith("%"):
-            share = float(spec[:-1]) / 100
-            if not 0 <= share <= 1:
-                raise ValueError
-            return int(share * total)
-        count = int(spec)
-        if count < 0:
-            raise ValueError
-        return count
-    except ValueError:
-        raise ValueError(
-            f"--allow-failures: expected N or P% (like 10 or 5%), got {spec!r}"
-        ) from None
