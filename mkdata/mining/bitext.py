@@ -48,6 +48,33 @@ BITEXT = pa.schema(
     ]
 )
 BITEXT_ORIGIN = BITEXT.append(pa.field("origin", pa.string()))
+# QA rows keep each side's question and answer apart, in WebFAQ's bitext layout (what MTEB's
+# WebFAQBitextMining tasks read), with mkdata's ids
+BITEXT_QA = pa.schema(
+    [
+        pa.field("src_id", pa.string(), nullable=False),
+        pa.field("tgt_id", pa.string(), nullable=False),
+        pa.field("language1", pa.string(), nullable=False),
+        pa.field("language2", pa.string(), nullable=False),
+        pa.field("score", pa.float32(), nullable=False),
+        pa.field("question1", pa.string()),
+        pa.field("question2", pa.string()),
+        pa.field("answer1", pa.string()),
+        pa.field("answer2", pa.string()),
+    ]
+)
+BITEXT_QA_ORIGIN = BITEXT_QA.insert(4, pa.field("origin", pa.string()))
+QA_COLUMNS = ["question", "answer"]
+
+
+QA_LAYOUT_COLUMNS = [
+    ["src_id`, `tgt_id", "ids of the two rows in the input dataset"],
+    ["language1`, `language2", "ISO 639-3 codes of the two sides"],
+    ["origin", "`scheme://host` both sides come from (only when mined with `--scope origin`)"],
+    ["score", "margin score (see `parameters.margin` in `mkdata.json`); higher is more confident"],
+    ["question1`, `answer1", "the first side's question and answer"],
+    ["question2`, `answer2", "the second side's question and answer"],
+]
 
 
 @dataclass
@@ -60,8 +87,9 @@ class BitextResult:
 
 
 def load_rows(cfg: BitextConfig) -> tuple[pl.DataFrame, dict[str, int], list[Path], list[str]]:
-    """Read the input rows as (row, id, language, origin, text); return them, the counts of
-    what was dropped while reading, the files read and the first malformed record of each."""
+    """Read the input rows as (row, id, language, origin, text[, question, answer]); return
+    them, the counts of what was dropped while reading, the files read and the first
+    malformed record of each. QA rows (text from question and answer) keep both too."""
     files = input_files(cfg.inputs)
     if not files:
         raise ValueError(f"{cfg.inputs[0]}: no input files")
@@ -93,7 +121,8 @@ def load_rows(cfg: BitextConfig) -> tuple[pl.DataFrame, dict[str, int], list[Pat
     before = df.height
     df = df.unique("id", keep="first", maintain_order=True)
     counts["duplicate_id"] = before - df.height
-    df = df.select("id", "language", "origin", "text").with_row_index("row")
+    kept = ["id", "language", "origin", "text", *(QA_COLUMNS if columns == QA_COLUMNS else [])]
+    df = df.select(kept).with_row_index("row")
     counts["rows"] = df.height
     return df, counts, files, list(stats.first_problem.values())
 
@@ -123,8 +152,9 @@ def resolve_pairs(cfg: BitextConfig, present: list[str]) -> tuple[list[tuple[str
     return list(cfg.pairs), []
 
 
-def _unit_key(cfg: BitextConfig, files: list[Path], pair: tuple[str, str]) -> str:
-    return unit_key([[file_identity(f) for f in files], cfg.key_params(), list(pair)])
+def _unit_key(cfg: BitextConfig, files: list[Path], pair: tuple[str, str], qa_layout: bool) -> str:
+    params = {**cfg.key_params(), **({"layout": "qa"} if qa_layout else {})}
+    return unit_key([[file_identity(f) for f in files], params, list(pair)])
 
 
 def _candidates(
@@ -189,16 +219,29 @@ def mine_pair(
     data: dict[str, Any] = {
         "src_id": rows["id"].gather(src[idx]).to_list(),
         "tgt_id": rows["id"].gather(tgt[idx]).to_list(),
-        "src_lang": [src_lang] * len(idx),
-        "tgt_lang": [tgt_lang] * len(idx),
-        "src_text": [src_text[i] for i in idx.tolist()],
-        "tgt_text": [tgt_text[i] for i in idx.tolist()],
-        "score": score[idx],
     }
-    schema = BITEXT
+    if "question" in rows.columns:
+        data |= {
+            "language1": [src_lang] * len(idx),
+            "language2": [tgt_lang] * len(idx),
+            "score": score[idx],
+            "question1": rows["question"].gather(src[idx]).to_list(),
+            "question2": rows["question"].gather(tgt[idx]).to_list(),
+            "answer1": rows["answer"].gather(src[idx]).to_list(),
+            "answer2": rows["answer"].gather(tgt[idx]).to_list(),
+        }
+        schema = BITEXT_QA_ORIGIN if cfg.scope == "origin" else BITEXT_QA
+    else:
+        data |= {
+            "src_lang": [src_lang] * len(idx),
+            "tgt_lang": [tgt_lang] * len(idx),
+            "src_text": [src_text[i] for i in idx.tolist()],
+            "tgt_text": [tgt_text[i] for i in idx.tolist()],
+            "score": score[idx],
+        }
+        schema = BITEXT_ORIGIN if cfg.scope == "origin" else BITEXT
     if cfg.scope == "origin":
         data["origin"] = rows["origin"].gather(src[idx]).to_list()
-        schema = BITEXT_ORIGIN
     table = pa.table(data, schema=schema)
     order = pc.sort_indices(
         table, [("score", "descending"), ("src_id", "ascending"), ("tgt_id", "ascending")]
@@ -234,7 +277,7 @@ def run_bitext(
         for i, pair in enumerate(pairs):
             name = f"{pair[0]}-{pair[1]}"
             notify("pair", {"pair": name, "index": i, "total": len(pairs)})
-            unit = state / _unit_key(cfg, files, pair)
+            unit = state / _unit_key(cfg, files, pair, "question" in rows.columns)
             done = done_result(unit)
             if done is None:
                 table, counts = mine_pair(rows, emb, pair, cfg)
@@ -249,6 +292,9 @@ def run_bitext(
             configs[name] = writer.rows
             filters[name] = counts
         manifest = _manifest(cfg, files, configs, filters, read_counts, problems, skipped, started)
+        if "question" in rows.columns:
+            manifest["bitext"]["layout"] = "qa"
+            manifest["columns"] = QA_LAYOUT_COLUMNS
         run.publish(manifest)
     return BitextResult(cfg.out, configs, manifest)
 

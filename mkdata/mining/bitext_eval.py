@@ -20,6 +20,8 @@ from mkdata.core.manifest import read_manifest
 from mkdata.core.reader import input_files, read_table
 from mkdata.core.shards import DATA_DIR
 
+QA_LANGUAGES = {"language1": "src_lang", "language2": "tgt_lang"}  # the QA layout's names
+
 
 @dataclass(frozen=True)
 class PairScore:
@@ -166,7 +168,9 @@ def load_predictions(out: Path) -> tuple[pl.DataFrame, list[str]]:
     frames = []
     for f in files:
         try:
-            df = pl.read_parquet(f, columns=["src_id", "tgt_id", "src_lang", "tgt_lang", "score"])
+            df = pl.read_parquet(f)
+            df = df.rename({k: v for k, v in QA_LANGUAGES.items() if k in df.columns})
+            df = df.select("src_id", "tgt_id", "src_lang", "tgt_lang", "score")
         except (pl.exceptions.PolarsError, OSError) as exc:
             raise ValueError(f"{f}: not a bitext shard ({exc})") from None
         frames.append(
