@@ -409,3 +409,75 @@ def test_sentence_transformers_encoder(tmp_path: Path) -> None:
         "--encoder", f"st:{minilm.get_model_path()}", "--threshold", "1.0", check=True,
     )  # fmt: skip
     assert mined(out, "spa-eng").height > 10
+
+
+def _judge_oracle(body: dict) -> str:
+    """A judge that knows the handwritten sentences: 95 for a true translation, 5 otherwise."""
+    text = body["messages"][-1]["content"]
+    source = text.split("<source>", 1)[1].split("</source>", 1)[0]
+    target = text.split("<translation>", 1)[1].split("</translation>", 1)[0]
+    index = {t[lang]: i for i, t in enumerate(TUPLES) for lang in ("deu", "eng")}
+    return json.dumps({"score": 95 if index.get(source, -1) == index.get(target, -2) else 5})
+
+
+def test_llm_judge_precision_and_threshold(tmp_path: Path) -> None:
+    from llm_servers import FaultServer
+
+    low = tmp_path / "low"
+    run_cli("mine", "bitext", str(SENTENCES), "--out", str(low), "--pairs", "deu-eng",
+            "--threshold", "0", "--no-lid-filter", check=True)  # fmt: skip
+    judged = tmp_path / "judged"
+    with FaultServer(["429", "malformed"]) as server:
+        server.reply = _judge_oracle
+        args = ["eval", "bitext", str(low), "--judge", "--out", str(judged), "--backend", "openai",
+                "--base-url", server.url, "--model", "m", "--sample", "60", "--pick-threshold",
+                "--target-precision", "0.9", "--json", str(tmp_path / "r.json")]  # fmt: skip
+        proc = run_cli(*args, check=True)
+        sent = [b["messages"][-1]["content"] for b in server.bodies]
+    assert "reaches precision 0.9" in proc.stdout
+    assert all("German source:" in s and "English translation:" in s for s in sent)
+    df = pl.read_parquet(judged / "data" / "deu-eng" / "*.parquet")
+    assert (
+        df.height == min(60, mined(low, "deu-eng").height) and df["judge_score"].null_count() == 0
+    )
+    gold = {(json.loads(x)["src_id"], json.loads(x)["tgt_id"])
+            for x in (GOLD / "gold.jsonl").read_text().splitlines()}  # fmt: skip
+    truth = [(s, t) in gold for s, t in zip(df["src_id"], df["tgt_id"], strict=True)]
+    assert [j >= 70 for j in df["judge_score"]] == truth  # the judge's verdicts are the gold's
+    report = json.loads((tmp_path / "r.json").read_text())
+    curve = report["all"]["precision_at"]
+    assert curve[0]["pairs"] == df.height and curve[0]["precision"] == round(
+        sum(truth) / len(truth), 4
+    )
+    assert curve[-1]["precision"] >= curve[0]["precision"]
+    picked = report["all"]["picked_threshold"]
+    kept = [ok for ok, s in zip(truth, df["score"], strict=True) if s >= picked]
+    assert sum(kept) / len(kept) >= 0.9 and picked > 0
+    m = json.loads((judged / "mkdata.json").read_text())
+    assert m["judge"]["usage"]["retries"] >= 2 and m["judge"]["failures"]["count"] == 0
+    assert "LLM judgements" in (judged / "README.md").read_text()
+    with FaultServer([]) as server:  # a re-run asks nothing again
+        server.reply = _judge_oracle
+        args[args.index("--base-url") + 1] = server.url
+        run_cli(*args, check=True)
+        assert server.bodies == []
+    bad = run_cli("eval", "bitext", str(low), "--judge", "--model", "m")
+    assert bad.returncode == 2 and "--out" in one_line_error(bad)
+    bad = run_cli("eval", "bitext", str(low))
+    assert bad.returncode == 2 and "--gold" in one_line_error(bad)
+
+
+@pytest.mark.xdist_group("vllm")
+def test_llm_judge_with_vllm_on_cpu(global_run: Path, tmp_path: Path) -> None:
+    from test_synth import have_vllm, model_dir
+
+    if not have_vllm():
+        pytest.skip("vllm not installed (scripts/install_llm_cpu.sh)")
+    judged = tmp_path / "judged"
+    run_cli("eval", "bitext", str(global_run), "--judge", "--out", str(judged), "--backend", "vllm",
+            "--model", str(model_dir()), "--sample", "3", "--config", "deu-eng",
+            "--allow-failures", "100%", check=True)  # fmt: skip
+    df = pl.read_parquet(judged / "data" / "deu-eng" / "*.parquet")
+    m = json.loads((judged / "mkdata.json").read_text())
+    assert df.height == 3 and df["judge_score"].null_count() == m["judge"]["all"]["failed"]
+    assert df["judge_score"].drop_nulls().is_between(0, 100).all()

@@ -92,6 +92,13 @@ KINDS = {
             ("swimir",),
         ),
         Kind(
+            "bitext-judgement", "LLM judgements of mined parallel pairs",
+            "Each row is a mined pair from a sample of a bitext dataset, with the score (0-100) "
+            "an LLM gave it for translation equivalence (a GEMBA-DA-style direct assessment); "
+            "the precision at each margin threshold is in `mkdata.json`.",
+            ("translation",), (), ("bitext", "llm-judge", "mkdata"), ("margin",),
+        ),
+        Kind(
             "passage", "passages",
             "Each row is a passage of about N words cut from a document, the unit queries are "
             "generated for.",

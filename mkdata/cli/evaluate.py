@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from mkdata.cli.common import fail, out_console, user_errors, warn
+from mkdata.cli.common import (
+    AllowFailuresOpt,
+    Backend,
+    BackendOpt,
+    BaseUrlOpt,
+    ConcurrencyOpt,
+    MaxAttemptsOpt,
+    OverwriteOpt,
+    RequestTimeoutOpt,
+    backend_options,
+    fail,
+    out_console,
+    progress_bar,
+    report_failures,
+    user_errors,
+    warn,
+)
+from mkdata.evaluation.bitext_judge_config import JudgeConfig
 from mkdata.evaluation.retrieval_config import RetrievalEvalConfig
 
 app = typer.Typer(help="Evaluate mined data against gold data.", no_args_is_help=True)
@@ -18,8 +35,9 @@ app = typer.Typer(help="Evaluate mined data against gold data.", no_args_is_help
 def eval_bitext(
     mined: Annotated[Path, typer.Argument(help="A `mkdata mine bitext` output directory.")],
     gold: Annotated[
-        Path, typer.Option(help="Gold pairs: src_id/tgt_id[/src_lang/tgt_lang] or BUCC .gold.")
-    ],
+        Path | None,
+        typer.Option(help="Gold pairs: src_id/tgt_id[/src_lang/tgt_lang] or BUCC .gold."),
+    ] = None,
     threshold: Annotated[
         float | None, typer.Option(help="Score only pairs at or above this score.")
     ] = None,
@@ -39,12 +57,56 @@ def eval_bitext(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write the scores as JSON here.")
     ] = None,
+    judge: Annotated[
+        bool,
+        typer.Option("--judge", help="Have an LLM score a sample of the pairs 0-100 (no gold)."),
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="--judge: output directory for the judged sample.")
+    ] = None,
+    model: Annotated[str, typer.Option(help="--judge: the judge model.")] = "",
+    backend: BackendOpt = Backend[JudgeConfig.backend],
+    base_url: BaseUrlOpt = None,
+    sample: Annotated[
+        int, typer.Option(min=1, help="--judge: pairs judged per language pair.")
+    ] = JudgeConfig.sample,
+    judge_cutoff: Annotated[
+        int, typer.Option(help="--judge: a pair judged at least this (0-100) is correct.")
+    ] = JudgeConfig.cutoff,
+    target_precision: Annotated[
+        float, typer.Option(help="--judge --pick-threshold: the precision to reach.")
+    ] = JudgeConfig.target_precision,
+    concurrency: ConcurrencyOpt = 64,
+    request_timeout: RequestTimeoutOpt = 120.0,
+    max_attempts: MaxAttemptsOpt = 6,
+    allow_failures: AllowFailuresOpt = JudgeConfig.allow_failures,
+    overwrite: OverwriteOpt = False,
 ) -> None:
-    """Precision, recall and F1 of mined pairs against gold pairs."""
+    """Precision, recall and F1 of mined pairs against gold pairs; or, with --judge, an LLM's
+    0-100 scores of a sample of them and the precision at each margin threshold."""
     from mkdata.core.atomic import write_json_atomic
     from mkdata.mining.bitext_eval import evaluate
     from mkdata.mining.bitext_eval import pick_threshold as pick
 
+    if judge:
+        if gold is not None or dev is not None or threshold is not None:
+            raise fail("--judge needs no --gold, --dev or --threshold")
+        if out is None:
+            raise fail("--judge needs --out (where the judged sample and report go)")
+        with user_errors():
+            cfg = JudgeConfig(
+                mined=mined, out=out, backend=backend.value, model=model, base_url=base_url,
+                sample=sample, cutoff=judge_cutoff, target_precision=target_precision,
+                configs=list(config) if config else None, allow_failures=allow_failures,
+                overwrite=overwrite,
+                backend_options=backend_options(
+                    backend.value, concurrency, max_attempts, request_timeout
+                ),
+            )  # fmt: skip
+        _judge(cfg, pick_threshold, json_out)
+        return
+    if gold is None:
+        raise fail("give --gold (gold pairs) or --judge (an LLM judges a sample)")
     if (dev is None) != (dev_gold is None):
         raise fail("--dev and --dev-gold go together")
     if sum(x is not None and x is not False for x in (threshold, dev, pick_threshold or None)) > 1:
@@ -95,6 +157,51 @@ def eval_bitext(
                 "mean": {k: round(v, 4) for k, v in mean.items()},
             },
         )
+
+
+def _judge(cfg: JudgeConfig, pick_threshold: bool, json_out: Path | None) -> None:
+    from mkdata.core.atomic import write_json_atomic
+    from mkdata.evaluation.bitext_judge import run_judge
+
+    with progress_bar() as progress:
+        bar = progress.add_task("judge", total=None, info="")
+
+        def on_event(event: str, info: dict[str, Any]) -> None:
+            progress.update(bar, total=info["total"], completed=info["done"])
+
+        with user_errors(cfg.out):
+            result = run_judge(cfg, on_event)
+    report = result.report
+    share = f"share_at_least_{cfg.cutoff}"
+    table = Table(title=f"LLM judgement of {cfg.mined.name} ({cfg.model})")
+    for col in ("pair", "judged", "failed", "mean score", f"share >= {cfg.cutoff}", "threshold"):
+        table.add_column(col, justify="left" if col == "pair" else "right")
+    for name, r in [*report["configs"].items(), ("all", report["all"])]:
+        picked = r["picked_threshold"]
+        table.add_row(
+            name, str(r["judged"]), str(r["failed"]),
+            "-" if r["mean_score"] is None else f"{r['mean_score']:.1f}",
+            "-" if r[share] is None else f"{r[share]:.4f}",
+            "-" if picked is None else f"{picked:.4f}",
+        )  # fmt: skip
+    out_console.print(table)
+    curve = Table(title=f"precision (judged >= {cfg.cutoff}) of the pairs at or above a margin")
+    for col in ("margin", "pairs", "precision"):
+        curve.add_column(col, justify="right")
+    for point in report["all"]["precision_at"]:
+        curve.add_row(f"{point['threshold']:.4f}", str(point["pairs"]), f"{point['precision']:.4f}")
+    out_console.print(curve)
+    if pick_threshold:
+        picked = report["all"]["picked_threshold"]
+        out_console.print(
+            f"threshold {picked:.4f} reaches precision {cfg.target_precision} on the judged sample"
+            if picked is not None
+            else f"no margin reaches precision {cfg.target_precision} on the judged sample",
+            highlight=False,
+        )
+    if json_out is not None:
+        write_json_atomic(json_out, report)
+    report_failures(result.manifest["judge"]["failures"])
 
 
 @app.command("retrieval")
