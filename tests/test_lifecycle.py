@@ -146,6 +146,8 @@ WRITERS = {
     "passages": ["synth", "passages", "{qa}"],
     "sap": ["synth", "sap", "{qa}", "--langs", "deu", "--model", "m", "--backend", "openai",
             "--base-url", "http://127.0.0.1:9/v1"],
+    "label": ["label", "{qa}", "--model", "m", "--backend", "openai", "--base-url",
+              "http://127.0.0.1:9/v1"],
 }  # fmt: skip
 
 
@@ -205,7 +207,7 @@ def all_commands() -> list[list[str]]:
         [], ["build"], ["build", "webfaq"], ["build", "mfaq"], ["dedup"], ["mine"],
         ["mine", "bitext"], ["mine", "negatives"], ["eval"], ["eval", "bitext"], ["eval", "retrieval"], ["synth"],
         ["synth", "sap"], ["synth", "passages"], ["export"], ["export", "beir"], ["push"],
-        ["run"], ["card"],
+        ["run"], ["card"], ["label"],
     ]  # fmt: skip
 
 
