@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -144,6 +145,25 @@ class FaultServer:
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def stored_answers(store: Path) -> int:
+    """Answers an LLM command has stored in ``store`` (OUT/.mkdata/generations) so far."""
+    return (
+        sum(len(f.read_text().splitlines()) for f in store.glob("*.jsonl")) if store.exists() else 0
+    )
+
+
+def kill_after_stored(args: list[str], store: Path, at_least: int, timeout: float = 120) -> int:
+    """Run ``args`` (a command line), SIGKILL it once ``store`` holds ``at_least`` answers,
+    and return how many it had stored by then."""
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + timeout
+    while time.time() < deadline and stored_answers(store) < at_least:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return stored_answers(store)
 
 
 def _ok(body: dict[str, Any], content: str) -> bytes:

@@ -5,16 +5,13 @@ path on rows with known topics, and real vLLM on CPU with the bundled SmolLM2 (p
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import polars as pl
 import pytest
 from conftest import one_line_error, run_cli
-from llm_servers import FaultServer
+from llm_servers import FaultServer, kill_after_stored
 from test_synth import model_dir, needs_vllm
 
 WORDS = {  # topic -> (English nouns, German nouns); the oracle knows a topic by its nouns
@@ -135,21 +132,7 @@ def test_label_resumes_after_kill(tmp_path: Path) -> None:
     with FaultServer(["slow"] * 40, slow_seconds=0.3) as server:
         server.reply = oracle
         args = [sys.executable, "-m", "mkdata", *label_args(src, out, server, "--concurrency", "1")]
-        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        store = out / ".mkdata" / "generations"
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            n = (
-                sum(len(f.read_text().splitlines()) for f in store.glob("*.jsonl"))
-                if store.exists()
-                else 0
-            )
-            if n >= 3:
-                break
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        finished = sum(len(f.read_text().splitlines()) for f in store.glob("*.jsonl"))
+        finished = kill_after_stored(args, out / ".mkdata" / "generations", 3)
         assert 3 <= finished < 18
         run_cli(*args[3:], check=True)
     info = manifest(out)["label"]

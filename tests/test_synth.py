@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import polars as pl
 import pytest
 from conftest import GOLD_TUPLES, ROOT, one_line_error, run_cli
-from llm_servers import FaultServer, VLLMServer
+from llm_servers import FaultServer, VLLMServer, kill_after_stored
 
 TUPLES = GOLD_TUPLES
 
@@ -144,21 +141,7 @@ def test_openai_backend_against_vllm_serve_resumes_after_kill(
                 "--langs", "deu,fra", "--backend", "openai", "--base-url", server.url, "--model", model,
                 "--concurrency", "1", "--round-trip-k", "0", "--max-passages", "8",
                 "--max-tokens", "64"]  # fmt: skip
-        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        store = out / ".mkdata" / "generations"
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            lines = (
-                sum(len(f.read_text().splitlines()) for f in store.glob("*.jsonl"))
-                if store.exists()
-                else 0
-            )
-            if lines >= 3:
-                break
-            time.sleep(0.2)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        finished = sum(len(f.read_text().splitlines()) for f in store.glob("*.jsonl"))
+        finished = kill_after_stored(args, out / ".mkdata" / "generations", 3)
         assert 3 <= finished < 16
         run_cli(*args[3:], check=True)
     m = manifest(out)

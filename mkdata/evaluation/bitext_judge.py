@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from mkdata.core.bitext_format import bitext_files, read_bitext
 from mkdata.core.generations import failure_summary, generate_stored, request_key
 from mkdata.core.lang import language_name
 from mkdata.core.llm import ChatRequest
@@ -43,7 +44,7 @@ JUDGED = pa.schema(
     [
         ("src_id", pa.string()), ("tgt_id", pa.string()), ("src_lang", pa.string()),
         ("tgt_lang", pa.string()), ("source", pa.string()), ("target", pa.string()),
-        ("score", pa.float32()), ("judge_score", pa.int16()),
+        ("score", pa.float64()), ("judge_score", pa.int16()),
     ]
 )  # fmt: skip
 JUDGED_COLUMNS = [
@@ -69,43 +70,16 @@ def _rank(seed: int, a: str, b: str) -> int:
     return int.from_bytes(digest, "little")
 
 
-def _side(df: pl.DataFrame, n: str) -> pl.Expr:
-    """The text of side ``n`` (1 or 2): question and answer of the QA layout, else the text."""
-    if f"question{n}" in df.columns:
-        return pl.concat_str([f"question{n}", f"answer{n}"], separator="\n", ignore_nulls=True)
-    return pl.col("src_text" if n == "1" else "tgt_text")
-
-
 def sample_pairs(cfg: JudgeConfig) -> pl.DataFrame:
     """Per language pair of ``cfg.mined``, the sampled pairs (config, ids, languages,
     texts, margin score). ValueError when it is not a `mine bitext` output."""
-    files = sorted((Path(cfg.mined) / DATA_DIR).glob("*/*.parquet"))
+    files = bitext_files(cfg.mined)
     if cfg.configs:
         missing = sorted(set(cfg.configs) - {f.parent.name for f in files})
         if missing:
             raise ValueError(f"{cfg.mined}: no config {missing[0]!r}")
         files = [f for f in files if f.parent.name in cfg.configs]
-    if not files:
-        raise ValueError(f"{cfg.mined}: not a `mine bitext` output (no data/<pair>/*.parquet)")
-    frames = []
-    for f in files:
-        try:
-            df = pl.read_parquet(f)
-            langs = (
-                ("language1", "language2")
-                if "language1" in df.columns
-                else ("src_lang", "tgt_lang")
-            )
-            df = df.select(
-                pl.lit(f.parent.name).alias("config"), "src_id", "tgt_id",
-                pl.col(langs[0]).alias("src_lang"), pl.col(langs[1]).alias("tgt_lang"),
-                _side(df, "1").alias("source"), _side(df, "2").alias("target"),
-                pl.col("score").cast(pl.Float32),
-            )  # fmt: skip
-        except (pl.exceptions.PolarsError, OSError) as exc:
-            raise ValueError(f"{f}: not a bitext shard ({exc})") from None
-        frames.append(df)
-    pairs = pl.concat(frames)
+    pairs = read_bitext(files, texts=True)
     rank = [_rank(cfg.seed, a, b) for a, b in zip(pairs["src_id"], pairs["tgt_id"], strict=True)]
     return (
         pairs.with_columns(pl.Series("rank", rank, pl.UInt64))
@@ -230,7 +204,7 @@ def run_judge(
         requests.append(
             ChatRequest(key, messages, cfg.max_tokens, cfg.temperature, cfg.seed, SCHEMA)
         )
-    inputs = sorted((Path(cfg.mined) / DATA_DIR).glob("*/*.parquet"))
+    inputs = bitext_files(cfg.mined)
     with OutputRun(cfg.out, "eval bitext --judge", cfg.overwrite, inputs) as run:
         have, usage = generate_stored(
             cfg.backend, cfg.model, cfg.base_url, cfg.backend_options, requests,
@@ -246,7 +220,7 @@ def run_judge(
         configs = {}
         for (config,), part in df.group_by("config", maintain_order=True):
             writer = ShardWriter(run.staging / DATA_DIR / config, JUDGED)
-            writer.write(part.drop("config").to_arrow().cast(JUDGED))
+            writer.write(part.select(JUDGED.names).to_arrow().cast(JUDGED))
             writer.close()
             configs[config] = writer.rows
         report = _report(df, cfg)

@@ -15,12 +15,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from mkdata.core.bitext_format import bitext_files, read_bitext
 from mkdata.core.lang import to_iso639_3
 from mkdata.core.manifest import read_manifest
 from mkdata.core.reader import input_files, read_table
-from mkdata.core.shards import DATA_DIR
-
-QA_LANGUAGES = {"language1": "src_lang", "language2": "tgt_lang"}  # the QA layout's names
 
 
 @dataclass(frozen=True)
@@ -162,27 +160,14 @@ def _read_delimited(path: Path) -> pl.DataFrame:
 def load_predictions(out: Path) -> tuple[pl.DataFrame, list[str]]:
     """Mined pairs of dataset directory ``out`` as (config, key, langs, score), and the
     names of its configs (empty ones included)."""
-    files = sorted((Path(out) / DATA_DIR).glob("*/*.parquet"))
-    if not files:
-        raise ValueError(f"{out}: not a dataset directory (no data/<config>/*.parquet)")
-    frames = []
-    for f in files:
-        try:
-            df = pl.read_parquet(f)
-            df = df.rename({k: v for k, v in QA_LANGUAGES.items() if k in df.columns})
-            df = df.select("src_id", "tgt_id", "src_lang", "tgt_lang", "score")
-        except (pl.exceptions.PolarsError, OSError) as exc:
-            raise ValueError(f"{f}: not a bitext shard ({exc})") from None
-        frames.append(
-            df.with_columns(pl.lit(f.parent.name).alias("config")).cast({"score": pl.Float64})
-        )
-    df = pl.concat(frames)
+    files = bitext_files(out)
+    df = read_bitext(files)
     configs = sorted({f.parent.name for f in files})
     return df.select(
         "config",
         _key(pl.col("src_id"), pl.col("tgt_id")).alias("key"),
         _lang_key(pl.col("src_lang"), pl.col("tgt_lang")).alias("langs"),
-        pl.col("score").cast(pl.Float64),
+        "score",
     ), configs
 
 
