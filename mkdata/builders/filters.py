@@ -33,6 +33,8 @@ class QAFilterConfig:
     min_lang_score: float = 0.63
     lang_agree_k: int = 3
     min_agree_score: float = 0.1
+    language_hints: bool = True  # break ties with the page's declared / URL language
+    min_hint_score: float = 0.12  # fastText's joint probability a hint needs (WebFAQ 2.0)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the thresholds as a JSON-ready dict."""
@@ -112,4 +114,32 @@ def language_rule(
         scores = dict(zip(side.langs[:k], side.scores[:k], strict=True))
         if scores.get(joint.lang, 0.0) < cfg.min_agree_score:
             return LANG_MISMATCH
+    return None
+
+
+def _score_of(p: Prediction, lang: str, k: int) -> float:
+    k = min(k, len(p.langs))
+    return dict(zip(p.langs[:k], p.scores[:k], strict=True)).get(lang, 0.0)
+
+
+def hinted_language(
+    joint: Prediction,
+    question: Prediction,
+    answer: Prediction,
+    hints: tuple[str, ...],
+    cfg: QAFilterConfig,
+) -> tuple[str, float] | None:
+    """For a pair the language rules drop: the first hint language (the page's declared,
+    then its URL's) that fastText gives at least ``min_hint_score`` on question + answer and
+    at least ``min_agree_score`` on each side among its top ``lang_agree_k``; with that
+    joint probability. None when no hint qualifies. A pair the rules keep never asks."""
+    if not cfg.language_hints:
+        return None
+    for lang in hints:
+        score = _score_of(joint, lang, cfg.lang_agree_k)
+        if score >= cfg.min_hint_score and all(
+            _score_of(side, lang, cfg.lang_agree_k) >= cfg.min_agree_score
+            for side in (question, answer)
+        ):
+            return lang, score
     return None

@@ -18,6 +18,7 @@ from mkdata.builders.normalize import CONTROL, dedup_key, normalize_context, nor
 from mkdata.builders.raw_pair import RawPair
 from mkdata.core.fetch import FetchError, local_path
 from mkdata.core.lang import get_identifier
+from mkdata.core.language_hints import language_hints
 from mkdata.core.manifest import file_checksum
 from mkdata.core.report import Report
 from mkdata.core.schema import QA_PAIR, origin_of, stable_id
@@ -111,8 +112,17 @@ def _process_batch(
     preds = iter(get_identifier().predict(texts, k=max(3, cfg.lang_agree_k)))
     for raw, q, a, key in fresh:
         joint, qp, ap = next(preds), next(preds), next(preds)
+        lang, score = joint.lang, joint.score
         rule = F.text_rule(q, a, cfg) or F.language_rule(joint, qp, ap, cfg)
-        seen[key] = (joint.lang, rule, round(joint.score, 4))
+        if rule in (F.LANG_LOW_SCORE, F.LANG_MISMATCH):
+            hinted = F.hinted_language(
+                joint, qp, ap, language_hints(raw.url, raw.page_language), cfg
+            )
+            if hinted is not None:
+                (lang, score), rule = hinted, None
+                report.counts["language_by_hint"] += 1
+                report.counts[f"language_by_hint:{lang}"] += 1
+        seen[key] = (lang, rule, round(score, 4))
         _count_and_write(raw, q, a, key, seen[key], label, report, writer)
     for raw, q, a, key in repeats:
         _count_and_write(raw, q, a, key, seen[key], label, report, writer)

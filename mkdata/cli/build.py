@@ -110,6 +110,17 @@ AgreeKOpt = Annotated[
 AgreeScoreOpt = Annotated[
     float, typer.Option(min=0.0, max=1.0, help="...with at least this probability on each side.")
 ]
+HintsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--language-hints/--no-language-hints",
+        help="Keep a pair fastText is unsure of when the page's declared or URL language "
+        "fits it (see README).",
+    ),
+]
+HintScoreOpt = Annotated[
+    float, typer.Option(min=0.0, max=1.0, help="...with at least this fastText probability.")
+]
 ShardRowsOpt = Annotated[int, typer.Option(min=1)]
 CacheOpt = Annotated[Path | None, typer.Option(help="Download cache (default ~/.cache/mkdata).")]
 
@@ -175,6 +186,8 @@ def build_webfaq(
     min_lang_score: LangScoreOpt = F.min_lang_score,
     lang_agree_k: AgreeKOpt = F.lang_agree_k,
     min_agree_score: AgreeScoreOpt = F.min_agree_score,
+    language_hints: HintsOpt = F.language_hints,
+    min_hint_score: HintScoreOpt = F.min_hint_score,
     max_shard_rows: ShardRowsOpt = QABuildConfig.max_shard_rows,
     cache_dir: CacheOpt = None,
     wdc_base_url: Annotated[
@@ -230,6 +243,8 @@ def build_mfaq(
     min_lang_score: LangScoreOpt = F.min_lang_score,
     lang_agree_k: AgreeKOpt = F.lang_agree_k,
     min_agree_score: AgreeScoreOpt = F.min_agree_score,
+    language_hints: HintsOpt = F.language_hints,
+    min_hint_score: HintScoreOpt = F.min_hint_score,
     max_shard_rows: ShardRowsOpt = QABuildConfig.max_shard_rows,
     cache_dir: CacheOpt = None,
     cc_base_url: Annotated[

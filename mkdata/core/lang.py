@@ -36,6 +36,11 @@ def _iso639_3() -> dict[str, str]:
     return json.loads(text)
 
 
+def fasttext_code(label: str) -> str | None:
+    """The ISO 639-3 code of a fastText label (``de``, ``ceb``), None when fastText lacks it."""
+    return _iso639_3().get(label)
+
+
 def known_languages() -> frozenset[str]:
     """The ISO 639-3 codes of the 176 languages fastText ``lid.176`` identifies."""
     return frozenset(_iso639_3().values())
