@@ -70,3 +70,11 @@ def test_a_confident_prediction_is_never_overridden(tmp_path: Path) -> None:
     df, m = build(tmp_path, "clear", page("https://a.example/fr/faq", CLEAR_DEU, "fr", "c"))
     assert df["language"].to_list() == ["deu"] and df["page_language"].to_list() == ["fr"]
     assert "language_by_hint" not in m["counts"]
+
+
+def test_each_copy_of_a_repeated_pair_takes_its_own_pages_hint(tmp_path: Path) -> None:
+    lines = page("https://a.example/faq", UNSURE_NLD, "en", "x")  # no usable hint: dropped
+    lines += page("https://b.example/faq", UNSURE_NLD, "nl", "y")  # the same pair, hinted
+    df, m = build(tmp_path, "repeat", lines)
+    assert df["language"].to_list() == ["nld"] and df["url"].to_list() == ["https://b.example/faq"]
+    assert m["counts"]["language_by_hint"] == 1

@@ -122,24 +122,30 @@ def _score_of(p: Prediction, lang: str, k: int) -> float:
     return dict(zip(p.langs[:k], p.scores[:k], strict=True)).get(lang, 0.0)
 
 
-def hinted_language(
-    joint: Prediction,
-    question: Prediction,
-    answer: Prediction,
-    hints: tuple[str, ...],
-    cfg: QAFilterConfig,
-) -> tuple[str, float] | None:
-    """For a pair the language rules drop: the first hint language (the page's declared,
-    then its URL's) that fastText gives at least ``min_hint_score`` on question + answer and
-    at least ``min_agree_score`` on each side among its top ``lang_agree_k``; with that
-    joint probability. None when no hint qualifies. A pair the rules keep never asks."""
+def hint_candidates(
+    joint: Prediction, question: Prediction, answer: Prediction, cfg: QAFilterConfig
+) -> dict[str, float]:
+    """The languages a page's hint may give a pair the language rules drop, with their joint
+    probability: those fastText gives at least ``min_hint_score`` on question + answer and at
+    least ``min_agree_score`` on each side, among the top ``lang_agree_k``. Empty when hints
+    are off."""
     if not cfg.language_hints:
-        return None
+        return {}
+    k = cfg.lang_agree_k
+    return {
+        lang: score
+        for lang, score in zip(joint.langs[:k], joint.scores[:k], strict=True)
+        if score >= cfg.min_hint_score
+        and all(_score_of(side, lang, k) >= cfg.min_agree_score for side in (question, answer))
+    }
+
+
+def hinted_language(
+    candidates: dict[str, float], hints: tuple[str, ...]
+) -> tuple[str, float] | None:
+    """The first of a page's ``hints`` (declared, then URL language) among a dropped pair's
+    ``candidates`` (:func:`hint_candidates`), with its joint probability; else None."""
     for lang in hints:
-        score = _score_of(joint, lang, cfg.lang_agree_k)
-        if score >= cfg.min_hint_score and all(
-            _score_of(side, lang, cfg.lang_agree_k) >= cfg.min_agree_score
-            for side in (question, answer)
-        ):
-            return lang, score
+        if lang in candidates:
+            return lang, candidates[lang]
     return None

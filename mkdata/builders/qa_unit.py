@@ -24,6 +24,8 @@ from mkdata.core.report import Report
 from mkdata.core.schema import QA_PAIR, origin_of, stable_id
 from mkdata.core.units import mark_done
 
+# language, rule broken (None: kept), language score, languages a page hint may give it
+Verdict = tuple[str, str | None, float, dict[str, float]]
 ReadFn = Callable[[Path, Report, str, "int | None"], Iterator[RawPair]]
 BATCH = 2048
 N_BUCKETS = 16
@@ -77,17 +79,18 @@ def _process_batch(
     batch: list[RawPair],
     label: str,
     cfg: F.QAFilterConfig,
-    seen: dict[str, tuple[str, str | None, float]],
+    seen: dict[str, Verdict],
     report: Report,
     writer: BucketWriter,
 ) -> None:
     """Normalize, identify language, filter and write one batch of raw pairs.
 
     ``seen`` maps the dedup key of every (question, answer) met so far in the unit to its
-    (language, rule broken or None, language score): a repeated pair gets its first
-    occurrence's language and verdict without running language ID again. Repeats that
-    pass are written too (same id), so the build's merge keeps the copy with the smallest
-    URL and counts the others as duplicates.
+    verdict (language, rule broken or None, language score, hint candidates): a repeated
+    pair gets its first occurrence's verdict without running language ID again, and its own
+    page's language hints. Repeats that pass are written too (same id for the same
+    language), so the build's merge keeps the copy with the smallest URL and counts the
+    others as duplicates.
     """
     fresh: list[tuple[RawPair, str, str, str]] = []
     repeats: list[tuple[RawPair, str, str, str]] = []
@@ -103,7 +106,7 @@ def _process_batch(
         if key in seen:
             repeats.append((raw, q, a, key))
         else:
-            seen[key] = (UNKNOWN_LANG, None, 0.0)
+            seen[key] = (UNKNOWN_LANG, None, 0.0, {})
             fresh.append((raw, q, a, key))
     texts: list[str] = []
     for _, q, a, _ in fresh:
@@ -112,17 +115,10 @@ def _process_batch(
     preds = iter(get_identifier().predict(texts, k=max(3, cfg.lang_agree_k)))
     for raw, q, a, key in fresh:
         joint, qp, ap = next(preds), next(preds), next(preds)
-        lang, score = joint.lang, joint.score
         rule = F.text_rule(q, a, cfg) or F.language_rule(joint, qp, ap, cfg)
-        if rule in (F.LANG_LOW_SCORE, F.LANG_MISMATCH):
-            hinted = F.hinted_language(
-                joint, qp, ap, language_hints(raw.url, raw.page_language), cfg
-            )
-            if hinted is not None:
-                (lang, score), rule = hinted, None
-                report.counts["language_by_hint"] += 1
-                report.counts[f"language_by_hint:{lang}"] += 1
-        seen[key] = (lang, rule, round(score, 4))
+        hintable = rule in (F.LANG_LOW_SCORE, F.LANG_MISMATCH)
+        candidates = F.hint_candidates(joint, qp, ap, cfg) if hintable else {}
+        seen[key] = (joint.lang, rule, round(joint.score, 4), candidates)
         _count_and_write(raw, q, a, key, seen[key], label, report, writer)
     for raw, q, a, key in repeats:
         _count_and_write(raw, q, a, key, seen[key], label, report, writer)
@@ -139,12 +135,18 @@ def _count_and_write(
     q: str,
     a: str,
     key: str,
-    verdict: tuple[str, str | None, float],
+    verdict: Verdict,
     label: str,
     report: Report,
     writer: BucketWriter,
 ) -> None:
-    lang, rule, score = verdict
+    lang, rule, score, candidates = verdict
+    if candidates:  # dropped by the language rules, and a page hint could place it
+        hinted = F.hinted_language(candidates, language_hints(raw.url, raw.page_language))
+        if hinted is not None:
+            (lang, score), rule = (hinted[0], round(hinted[1], 4)), None
+            report.counts["language_by_hint"] += 1
+            report.counts[f"language_by_hint:{lang}"] += 1
     counts = report.filters[lang]
     counts["input"] += 1
     if rule:
@@ -197,7 +199,7 @@ def process_unit(
         report.problem("fetch_failed", spec, str(exc))
         return _finish_unit(directory, report, info, started)
     writer = BucketWriter(directory)
-    seen: dict[str, tuple[str, str | None, float]] = {}
+    seen: dict[str, Verdict] = {}
     batch: list[RawPair] = []
     try:
         for raw in read(path, report, spec, limit):

@@ -36,6 +36,7 @@ NOT_TEXT = {
     "lang", "src_lang", "tgt_lang", "query_language", "passage_language", "removed_by",
     "duplicate_of", "domain", "page_language", "query-id", "corpus-id", "query_id", "positive_id",
     "negative_ids", "src_id", "tgt_id", "passage_id", "doc_id", "type", "prompt",
+    "language1", "language2",
 }  # fmt: skip
 SCORED = ("negatives", "bitext")  # kinds whose scores mean something to plot
 PERCENTILES = (5, 50, 95)

@@ -205,7 +205,7 @@ def report_failures(failed: dict[str, Any], what: str = "prompts") -> None:
     top = failed["most_common"]
     message = (
         f"{failed['count']} of {failed['of']} {what} failed after retries "
-        f"(most common: {top['error']}, {top['count']}x); re-run to retry them"
+        f"(most common: {top['error']}, {top['count']}x); re-run to retry those that got no answer"
     )
     if not failed["within_allowed"]:
         raise fail(f"{message} (--allow-failures {failed['allowed']})", EXIT_FAILED)

@@ -185,20 +185,25 @@ def _judge(cfg: JudgeConfig, pick_threshold: bool, json_out: Path | None) -> Non
             "-" if picked is None else f"{picked:.4f}",
         )  # fmt: skip
     out_console.print(table)
-    curve = Table(title=f"precision (judged >= {cfg.cutoff}) of the pairs at or above a margin")
-    for col in ("margin", "pairs", "precision"):
-        curve.add_column(col, justify="right")
-    for point in report["all"]["precision_at"]:
-        curve.add_row(f"{point['threshold']:.4f}", str(point["pairs"]), f"{point['precision']:.4f}")
-    out_console.print(curve)
-    if pick_threshold:
-        picked = report["all"]["picked_threshold"]
-        out_console.print(
-            f"threshold {picked:.4f} reaches precision {cfg.target_precision} on the judged sample"
-            if picked is not None
-            else f"no margin reaches precision {cfg.target_precision} on the judged sample",
-            highlight=False,
-        )
+    for name, r in report["configs"].items():
+        curve = Table(title=f"{name}: precision (judged >= {cfg.cutoff}) at or above a margin")
+        for col in ("margin", "pairs", "precision"):
+            curve.add_column(col, justify="right")
+        for point in r["precision_at"]:
+            curve.add_row(
+                f"{point['threshold']:.4f}", str(point["pairs"]), f"{point['precision']:.4f}"
+            )
+        out_console.print(curve)
+    if pick_threshold:  # per language pair: margins of different pairs are not one scale
+        for name, r in report["configs"].items():
+            picked = r["picked_threshold"]
+            out_console.print(
+                f"{name}: threshold {picked:.4f} reaches precision {cfg.target_precision} "
+                f"on its {r['judged']} judged pairs (mine it with --threshold {picked:.4f})"
+                if picked is not None
+                else f"{name}: no margin reaches precision {cfg.target_precision} on its sample",
+                highlight=False,
+            )
     if json_out is not None:
         write_json_atomic(json_out, report)
     report_failures(result.manifest["judge"]["failures"])

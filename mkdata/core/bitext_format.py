@@ -26,27 +26,36 @@ def bitext_files(out: Path) -> list[Path]:
     return files
 
 
-def read_bitext(files: list[Path], texts: bool = False) -> pl.DataFrame:
-    """The pairs of ``files`` as ``config, src_id, tgt_id, src_lang, tgt_lang, score``
-    (Float64) and, with ``texts``, ``source, target``. ValueError naming a shard that is
-    not a bitext shard."""
+def read_bitext(files: list[Path]) -> pl.DataFrame:
+    """The pairs of ``files`` as ``config, file, row, src_id, tgt_id, src_lang, tgt_lang,
+    score`` (Float64; ``file`` indexes ``files``, ``row`` the row in it), texts left on
+    disk. ValueError naming a shard that is not a bitext shard."""
     frames = []
-    for f in files:
+    for i, f in enumerate(files):
         try:
-            df = pl.read_parquet(f)
-            qa = "language1" in df.columns
-            columns = [
-                pl.lit(f.parent.name).alias("config"), "src_id", "tgt_id",
-                pl.col("language1" if qa else "src_lang").alias("src_lang"),
-                pl.col("language2" if qa else "tgt_lang").alias("tgt_lang"),
-                pl.col("score").cast(pl.Float64),
-            ]  # fmt: skip
-            if texts:
-                columns += [
-                    _side(df.columns, "1").alias("source"),
-                    _side(df.columns, "2").alias("target"),
-                ]
-            frames.append(df.select(columns))
+            qa = "language1" in pl.read_parquet_schema(f)
+            langs = ("language1", "language2") if qa else ("src_lang", "tgt_lang")
+            df = pl.read_parquet(f, columns=["src_id", "tgt_id", *langs, "score"])
+            frames.append(
+                df.with_row_index("row").select(
+                    pl.lit(f.parent.name).alias("config"),
+                    pl.lit(i).alias("file"),
+                    "row",
+                    "src_id",
+                    "tgt_id",
+                    pl.col(langs[0]).alias("src_lang"),
+                    pl.col(langs[1]).alias("tgt_lang"),
+                    pl.col("score").cast(pl.Float64),
+                )
+            )
         except (pl.exceptions.PolarsError, OSError) as exc:
             raise ValueError(f"{f}: not a bitext shard ({exc})") from None
     return pl.concat(frames)
+
+
+def read_texts(path: Path, rows: list[int]) -> pl.DataFrame:
+    """``source`` and ``target`` texts of the given rows of one bitext shard, in that order."""
+    qa = "question1" in pl.read_parquet_schema(path)
+    columns = ["question1", "answer1", "question2", "answer2"] if qa else ["src_text", "tgt_text"]
+    df = pl.read_parquet(path, columns=columns)[rows]
+    return df.select(_side(df.columns, "1").alias("source"), _side(df.columns, "2").alias("target"))

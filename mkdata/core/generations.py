@@ -80,7 +80,10 @@ def generate_stored(
     ``asked``, tokens, retries, errors, seconds)."""
     store = GenerationStore(store_dir)
     have = store.load()
-    todo = [r for r in requests if r.key not in have or have[r.key].get("error")]
+    # each distinct prompt once (equal rows give equal keys)
+    todo = list(
+        {r.key: r for r in requests if r.key not in have or have[r.key].get("error")}.values()
+    )
     usage: dict[str, Any] = {"cached": len(requests) - len(todo), "asked": len(todo)}
     if todo:
         llm = get_backend(backend, model, base_url, **backend_options)

@@ -8,7 +8,10 @@ from functools import lru_cache
 
 # chat-template control tokens of common model families: page text must not open a turn
 _CONTROL_TOKENS = re.compile(
-    r"<\|[A-Za-z0-9_ .:-]{1,40}\|>|\[/?INST\]|<</?SYS>>|</?s>|<\|?(?:system|user|assistant)\|?>",
+    r"<\|[A-Za-z0-9_ .:-]{1,40}\|>"  # ChatML, Llama 3, Phi: <|im_start|>, <|eot_id|>
+    r"|<[｜|][^<>\n]{1,40}[｜|]>"  # DeepSeek's full-width <｜User｜>, <｜Assistant｜>
+    r"|<(?:start|end)_of_turn>"  # Gemma
+    r"|\[/?INST\]|<</?SYS>>|</?s>|<\|?(?:system|user|assistant)\|?>",  # Llama 2, generic
     re.IGNORECASE,
 )
 

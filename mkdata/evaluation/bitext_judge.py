@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from mkdata.core.bitext_format import bitext_files, read_bitext
+from mkdata.core.bitext_format import bitext_files, read_bitext, read_texts
 from mkdata.core.generations import failure_summary, generate_stored, request_key
 from mkdata.core.lang import language_name
 from mkdata.core.llm import ChatRequest
@@ -53,7 +52,6 @@ JUDGED_COLUMNS = [
     ["score", "the pair's margin score from `mine bitext`"],
     ["judge_score", "the LLM's 0-100 translation score; null when it gave none"],
 ]
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 @dataclass
@@ -79,14 +77,24 @@ def sample_pairs(cfg: JudgeConfig) -> pl.DataFrame:
         if missing:
             raise ValueError(f"{cfg.mined}: no config {missing[0]!r}")
         files = [f for f in files if f.parent.name in cfg.configs]
-    pairs = read_bitext(files, texts=True)
+    pairs = read_bitext(files)
     rank = [_rank(cfg.seed, a, b) for a, b in zip(pairs["src_id"], pairs["tgt_id"], strict=True)]
-    return (
+    picked = (
         pairs.with_columns(pl.Series("rank", rank, pl.UInt64))
         .sort("config", "rank")
         .group_by("config", maintain_order=True)
         .head(cfg.sample)
         .drop("rank")
+    )
+    texts = pl.concat(
+        [
+            read_texts(files[i], part["row"].to_list())
+            for (i,), part in picked.group_by("file", maintain_order=True)
+        ]
+    )  # texts of the sampled rows only, one shard at a time
+    ordered = pl.concat([part for _, part in picked.group_by("file", maintain_order=True)])
+    return pl.concat([ordered.drop("file", "row"), texts], how="horizontal").sort(
+        "config", maintain_order=True
     )
 
 
@@ -110,13 +118,13 @@ def judge_messages(prompt: dict[str, str], row: dict[str, Any]) -> tuple[tuple[s
 
 
 def parse_score(text: str) -> int | None:
-    """The 0-100 score an answer gives (JSON ``{"score": n}`` or a bare number), else None."""
+    """The 0-100 score an answer gives: JSON ``{"score": n}`` or nothing but a number; None
+    for anything else (prose with numbers in it is not guessed at)."""
     try:
-        value = json.loads(text)
-        value = value.get("score") if isinstance(value, dict) else value
+        value = json.loads(text.strip())
     except json.JSONDecodeError:
-        found = _NUMBER.search(text)
-        value = float(found.group()) if found else None
+        return None
+    value = value.get("score") if isinstance(value, dict) else value
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return round(value) if 0 <= value <= 100 else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -23,6 +24,7 @@ ITEM_BUDGET = {"question": 500, "answer": 1500, "title": 200, "description": 300
 FIELDS = tuple(ITEM_BUDGET)
 TASK_FILES = {"topic": "topic.json", "question-type": "question-type.json"}
 _COLUMN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_FIELD = re.compile(r"\{(" + "|".join(FIELDS) + r")\}")
 
 
 def item_fields(row: dict[str, Any]) -> dict[str, str]:
@@ -65,10 +67,8 @@ class LabelSet:
         }
 
     def _item(self, fields: dict[str, str]) -> str:
-        text = self.prompt["item"]
-        for name in FIELDS:  # one pass per field; values are data, never re-read as template
-            text = text.replace("{" + name + "}", as_data(fields[name], "item") or "-")
-        return text
+        # one pass over the template: inserted values are data, never read as template
+        return _FIELD.sub(lambda m: as_data(fields[m.group(1)], "item") or "-", self.prompt["item"])
 
     def messages(self, fields: dict[str, str]) -> tuple[tuple[str, str], ...]:
         """Chat messages asking for the label of the row with ``fields``: the instructions,
@@ -114,16 +114,23 @@ def _read_labels(path: Path) -> dict[str, Any]:
         for i, item in enumerate(data["labels"], 1):
             if isinstance(item, str):
                 item = {"name": item}
-            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            if not isinstance(item, dict) or not str(item.get("name", "")).strip():
                 raise ValueError(f"{path}: label {i} has no name")
-            labels.append({"name": item["name"], "description": str(item.get("description", ""))})
+            labels.append(
+                {"name": _name(item["name"]), "description": str(item.get("description", ""))}
+            )
         return {**data, "labels": labels}
     labels = []
     for line in text.splitlines():
         name, _, description = line.partition(":")
         if name.strip():
-            labels.append({"name": name.strip(), "description": description.strip()})
+            labels.append({"name": _name(name), "description": description.strip()})
     return {"labels": labels}
+
+
+def _name(value: object) -> str:
+    """A label name as compared and written: NFC, outer whitespace removed."""
+    return unicodedata.normalize("NFC", str(value)).strip()
 
 
 def _read_exemplars(path: Path) -> list[dict[str, Any]]:
@@ -180,11 +187,11 @@ def load_label_set(
         raise ValueError(f"{labels}: column must be a lower-case name like topic, got {column!r}")
     shots = []
     for i, e in enumerate(data.get("exemplars", []), 1):
-        if not isinstance(e, dict) or not e.get("question") or e.get("label") not in names:
+        if not isinstance(e, dict) or not e.get("question") or _name(e.get("label")) not in names:
             raise ValueError(
                 f"{where}: exemplar {i} needs a question and a label of the set ({', '.join(names)})"
             )
-        shots.append({k: str(e.get(k) or "") for k in (*FIELDS, "label")})
+        shots.append({**{k: str(e.get(k) or "") for k in FIELDS}, "label": _name(e["label"])})
     return LabelSet(
         column, data.get("what") or "a question-answer pair",
         tuple((x["name"], x["description"]) for x in data["labels"]), tuple(shots),

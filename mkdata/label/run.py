@@ -78,6 +78,22 @@ def _columns(f: InputFile) -> list[str]:
     return [c for c in ("id", "language", *FIELDS) if c in names]
 
 
+def _check_columns(files: list[InputFile], labels: LabelSet, source: dict[str, Any]) -> None:
+    """ValueError (naming the file) when an input lacks a question column, or already has a
+    column the labels would be written to that is not an earlier label run's."""
+    col = labels.column
+    ours = {col, f"{col}_source", f"{col}_confidence"}
+    earlier = {c[0] for c in source.get("added_columns", [])}
+    for f in files:
+        _columns(f)
+        clash = sorted((ours & set(file_schema(f.path).names)) - earlier)
+        if clash:
+            raise ValueError(
+                f"{f.path}: already has a column {clash[0]!r}; give the labels another "
+                '"column" in the label file'
+            )
+
+
 def _rows(f: InputFile) -> list[dict[str, Any]]:
     """The columns labelling reads, of every row of ``f``."""
     return read_file(f.path).select(_columns(f)).to_pylist()
@@ -177,8 +193,7 @@ def run_label(cfg: LabelConfig, progress: Progress | None = None) -> LabelResult
     labels = load_label_set(cfg.task, cfg.labels, cfg.exemplars)
     configs_in = input_configs(cfg.inputs)
     files = [InputFile(f, c) for c, fs in configs_in.items() for f in fs]
-    for f in files:
-        _columns(f)
+    _check_columns(files, labels, source_manifest(cfg.inputs))
     picked = pick_rows(files, cfg.sample, cfg.seed)
     if not picked:
         raise ValueError(f"{files[0].path}: no row with a question to label")

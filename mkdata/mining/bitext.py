@@ -121,8 +121,8 @@ def load_rows(cfg: BitextConfig) -> tuple[pl.DataFrame, dict[str, int], list[Pat
     before = df.height
     df = df.unique("id", keep="first", maintain_order=True)
     counts["duplicate_id"] = before - df.height
-    kept = ["id", "language", "origin", "text", *(QA_COLUMNS if columns == QA_COLUMNS else [])]
-    df = df.select(kept).with_row_index("row")
+    qa = [pl.col(c).fill_null("") for c in QA_COLUMNS] if columns == QA_COLUMNS else []
+    df = df.select("id", "language", "origin", "text", *qa).with_row_index("row")
     counts["rows"] = df.height
     return df, counts, files, list(stats.first_problem.values())
 

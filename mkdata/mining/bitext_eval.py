@@ -161,7 +161,7 @@ def load_predictions(out: Path) -> tuple[pl.DataFrame, list[str]]:
     """Mined pairs of dataset directory ``out`` as (config, key, langs, score), and the
     names of its configs (empty ones included)."""
     files = bitext_files(out)
-    df = read_bitext(files)
+    df = read_bitext(files).drop("file", "row")
     configs = sorted({f.parent.name for f in files})
     return df.select(
         "config",
