@@ -20,6 +20,9 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 # one embedding cache per test session, never the user's
 _CACHE = tempfile.mkdtemp(prefix="mkdata-test-cache-")
 os.environ["MKDATA_CACHE_DIR"] = _CACHE
+# and one datasets cache: it keys local folders by name, so another run's "sample" or "out"
+# could be loaded instead of this one's
+os.environ["HF_DATASETS_CACHE"] = os.path.join(_CACHE, "hf-datasets")
 
 S = "<http://schema.org/"
 TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"

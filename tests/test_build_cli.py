@@ -31,6 +31,9 @@ def test_sample_build_loads_with_datasets_for_every_language(sample_build):
             "question",
             "answer",
             "source",
+            "title",
+            "description",
+            "page_language",
         }
         assert set(ds["language"]) == {lang}
         assert all(
@@ -78,7 +81,7 @@ def test_rerun_is_idempotent_and_deterministic(sample_build, tmp_path):
         assert all(x.read_bytes() == y.read_bytes() for x, y in zip(a, b, strict=True))
     before = {p: p.read_bytes() for p in (other / "data").rglob("*.parquet")}
     proc = run_cli("build", "webfaq", "--sample", "--out", str(other), check=True)
-    assert "wrote 119 rows" in proc.stdout
+    assert "wrote 120 rows" in proc.stdout
     assert {p: p.read_bytes() for p in (other / "data").rglob("*.parquet")} == before
 
 
@@ -103,7 +106,9 @@ def test_selected_languages_min_rows_and_shard_bounds(tmp_path):
     m = json.loads((out / "mkdata.json").read_text())
     assert m["filters"]["eng"]["not_selected"] == 12
     out2 = tmp_path / "o2"
-    run_cli("build", "webfaq", "--sample", "--min-rows", "12", "--out", str(out2), check=True)
+    # without hints nld keeps 11 of its 12 pairs (one is too short for fastText to be sure)
+    run_cli("build", "webfaq", "--sample", "--min-rows", "12", "--out", str(out2),
+            "--no-language-hints", check=True)  # fmt: skip
     assert "nld" not in json.loads((out2 / "mkdata.json").read_text())["configs"]
 
 

@@ -243,7 +243,7 @@ def test_page_layout_loads_with_datasets(variants, tmp_path):
 def test_sample_matches_webfaq_sample(sample_build, tmp_path):
     out = tmp_path / "mfaq"
     proc = run_cli("build", "mfaq", "--sample", "--out", str(out), check=True)
-    assert "wrote 119 rows in 10 configs" in proc.stdout
+    assert "wrote 120 rows in 10 configs" in proc.stdout
     assert output_pairs(out) == output_pairs(sample_build)
 
 

@@ -62,8 +62,8 @@ def listing(root: Path) -> set[str]:
         ),
         (
             "work",
-            BUILD + '\n[[stage]]\nname = "ev"\ncommand = "eval bitext"\ninput = "@build"\n'
-            'out = "ev"\nargs = { gold = "g.jsonl" }\n',
+            BUILD + '\n[[stage]]\nname = "ev"\ncommand = "eval retrieval"\ninput = "@build"\n'
+            'out = "ev"\n',
             "writes no output directory",
         ),
         (
