@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -104,6 +105,7 @@ def normalize_entry(value: str) -> str:
 CONTEXT_MAX_CHARS = 1000  # a page title or description longer than this is cut
 
 
+@lru_cache(maxsize=4096)  # every pair of a page carries the same title and description
 def normalize_context(value: str, is_html: bool = True) -> str:
     """The clean plain text of a page title or description: HTML rendered when ``is_html``
     (schema.org literals may hold markup; an HTML ``<title>`` or meta ``content`` is text
