@@ -74,3 +74,10 @@ def origin_of(url: str) -> str:
     if not parts.scheme or not host:
         return ""
     return f"{parts.scheme.lower()}://{host.lower()}"
+
+
+def seeded_rank(seed: int, key: str) -> int:
+    """A 64-bit rank of ``key`` under ``seed`` (blake2b): sorting by it gives a seeded sample
+    that stays the same on every run."""
+    digest = hashlib.blake2b(f"{seed}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little")

@@ -10,7 +10,6 @@ the model gave no score) and the report in ``mkdata.json``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from mkdata.core.llm import ChatRequest
 from mkdata.core.manifest import new_manifest
 from mkdata.core.output import OutputRun
 from mkdata.core.prompt_safety import as_data
+from mkdata.core.schema import seeded_rank
 from mkdata.core.shards import DATA_DIR, ShardWriter
 from mkdata.evaluation.bitext_judge_config import JudgeConfig
 
@@ -63,11 +63,6 @@ class JudgeResult:
     manifest: dict[str, Any]
 
 
-def _rank(seed: int, a: str, b: str) -> int:
-    digest = hashlib.blake2b(f"{seed}:{a}\t{b}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little")
-
-
 def sample_pairs(cfg: JudgeConfig) -> pl.DataFrame:
     """Per language pair of ``cfg.mined``, the sampled pairs (config, ids, languages,
     texts, margin score). ValueError when it is not a `mine bitext` output."""
@@ -78,7 +73,10 @@ def sample_pairs(cfg: JudgeConfig) -> pl.DataFrame:
             raise ValueError(f"{cfg.mined}: no config {missing[0]!r}")
         files = [f for f in files if f.parent.name in cfg.configs]
     pairs = read_bitext(files)
-    rank = [_rank(cfg.seed, a, b) for a, b in zip(pairs["src_id"], pairs["tgt_id"], strict=True)]
+    rank = [
+        seeded_rank(cfg.seed, f"{a}\t{b}")
+        for a, b in zip(pairs["src_id"], pairs["tgt_id"], strict=True)
+    ]
     picked = (
         pairs.with_columns(pl.Series("rank", rank, pl.UInt64))
         .sort("config", "rank")

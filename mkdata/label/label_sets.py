@@ -55,6 +55,11 @@ class LabelSet:
     source: str
 
     @property
+    def output_columns(self) -> tuple[str, str, str]:
+        """The columns a run writes: the label, its source and its confidence."""
+        return self.column, f"{self.column}_source", f"{self.column}_confidence"
+
+    @property
     def names(self) -> list[str]:
         return [n for n, _ in self.labels]
 

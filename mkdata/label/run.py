@@ -14,7 +14,6 @@ when the LLM gave none), ``<column>_source`` (``llm`` or ``classifier``) and
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from mkdata.core.manifest import file_checksum, new_manifest, source_manifest
 from mkdata.core.output import OutputRun
 from mkdata.core.reader import input_configs
 from mkdata.core.records import file_schema, malformed_records, read_file
+from mkdata.core.schema import seeded_rank
 from mkdata.core.shards import DATA_DIR, ShardWriter
 from mkdata.label import classifier as clf
 from mkdata.label.label_config import LabelConfig
@@ -65,28 +65,22 @@ def _language(row: dict[str, Any], f: InputFile) -> str:
     return to_iso639_3(str(value).strip().lower()) if value else f.config
 
 
-def _rank(seed: int, key: str) -> int:
-    return int.from_bytes(
-        hashlib.blake2b(f"{seed}:{key}".encode(), digest_size=8).digest(), "little"
-    )
-
-
-def _columns(f: InputFile) -> list[str]:
-    names = file_schema(f.path).names
+def _columns(names: list[str], where: Path) -> list[str]:
+    """The columns labelling reads, of a file with columns ``names``."""
     if "question" not in names:
-        raise ValueError(f"{f.path}: no question column (columns: {', '.join(names)})")
+        raise ValueError(f"{where}: no question column (columns: {', '.join(names)})")
     return [c for c in ("id", "language", *FIELDS) if c in names]
 
 
 def _check_columns(files: list[InputFile], labels: LabelSet, source: dict[str, Any]) -> None:
     """ValueError (naming the file) when an input lacks a question column, or already has a
     column the labels would be written to that is not an earlier label run's."""
-    col = labels.column
-    ours = {col, f"{col}_source", f"{col}_confidence"}
+    ours = set(labels.output_columns)
     earlier = {c[0] for c in source.get("added_columns", [])}
     for f in files:
-        _columns(f)
-        clash = sorted((ours & set(file_schema(f.path).names)) - earlier)
+        names = file_schema(f.path).names
+        _columns(names, f.path)
+        clash = sorted((ours & set(names)) - earlier)
         if clash:
             raise ValueError(
                 f"{f.path}: already has a column {clash[0]!r}; give the labels another "
@@ -96,7 +90,8 @@ def _check_columns(files: list[InputFile], labels: LabelSet, source: dict[str, A
 
 def _rows(f: InputFile) -> list[dict[str, Any]]:
     """The columns labelling reads, of every row of ``f``."""
-    return read_file(f.path).select(_columns(f)).to_pylist()
+    table = read_file(f.path)
+    return table.select(_columns(table.column_names, f.path)).to_pylist()
 
 
 @dataclass
@@ -124,7 +119,7 @@ def pick_rows(files: list[InputFile], sample: int | None, seed: int) -> list[Pic
                 out.append(p)
                 continue
             bucket = best[p.language]
-            bucket.append((_rank(seed, key), p))
+            bucket.append((seeded_rank(seed, key), p))
             if len(bucket) >= 2 * sample:
                 bucket.sort(key=lambda t: t[0])
                 del bucket[sample:]
@@ -230,11 +225,12 @@ def _write(
 ) -> tuple[dict[str, int], dict[str, dict[str, Any]]]:
     """Write the labelled rows per config (one input file at a time); return rows per config
     and per-language counts (rows, by source, failed by reason, label distribution)."""
-    col = labels.column
     added = [
-        pa.field(col, pa.string()), pa.field(f"{col}_source", pa.string()),
-        pa.field(f"{col}_confidence", pa.float32()),
-    ]  # fmt: skip
+        pa.field(name, kind)
+        for name, kind in zip(
+            labels.output_columns, (pa.string(), pa.string(), pa.float32()), strict=True
+        )
+    ]
     writers: dict[str, ShardWriter] = {}
     counts: dict[str, dict[str, Any]] = {}
     picked_refs = set(llm)
@@ -242,7 +238,7 @@ def _write(
         notify("write", {"done": i, "total": len(files)})
         table = read_file(f.path)
         table = table.drop_columns([c for c in (a.name for a in added) if c in table.column_names])
-        rows = table.select(_columns(f)).to_pylist()
+        rows = table.select(_columns(table.column_names, f.path)).to_pylist()
         refs = [(i, j) for j in range(len(rows))]
         if model is None:  # only the rows the LLM was asked about
             keep = [j for j, r in enumerate(refs) if r in picked_refs]
@@ -307,7 +303,7 @@ def _manifest(
          "labels": labels.source, "sample": cfg.sample, "classifier": cfg.classifier,
          "encoder": cfg.encoder if cfg.classifier else None, "seed": cfg.seed, **cfg.sampling()},
     )  # fmt: skip
-    col = labels.column
+    col, source_col, confidence_col = labels.output_columns
     m.update(
         {
             "builder": source.get("builder", ""),
@@ -330,11 +326,11 @@ def _manifest(
                 "usage": usage,
             },
             "added_columns": [
-                *[c for c in source.get("added_columns", []) if not c[0].startswith(col)],
+                *[c for c in source.get("added_columns", []) if c[0] not in labels.output_columns],
                 [col, f"the {cfg.task} label (one of the set; null when the LLM gave none)"],
-                [f"{col}_source", "who gave the label: `llm` or `classifier`"],
+                [source_col, "who gave the label: `llm` or `classifier`"],
                 [
-                    f"{col}_confidence",
+                    confidence_col,
                     "the LLM's probability of its answer, or the classifier's of its label",
                 ],
             ],
