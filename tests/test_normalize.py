@@ -69,3 +69,32 @@ def test_ids_and_origin():
     assert len(stable_id("x")) == 32
     assert origin_of("HTTPS://Shop.Example.com:8443/faq?x=1") == "https://shop.example.com"
     assert origin_of("not a url") == ""
+
+
+def test_side_predictions_are_skipped_only_where_no_rule_reads_them():
+    """`reads_sides` False must mean: language_rule and hint_candidates give the same verdict
+    with the real side predictions as with none (the build skips them then)."""
+    import itertools
+    import random
+
+    from mkdata.core.lang import Prediction
+
+    rng = random.Random(3)
+    langs = ["deu", "eng", "fra", "nld"]
+
+    def pred() -> Prediction:
+        chosen = rng.sample(langs, 3)
+        scores = sorted((rng.random() for _ in chosen), reverse=True)
+        return Prediction(tuple(chosen), tuple(scores))
+
+    skipped = 0
+    configs = [F.QAFilterConfig(language_hints=h) for h in (True, False)]
+    for cfg, _ in itertools.product(configs, range(2000)):
+        joint, qp, ap = pred(), pred(), pred()
+        if F.reads_sides(joint, cfg):
+            continue
+        skipped += 1
+        none = F.NO_PREDICTION
+        assert F.language_rule(joint, qp, ap, cfg) == F.language_rule(joint, none, none, cfg)
+        assert F.hint_candidates(joint, qp, ap, cfg) == F.hint_candidates(joint, none, none, cfg)
+    assert skipped > 100

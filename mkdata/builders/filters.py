@@ -117,6 +117,19 @@ def language_rule(
     return None
 
 
+def reads_sides(joint: Prediction, cfg: QAFilterConfig) -> bool:
+    """Whether :func:`language_rule` or :func:`hint_candidates` read the question's and the
+    answer's own predictions for a pair whose joint prediction is ``joint``. When False,
+    both give the same verdict for any side predictions (pass ``NO_PREDICTION``)."""
+    if joint.score >= cfg.min_lang_score:
+        return True
+    k = cfg.lang_agree_k
+    return cfg.language_hints and any(s >= cfg.min_hint_score for s in joint.scores[:k])
+
+
+NO_PREDICTION = Prediction((), ())
+
+
 def _score_of(p: Prediction, lang: str, k: int) -> float:
     k = min(k, len(p.langs))
     return dict(zip(p.langs[:k], p.scores[:k], strict=True)).get(lang, 0.0)

@@ -63,9 +63,11 @@ def _unit_key(cfg: QABuildConfig, spec: str) -> str:
 
 
 def merge_bucket(bucket: int, unit_dirs: list[str], target: str) -> dict[str, Any]:
-    """Deduplicate one id bucket across units into ``target/<language>.parquet``.
+    """Deduplicate one id bucket across units into ``target/rows.parquet``, sorted by
+    language (then id, url, source).
 
-    Returns the languages written and the duplicates removed per language.
+    Returns ``languages`` as ``[language, rows]`` in file order and the duplicates removed
+    per language.
     """
     files = [Path(d) / f"bucket-{bucket:x}.parquet" for d in unit_dirs]
     files = [f for f in files if f.exists()]
@@ -78,13 +80,14 @@ def merge_bucket(bucket: int, unit_dirs: list[str], target: str) -> dict[str, An
     df = df.sort(["language", "id", "url", "source"])
     before = df.group_by("language").len()
     df = df.unique(subset=["language", "id"], keep="first", maintain_order=True)
-    after = dict(df.group_by("language").len().iter_rows())
-    duplicates = {lang: n - after.get(lang, 0) for lang, n in before.iter_rows()}
-    languages = []
-    for (lang,), part in df.partition_by("language", as_dict=True, maintain_order=True).items():
-        pq.write_table(part.to_arrow().cast(QA_PAIR), out / f"{lang}.parquet")
-        languages.append(lang)
-    return {"languages": languages, "duplicates": {k: v for k, v in duplicates.items() if v}}
+    after = df.group_by("language", maintain_order=True).len()
+    kept = dict(after.iter_rows())
+    duplicates = {lang: n - kept.get(lang, 0) for lang, n in before.iter_rows()}
+    pq.write_table(df.to_arrow().cast(QA_PAIR), out / "rows.parquet")
+    return {
+        "languages": [[lang, n] for lang, n in after.iter_rows()],
+        "duplicates": {k: v for k, v in duplicates.items() if v},
+    }
 
 
 def _merge(
@@ -103,8 +106,11 @@ def _merge(
     for b in range(N_BUCKETS):
         for lang, n in merged[b]["duplicates"].items():
             report.filters[lang][F.DUPLICATE] += n
-        for lang in merged[b]["languages"]:
-            part = pq.read_table(scratch / f"{b:x}" / f"{lang}.parquet")
+        languages = merged[b]["languages"]
+        rows = pq.read_table(scratch / f"{b:x}" / "rows.parquet") if languages else None
+        offset = 0
+        for lang, n in languages:
+            part, offset = rows.slice(offset, n), offset + n  # type: ignore[union-attr]
             if selected is not None and lang not in selected:
                 report.filters[lang]["not_selected"] += part.num_rows
                 continue

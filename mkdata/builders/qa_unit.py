@@ -17,7 +17,7 @@ from mkdata.builders import filters as F
 from mkdata.builders.normalize import CONTROL, dedup_key, normalize_context, normalize_entry
 from mkdata.builders.raw_pair import RawPair
 from mkdata.core.fetch import FetchError, local_path
-from mkdata.core.lang import get_identifier
+from mkdata.core.lang import Prediction, get_identifier
 from mkdata.core.language_hints import language_hints
 from mkdata.core.manifest import file_checksum
 from mkdata.core.report import Report
@@ -32,6 +32,7 @@ N_BUCKETS = 16
 UNKNOWN_LANG = "und"
 LANGUAGE_TAG_MAX = 64  # longer "language tags" are not kept
 LID_MAX_CHARS = 400  # language ID reads the first 400 characters of question and answer
+SIDE_CACHE_MAX = 200_000  # side predictions kept per unit (cleared when full)
 
 
 class BucketWriter:
@@ -80,17 +81,19 @@ def _process_batch(
     label: str,
     cfg: F.QAFilterConfig,
     seen: dict[str, Verdict],
+    sides: dict[str, Prediction],
     report: Report,
     writer: BucketWriter,
 ) -> None:
     """Normalize, identify language, filter and write one batch of raw pairs.
 
-    ``seen`` maps the dedup key of every (question, answer) met so far in the unit to its
-    verdict (language, rule broken or None, language score, hint candidates): a repeated
-    pair gets its first occurrence's verdict without running language ID again, and its own
-    page's language hints. Repeats that pass are written too (same id for the same
-    language), so the build's merge keeps the copy with the smallest URL and counts the
-    others as duplicates.
+        ``seen`` maps the dedup key of every (question, answer) met so far in the unit to its
+        verdict (language, rule broken or None, language score, hint candidates): a repeated
+        pair gets its first occurrence's verdict without running language ID again, and its own
+        page's language hints. ``sides`` caches the predictions of single questions and answers
+    (texts repeat across pages). Repeats that pass are written too (same id for the same
+        language), so the build's merge keeps the copy with the smallest URL and counts the
+        others as duplicates.
     """
     fresh: list[tuple[RawPair, str, str, str]] = []
     repeats: list[tuple[RawPair, str, str, str]] = []
@@ -108,14 +111,29 @@ def _process_batch(
         else:
             seen[key] = (UNKNOWN_LANG, None, 0.0, {})
             fresh.append((raw, q, a, key))
-    texts: list[str] = []
-    for _, q, a, _ in fresh:
-        q, a = q[:LID_MAX_CHARS], a[:LID_MAX_CHARS]
-        texts.extend((f"{q} {a}", q, a))
-    preds = iter(get_identifier().predict(texts, k=max(3, cfg.lang_agree_k)))
-    for raw, q, a, key in fresh:
-        joint, qp, ap = next(preds), next(preds), next(preds)
-        rule = F.text_rule(q, a, cfg) or F.language_rule(joint, qp, ap, cfg)
+    identifier, k = get_identifier(), max(3, cfg.lang_agree_k)
+    cut = [(q[:LID_MAX_CHARS], a[:LID_MAX_CHARS]) for _, q, a, _ in fresh]
+    joints = identifier.predict([f"{q} {a}" for q, a in cut], k=k)
+    text_rules = [F.text_rule(q, a, cfg) for _, q, a, _ in fresh]
+    # each side is identified once per unit, and only where a language rule reads it
+    reads = [r is None and F.reads_sides(j, cfg) for r, j in zip(text_rules, joints, strict=True)]
+    if len(sides) > SIDE_CACHE_MAX:
+        sides.clear()
+    missing = list(
+        {
+            t: None
+            for (q, a), r in zip(cut, reads, strict=True)
+            if r
+            for t in (q, a)
+            if t not in sides
+        }
+    )
+    sides.update(zip(missing, identifier.predict(missing, k=k), strict=True))
+    for (raw, q, a, key), (qc, ac), joint, rule, read in zip(
+        fresh, cut, joints, text_rules, reads, strict=True
+    ):
+        qp, ap = (sides[qc], sides[ac]) if read else (F.NO_PREDICTION, F.NO_PREDICTION)
+        rule = rule or F.language_rule(joint, qp, ap, cfg)
         hintable = rule in (F.LANG_LOW_SCORE, F.LANG_MISMATCH)
         candidates = F.hint_candidates(joint, qp, ap, cfg) if hintable else {}
         seen[key] = (joint.lang, rule, round(joint.score, 4), candidates)
@@ -200,16 +218,17 @@ def process_unit(
         return _finish_unit(directory, report, info, started)
     writer = BucketWriter(directory)
     seen: dict[str, Verdict] = {}
+    sides: dict[str, Prediction] = {}
     batch: list[RawPair] = []
     try:
         for raw in read(path, report, spec, limit):
             report.counts["raw_pairs"] += 1
             batch.append(raw)
             if len(batch) >= BATCH:
-                _process_batch(batch, label, cfg, seen, report, writer)
+                _process_batch(batch, label, cfg, seen, sides, report, writer)
                 batch = []
         if batch:
-            _process_batch(batch, label, cfg, seen, report, writer)
+            _process_batch(batch, label, cfg, seen, sides, report, writer)
     except OSError as exc:
         report.error = f"{spec}: read error: {exc}"
     writer.close()

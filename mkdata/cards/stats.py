@@ -163,8 +163,11 @@ def split_stats(
         head = df.head(sample_rows).select(plain)
         seen: set[str] = set()
         dup = 0
+        forms: dict[str, str] = {}  # titles, questions repeat: each value normalized once
         for row in head.iter_rows():
-            key = "\x1f".join(normalize(v or "") for v in row)
+            key = "\x1f".join(
+                forms.get(v) or forms.setdefault(v, normalize(v)) if v else "" for v in row
+            )
             dup += key in seen
             seen.add(key)
         st.duplicates_checked = head.height

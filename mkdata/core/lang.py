@@ -78,6 +78,7 @@ class LanguageIdentifier:
         # fasttext prints a deprecation warning to stderr on load_model; it is harmless.
         self._model = fasttext.load_model(str(path))
         self._batch_ok: bool | None = None
+        self._langs_of: dict[tuple[str, ...], tuple[str, ...]] = {}  # fastText labels -> ISO
 
     def predict(self, texts: list[str], k: int = 3) -> list[Prediction]:
         """Return one :class:`Prediction` per text (newlines are treated as spaces)."""
@@ -97,15 +98,15 @@ class LanguageIdentifier:
                 lab, pr = self._model.predict(t, k=k)
                 labels.append(lab)
                 probs.append(pr)
-        names = _label_map()
+        langs_of = self._langs_of
         out = []
         for lab, pr in zip(labels, probs, strict=True):
-            out.append(
-                Prediction(
-                    tuple(names.get(x) or to_iso639_3(x) for x in lab),
-                    tuple(min(float(p), 1.0) for p in pr),
-                )
-            )
+            key = tuple(lab)
+            langs = langs_of.get(key)
+            if langs is None:
+                names = _label_map()
+                langs = langs_of[key] = tuple(names.get(x) or to_iso639_3(x) for x in lab)
+            out.append(Prediction(langs, tuple(min(float(p), 1.0) for p in pr)))
         return out
 
 
