@@ -98,7 +98,10 @@ def _merge(
     scratch = run.state("merge")
     tasks = [(b, [str(d) for d in unit_dirs], str(scratch / f"{b:x}")) for b in range(N_BUCKETS)]
     merged: dict[int, dict[str, Any]] = {}
-    for task, result in run_units(merge_bucket, tasks, cfg.workers, cfg.executor, cfg.ray_address):
+    # locally, polars already spreads a bucket's sort over the cores: a process pool would only
+    # add its start-up; on Ray the buckets go to the cluster
+    workers = cfg.workers if cfg.executor == "ray" else 1
+    for task, result in run_units(merge_bucket, tasks, workers, cfg.executor, cfg.ray_address):
         merged[task[0]] = result
     data = run.staging / "data"
     selected = set(cfg.langs) if cfg.langs else None
@@ -107,7 +110,8 @@ def _merge(
         for lang, n in merged[b]["duplicates"].items():
             report.filters[lang][F.DUPLICATE] += n
         languages = merged[b]["languages"]
-        rows = pq.read_table(scratch / f"{b:x}" / "rows.parquet") if languages else None
+        # ParquetFile, not read_table: pyarrow.dataset imports pandas (0.5 s)
+        rows = pq.ParquetFile(scratch / f"{b:x}" / "rows.parquet").read() if languages else None
         offset = 0
         for lang, n in languages:
             part, offset = rows.slice(offset, n), offset + n  # type: ignore[union-attr]

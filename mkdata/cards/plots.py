@@ -58,7 +58,8 @@ def lengths_chart(st: DatasetStats, path: Path) -> bool:
     top = max(float(np.percentile(st.char_lengths[c], 99)) for c in columns)
     bins = np.logspace(0, np.log10(max(top, 10)), 40)
     for c in columns:
-        ax.hist(np.clip(st.char_lengths[c], 1, None), bins=bins, alpha=0.55, label=c)
+        counts, _ = np.histogram(np.clip(st.char_lengths[c], 1, None), bins=bins)
+        ax.stairs(counts, bins, fill=True, alpha=0.55, label=c)  # one artist, not 40 bars
     ax.set_xscale("log")
     ax.set_xlabel("characters")
     ax.set_ylabel("rows")
