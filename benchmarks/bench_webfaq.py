@@ -1,19 +1,24 @@
 """Benchmark `mkdata build webfaq` against `gzip -dc` on the same file, in the same run.
 
-Usage: python benchmarks/bench_webfaq.py [--mb 100] [--parts 4] [--keep]
+Usage: python benchmarks/bench_webfaq.py [--mb 100] [--parts 4] [--shapes real distinct]
+       [--profile-mb 20] [--keep]
 
-Writes a synthetic WDC-style FAQPage N-Quads corpus (see scripts/nquads_gen.py),
-then measures:
-  1. `gzip -dc FILE > /dev/null` (best of 3) vs a one-worker build of FILE:
-     ratio (target <= 6x), MB/s, pairs/s, peak RSS (target < 1 GiB);
-  2. the same bytes split into PARTS files: --workers 2 vs --workers 1 (target >= 1.7x).
-Prints a Markdown table and writes benchmarks/_work/results.json.
+For each corpus shape (see scripts/nquads_gen.py: ``real`` = shop sites whose pages repeat
+the site's FAQ beside product markup; ``distinct`` = nearly every pair distinct) it writes a
+synthetic WDC-style FAQPage N-Quads file of MB uncompressed megabytes, then measures:
+  1. `gzip -dc FILE > /dev/null` (best of 3) vs a one-worker build of FILE: ratio (targets:
+     <= 6x real-shaped, <= 10x distinct), MB/s, pairs/s, peak RSS of the process tree;
+  2. the same amount split into PARTS files: --workers 2 vs --workers 1 (target >= 1.8x);
+  3. where the one-worker time goes: a build of PROFILE_MB under cProfile, its time split
+     into the phases of a build (shares; the profiler slows Python code more than C code).
+Prints Markdown tables and writes benchmarks/_work/results.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import pstats
 import shutil
 import sys
 from pathlib import Path
@@ -26,51 +31,81 @@ sys.path.insert(0, str(HERE))
 from measure import run_measured  # noqa: E402
 
 WORK = HERE / "_work"
+TARGET = {"real": 6.0, "distinct": 10.0}
+# phase -> (file suffix, function name, cumulative or own time) in the profile of a build
+PHASES = {
+    "start-up (imports, options)": None,
+    "N-Quads parsing": ("builders/nquads.py", "read_faq_pairs", "cum"),
+    "normalizing questions and answers": ("builders/normalize.py", "normalize_entry", "cum"),
+    "fastText language ID (C)": ("~", "<built-in method fasttext_pybind.multilinePredict>", "own"),
+    "rest of the unit (filters, rows, bucket files)": (
+        "builders/qa_unit.py",
+        "process_unit",
+        "cum",
+    ),
+    "merge (dedup across units, shards)": ("builders/qa_build.py", "_merge", "cum"),
+    "dataset card (statistics, charts)": ("cards/card.py", "write_card_of_run", "cum"),
+}
 
 
-def timed(cmd: list[str]) -> tuple[float, int]:
-    """Run ``cmd``; return (wall seconds, peak RSS in bytes of its whole process tree)."""
-    seconds, mib = run_measured(cmd)
-    return seconds, int(mib * 2**20)
-
-
-def build(sources: list[Path], out: Path, workers: int) -> tuple[float, int, dict]:
+def build(sources: list[Path], out: Path, workers: int) -> tuple[float, float, dict]:
     shutil.rmtree(out, ignore_errors=True)
     cmd = [sys.executable, "-m", "mkdata", "build", "webfaq", "--out", str(out)]
     cmd += ["--workers", str(workers), "--min-rows", "1"]
     for s in sources:
         cmd += ["--source", str(s)]
-    seconds, rss = timed(cmd)
-    return seconds, rss, json.loads((out / "mkdata.json").read_text())
+    seconds, mib = run_measured(cmd)
+    return seconds, mib, json.loads((out / "mkdata.json").read_text())
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--mb", type=int, default=100, help="uncompressed size of the corpus")
-    ap.add_argument("--parts", type=int, default=4)
-    ap.add_argument("--keep", action="store_true", help="keep the generated corpus")
-    args = ap.parse_args()
-    WORK.mkdir(exist_ok=True)
-    big = WORK / "corpus.nq.gz"
-    info = write_corpus(big, args.mb * 1_000_000, seed=7)
-    mb = info["bytes"] / 1e6
+def profile_shares(corpus: Path, out: Path) -> dict[str, float]:
+    """Shares of a profiled one-worker build's time per phase (PHASES)."""
+    shutil.rmtree(out, ignore_errors=True)
+    prof = WORK / "build.prof"
+    cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "mkdata", "build", "webfaq"]
+    run_measured([*cmd, "--source", str(corpus), "--out", str(out), "--min-rows", "1"])
+    stats = pstats.Stats(str(prof)).stats  # type: ignore[attr-defined]
+    total = max(ct for (_, _, name), (_, _, _, ct, _) in stats.items() if name == "<module>")
+    times: dict[str, float] = {}
+    for phase, where in PHASES.items():
+        if where is None:
+            continue
+        suffix, func, kind = where
+        times[phase] = sum(
+            (ct if kind == "cum" else tt)
+            for (file, _, name), (_, _, tt, ct, _) in stats.items()
+            if name == func and file.endswith(suffix)
+        )
+    unit = "rest of the unit (filters, rows, bucket files)"
+    parts = ("N-Quads parsing", "normalizing questions and answers", "fastText language ID (C)")
+    times[unit] -= sum(times[p] for p in parts)
+    times["start-up (imports, options)"] = total - sum(times.values())
+    return {p: round(times[p] / total, 3) for p in PHASES} | {"profiled_seconds": round(total, 2)}
 
-    gz = min(timed(["sh", "-c", f"gzip -dc {big} > /dev/null"])[0] for _ in range(3))
-    one, rss, manifest = build([big], WORK / "out1", workers=1)
+
+def bench_shape(shape: str, mb: int, n_parts: int, profile_mb: int) -> tuple[dict, list[Path]]:
+    big = WORK / f"corpus-{shape}.nq.gz"
+    info = write_corpus(big, mb * 1_000_000, seed=7, shape=shape)
+    size = info["bytes"] / 1e6
+    gz = min(run_measured(["sh", "-c", f"gzip -dc {big} > /dev/null"])[0] for _ in range(3))
+    one, rss, manifest = build([big], WORK / f"out1-{shape}", workers=1)
     pairs_in = manifest["counts"]["raw_pairs"]
     rows = sum(c["train"] for c in manifest["configs"].values())
 
     parts = []
-    per_part = info["bytes"] // args.parts
-    for i in range(args.parts):
-        p = WORK / f"part_{i}.nq.gz"
-        write_corpus(p, per_part, seed=100 + i)
+    for i in range(n_parts):
+        p = WORK / f"part_{shape}_{i}.nq.gz"
+        write_corpus(p, info["bytes"] // n_parts, seed=100 + i, shape=shape)
         parts.append(p)
-    w1, _, _ = build(parts, WORK / "outw1", workers=1)
-    w2, rss2, _ = build(parts, WORK / "outw2", workers=2)
+    w1, _, _ = build(parts, WORK / f"outw1-{shape}", workers=1)
+    w2, rss2, _ = build(parts, WORK / f"outw2-{shape}", workers=2)
 
-    results = {
-        "corpus_mb_uncompressed": round(mb, 1),
+    small = WORK / f"profile-{shape}.nq.gz"
+    write_corpus(small, profile_mb * 1_000_000, seed=7, shape=shape)
+    shares = profile_shares(small, WORK / f"outp-{shape}")
+    result = {
+        "shape": shape,
+        "corpus_mb_uncompressed": round(size, 1),
         "corpus_mb_gz": round(big.stat().st_size / 1e6, 1),
         "pages": info["pages"],
         "pairs_in_file": pairs_in,
@@ -78,24 +113,49 @@ def main() -> None:
         "gzip_dc_seconds": round(gz, 3),
         "build_1_worker_seconds": round(one, 3),
         "ratio_vs_gzip": round(one / gz, 2),
-        "build_mb_per_s": round(mb / one, 1),
+        "target_ratio": TARGET[shape],
+        "build_mb_per_s": round(size / one, 1),
         "build_pairs_per_s": round(pairs_in / one),
-        "peak_rss_mib": round(rss / 2**20),
-        "parts": args.parts,
+        "peak_rss_mib": round(rss),
+        "unit_seconds": manifest["timings"]["parse_seconds"],
+        "merge_seconds": manifest["timings"]["merge_seconds"],
+        "parts": n_parts,
         "parts_1_worker_seconds": round(w1, 3),
         "parts_2_workers_seconds": round(w2, 3),
         "speedup_2_workers": round(w1 / w2, 2),
-        "peak_rss_2_workers_mib": round(rss2 / 2**20),
-        "parse_seconds": manifest["timings"]["parse_seconds"],
-        "merge_seconds": manifest["timings"]["merge_seconds"],
+        "peak_rss_2_workers_mib": round(rss2),
+        f"profile_{profile_mb}mb": shares,
     }
+    return result, [big, small, *parts]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mb", type=int, default=100, help="uncompressed size of each corpus")
+    ap.add_argument("--parts", type=int, default=4)
+    ap.add_argument("--shapes", nargs="+", default=["real", "distinct"], choices=list(TARGET))
+    ap.add_argument("--profile-mb", type=int, default=20, help="size of the profiled build")
+    ap.add_argument("--keep", action="store_true", help="keep the generated corpora")
+    args = ap.parse_args()
+    WORK.mkdir(exist_ok=True)
+    results = []
+    for shape in args.shapes:
+        result, files = bench_shape(shape, args.mb, args.parts, args.profile_mb)
+        results.append(result)
+        if not args.keep:
+            for p in files:
+                p.unlink()
     (WORK / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    print("| metric | value |\n|---|---:|")
-    for k, v in results.items():
-        print(f"| {k} | {v} |")
-    if not args.keep:
-        for p in [big, *parts]:
-            p.unlink()
+    for r in results:
+        print(f"\n### shape: {r['shape']}\n\n| metric | value |\n|---|---:|")
+        for k, v in r.items():
+            if not isinstance(v, dict):
+                print(f"| {k} | {v} |")
+        (label, shares), *_ = [(k, v) for k, v in r.items() if isinstance(v, dict)]
+        print(f"\n{label} ({shares['profiled_seconds']} s profiled): share of the build time")
+        print("\n| phase | share |\n|---|---:|")
+        for phase in PHASES:
+            print(f"| {phase} | {shares[phase]:.0%} |")
 
 
 if __name__ == "__main__":

@@ -95,12 +95,23 @@ def _strip_label_and_quotes(text: str) -> str:
     return text
 
 
+ENTRY_CACHE_CHARS = 2048  # questions and answers up to this long are normalized once per process
+
+
 def normalize_entry(value: str) -> str:
     """Return the clean plain text of a question or answer (HTML, labels, quotes removed; NFC)."""
+    if len(value) <= ENTRY_CACHE_CHARS:  # the same FAQ repeats on the pages of a site
+        return _normalize_short_entry(value)
+    return _normalize_entry(value)
+
+
+def _normalize_entry(value: str) -> str:
     text = collapse_whitespace(html_to_text(value))
     text = _strip_label_and_quotes(text)
     return unicodedata.normalize("NFC", text)
 
+
+_normalize_short_entry = lru_cache(maxsize=8192)(_normalize_entry)
 
 CONTEXT_MAX_CHARS = 1000  # a page title or description longer than this is cut
 

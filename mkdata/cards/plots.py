@@ -54,6 +54,8 @@ def lengths_chart(st: DatasetStats, path: Path) -> bool:
     columns = [c for c, v in st.char_lengths.items() if len(v) and v.max() > 0][:4]
     if not columns:
         return False
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
     fig, ax = _figure()
     top = max(float(np.percentile(st.char_lengths[c], 99)) for c in columns)
     bins = np.logspace(0, np.log10(max(top, 10)), 40)
@@ -61,6 +63,9 @@ def lengths_chart(st: DatasetStats, path: Path) -> bool:
         counts, _ = np.histogram(np.clip(st.char_lengths[c], 1, None), bins=bins)
         ax.stairs(counts, bins, fill=True, alpha=0.55, label=c)  # one artist, not 40 bars
     ax.set_xscale("log")
+    # plain numbers (1, 10, 100): matplotlib's default 10^x labels build its mathtext parser
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("characters")
     ax.set_ylabel("rows")
     ax.set_title("Text lengths")
