@@ -7,7 +7,8 @@ For each corpus shape (see scripts/nquads_gen.py: ``real`` = shop sites whose pa
 the site's FAQ beside product markup; ``distinct`` = nearly every pair distinct) it writes a
 synthetic WDC-style FAQPage N-Quads file of MB uncompressed megabytes, then measures:
   1. `gzip -dc FILE > /dev/null` (best of 3) vs a one-worker build of FILE: ratio (targets:
-     <= 6x real-shaped, <= 10x distinct), MB/s, pairs/s, peak RSS of the process tree;
+     <= 6x real-shaped, <= 10x distinct), MB/s, pairs/s, peak RSS of the process tree, and
+     the time fastText's C code alone needs for the texts the build identifies;
   2. the same amount split into PARTS files: --workers 2 vs --workers 1 (target >= 1.8x);
   3. where the one-worker time goes: a build of PROFILE_MB under cProfile, its time split
      into the phases of a build (shares; the profiler slows Python code more than C code).
@@ -21,6 +22,7 @@ import json
 import pstats
 import shutil
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -83,12 +85,38 @@ def profile_shares(corpus: Path, out: Path) -> dict[str, float]:
     return {p: round(times[p] / total, 3) for p in PHASES} | {"profiled_seconds": round(total, 2)}
 
 
+def fasttext_floor(corpus: Path) -> float:
+    """Seconds fastText's C code takes on the texts a build identifies in ``corpus``: the joint
+    text of each distinct pair and each distinct question and answer (cut as the build cuts
+    them). No build in one process can take less than this."""
+    from mkdata.builders.normalize import dedup_key, normalize_entry
+    from mkdata.builders.nquads import read_faq_pairs
+    from mkdata.builders.qa_unit import LID_MAX_CHARS
+    from mkdata.core.lang import get_identifier
+    from mkdata.core.report import Report
+
+    pairs: dict[str, tuple[str, str]] = {}
+    for raw in read_faq_pairs(corpus, Report()):
+        q, a = normalize_entry(raw.question), normalize_entry(raw.answer)
+        pairs.setdefault(
+            f"{dedup_key(q)}\x1f{dedup_key(a)}", (q[:LID_MAX_CHARS], a[:LID_MAX_CHARS])
+        )
+    joint = [f"{q} {a}\n" for q, a in pairs.values()]
+    sides = list({f"{t}\n": None for qa in pairs.values() for t in qa})
+    model = get_identifier()._model.f  # the C entry point, without Python-side work
+    start = time.perf_counter()
+    model.multilinePredict(joint, 3, 0.0, "strict")
+    model.multilinePredict(sides, 3, 0.0, "strict")
+    return time.perf_counter() - start
+
+
 def bench_shape(shape: str, mb: int, n_parts: int, profile_mb: int) -> tuple[dict, list[Path]]:
     big = WORK / f"corpus-{shape}.nq.gz"
     info = write_corpus(big, mb * 1_000_000, seed=7, shape=shape)
     size = info["bytes"] / 1e6
     gz = min(run_measured(["sh", "-c", f"gzip -dc {big} > /dev/null"])[0] for _ in range(3))
     one, rss, manifest = build([big], WORK / f"out1-{shape}", workers=1)
+    floor = fasttext_floor(big)
     pairs_in = manifest["counts"]["raw_pairs"]
     rows = sum(c["train"] for c in manifest["configs"].values())
 
@@ -117,6 +145,8 @@ def bench_shape(shape: str, mb: int, n_parts: int, profile_mb: int) -> tuple[dic
         "build_mb_per_s": round(size / one, 1),
         "build_pairs_per_s": round(pairs_in / one),
         "peak_rss_mib": round(rss),
+        "fasttext_c_seconds": round(floor, 3),
+        "fasttext_c_ratio_vs_gzip": round(floor / gz, 2),
         "unit_seconds": manifest["timings"]["parse_seconds"],
         "merge_seconds": manifest["timings"]["merge_seconds"],
         "parts": n_parts,

@@ -1,4 +1,4 @@
-from mkdata.cli import main
-
 if __name__ == "__main__":  # spawned workers (vLLM, process pools) re-import this module
+    from mkdata.cli import main
+
     main()

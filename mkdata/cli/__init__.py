@@ -4,62 +4,77 @@ The command modules only parse options, call the library's ``run_x(cfg, progress
 print; they import :mod:`mkdata.cli.common`, never this module.
 """
 
-from __future__ import annotations
+import importlib
+import sys
+from typing import TYPE_CHECKING
 
-from typing import Annotated
+if TYPE_CHECKING:
+    import typer
 
-import typer
-
-from mkdata import __version__
-from mkdata.cli import (
-    build,
-    card,
-    dedup,
-    evaluate,
-    exports,
-    label,
-    mining,
-    pipeline,
-    publish,
-    synth,
-)
-from mkdata.cli.common import fail, out_console
-from mkdata.core.errors import EXIT_USAGE
-
-app = typer.Typer(
-    help="mkdata: build multilingual retrieval training data.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
+# command name -> (module under mkdata.cli, attribute, whether it is a group of subcommands)
+COMMANDS: dict[str, tuple[str, str, bool]] = {
+    "build": ("build", "app", True),
+    "dedup": ("dedup", "dedup", False),
+    "mine": ("mining", "app", True),
+    "eval": ("evaluate", "app", True),
+    "synth": ("synth", "app", True),
+    "label": ("label", "label", False),
+    "export": ("exports", "app", True),
+    "push": ("publish", "push_cmd", False),
+    "run": ("pipeline", "run_cmd", False),
+    "card": ("card", "card", False),
+    "stats": ("card", "stats", False),
+}
 
 
-@app.callback(invoke_without_command=True)
-def root(
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
-) -> None:
-    """mkdata: build multilingual retrieval training data."""
-    if version:
-        out_console.print(f"mkdata {__version__}")
-        raise typer.Exit()
+def make_app(only: str | None = None) -> "typer.Typer":
+    """The typer app with every command, or with the command ``only`` alone (the modules of
+    the others, and the libraries they load, are then not imported)."""
+    from typing import Annotated
 
+    import typer
 
-app.add_typer(build.app, name="build")
-app.command("dedup")(dedup.dedup)
-app.add_typer(mining.app, name="mine")
-app.add_typer(evaluate.app, name="eval")
-app.add_typer(synth.app, name="synth")
-app.command("label")(label.label)
-app.add_typer(exports.app, name="export")
-app.command("push")(publish.push_cmd)
-app.command("run")(pipeline.run_cmd)
-app.command("card")(card.card)
-app.command("stats")(card.stats)
+    from mkdata import __version__
+    from mkdata.cli.common import out_console
+
+    app = typer.Typer(
+        help="mkdata: build multilingual retrieval training data.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+
+    @app.callback(invoke_without_command=True)
+    def root(
+        version: Annotated[
+            bool, typer.Option("--version", help="Print the version and exit.")
+        ] = False,
+    ) -> None:
+        """mkdata: build multilingual retrieval training data."""
+        if version:
+            out_console.print(f"mkdata {__version__}")
+            raise typer.Exit()
+
+    for name, (module, attribute, group) in COMMANDS.items():
+        if only is not None and name != only:
+            continue
+        target = getattr(importlib.import_module(f"mkdata.cli.{module}"), attribute)
+        if group:
+            app.add_typer(target, name=name)
+        else:
+            app.command(name)(target)
+    return app
 
 
 def main() -> None:
     """The ``mkdata`` entry point: the app, with usage errors on one line (exit 2)."""
-    command = typer.main.get_command(app)
+    import typer
+
+    from mkdata.cli.common import fail, out_console
+    from mkdata.core.errors import EXIT_USAGE
+
+    invoked = sys.argv[1] if len(sys.argv) > 1 else None
+    command = typer.main.get_command(make_app(invoked if invoked in COMMANDS else None))
     try:
         code = command.main(prog_name="mkdata", standalone_mode=False)
     except typer.Abort:
