@@ -93,13 +93,13 @@ def _process_batch(
 ) -> None:
     """Normalize, identify language, filter and write one batch of raw pairs.
 
-        ``seen`` maps the dedup key of every (question, answer) met so far in the unit to its
-        verdict (language, rule broken or None, language score, hint candidates): a repeated
-        pair gets its first occurrence's verdict without running language ID again, and its own
-        page's language hints. ``sides`` caches the predictions of single questions and answers
+    ``seen`` maps the dedup key of every (question, answer) met so far in the unit to its
+    verdict (language, rule broken or None, language score, hint candidates): a repeated
+    pair gets its first occurrence's verdict without running language ID again, and its own
+    page's language hints. ``sides`` caches the predictions of single questions and answers
     (texts repeat across pages). Repeats that pass are written too (same id for the same
-        language), so the build's merge keeps the copy with the smallest URL and counts the
-        others as duplicates.
+    language), so the build's merge keeps the copy with the smallest URL and counts the
+    others as duplicates.
     """
     fresh: list[tuple[RawPair, str, str, str]] = []
     repeats: list[tuple[RawPair, str, str, str]] = []

@@ -74,7 +74,9 @@ def main() -> None:
     from mkdata.core.errors import EXIT_USAGE
 
     invoked = sys.argv[1] if len(sys.argv) > 1 else None
-    command = typer.main.get_command(make_app(invoked if invoked in COMMANDS else None))
+    # `run` checks its stages against every command; help and errors list them all
+    only = invoked if invoked in COMMANDS and invoked != "run" else None
+    command = typer.main.get_command(make_app(only))
     try:
         code = command.main(prog_name="mkdata", standalone_mode=False)
     except typer.Abort:
