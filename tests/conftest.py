@@ -104,6 +104,18 @@ def run_cli(*args: str, check: bool | None = None, **kw) -> subprocess.Completed
 
 
 @pytest.fixture(scope="session")
+def vllm_server(tmp_path_factory):
+    """One real `vllm serve` of the CPU test model (SmolLM2) for the session: the vLLM tests
+    share it through `--backend openai`, as an engine start is most of such a test's time.
+    (The in-process `--backend vllm` path is run by its own tests.)"""
+    from llm_servers import VLLMServer
+    from test_synth import model_dir
+
+    with VLLMServer(model_dir(), tmp_path_factory.mktemp("vllm") / "serve.log") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def sample_build(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("sample") / "out"
     run_cli("build", "webfaq", "--langs", "all", "--sample", "--out", str(out), check=True)

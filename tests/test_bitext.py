@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 from conftest import GOLD_TUPLES, ROOT, one_line_error, run_cli
+from test_synth import needs_vllm
 
 from mkdata.mining.knn import _numpy_knn, knn
 from mkdata.mining.margin import MarginParams, mine
@@ -467,15 +468,15 @@ def test_llm_judge_precision_and_threshold(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "--gold" in one_line_error(bad)
 
 
+@needs_vllm
 @pytest.mark.xdist_group("vllm")
-def test_llm_judge_with_vllm_on_cpu(global_run: Path, tmp_path: Path) -> None:
-    from test_synth import have_vllm, model_dir
+def test_llm_judge_with_vllm_on_cpu(global_run: Path, tmp_path: Path, vllm_server) -> None:
+    """The judge with a real model, through `vllm serve` (the session's server)."""
+    from test_synth import model_dir
 
-    if not have_vllm():
-        pytest.skip("vllm not installed (scripts/install_llm_cpu.sh)")
     judged = tmp_path / "judged"
-    run_cli("eval", "bitext", str(global_run), "--judge", "--out", str(judged), "--backend", "vllm",
-            "--model", str(model_dir()), "--sample", "3", "--config", "deu-eng",
+    run_cli("eval", "bitext", str(global_run), "--judge", "--out", str(judged), "--backend", "openai",
+            "--base-url", vllm_server.url, "--model", str(model_dir()), "--sample", "3", "--config", "deu-eng",
             "--allow-failures", "100%", check=True)  # fmt: skip
     df = pl.read_parquet(judged / "data" / "deu-eng" / "*.parquet")
     m = json.loads((judged / "mkdata.json").read_text())

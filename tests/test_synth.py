@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from conftest import GOLD_TUPLES, ROOT, one_line_error, run_cli
-from llm_servers import FaultServer, VLLMServer, kill_after_stored
+from llm_servers import FaultServer, kill_after_stored
 
 TUPLES = GOLD_TUPLES
 
@@ -86,7 +86,8 @@ def accounted(m: dict) -> None:
 
 @needs_vllm
 @pytest.mark.xdist_group("vllm")
-def test_vllm_both_modes_and_swim_ir(passages: Path, tmp_path: Path) -> None:
+def test_vllm_both_modes_and_swim_ir(passages: Path, tmp_path: Path, vllm_server) -> None:
+    """Cross-lingual with vLLM in this process; monolingual SWIM-IR through `vllm serve`."""
     model = str(model_dir())
     cross = tmp_path / "cross"
     run_cli("synth", "sap", str(passages), "--out", str(cross), "--langs", "deu,jpn", "--mode", "cross-lingual",
@@ -108,7 +109,7 @@ def test_vllm_both_modes_and_swim_ir(passages: Path, tmp_path: Path) -> None:
     assert m["sap"]["usage"]["completion_tokens"] > 0
     mono = tmp_path / "mono"
     run_cli("synth", "sap", str(passages), "--out", str(mono), "--langs", "deu,eng", "--mode", "monolingual",
-            "--backend", "vllm", "--model", model, "--format", "swim-ir", "--round-trip-k", "0",
+            "--backend", "openai", "--base-url", vllm_server.url, "--model", model, "--format", "swim-ir", "--round-trip-k", "0",
             "--max-tokens", "64", check=True)  # fmt: skip
     m2 = manifest(mono)
     accounted(m2)
@@ -132,18 +133,17 @@ def test_vllm_both_modes_and_swim_ir(passages: Path, tmp_path: Path) -> None:
 @needs_vllm
 @pytest.mark.xdist_group("vllm")
 def test_openai_backend_against_vllm_serve_resumes_after_kill(
-    passages: Path, tmp_path: Path
+    passages: Path, tmp_path: Path, vllm_server
 ) -> None:
-    model = str(model_dir())
-    with VLLMServer(Path(model), tmp_path / "serve.log") as server:
-        out = tmp_path / "out"
-        args = [sys.executable, "-m", "mkdata", "synth", "sap", str(passages), "--out", str(out),
-                "--langs", "deu,fra", "--backend", "openai", "--base-url", server.url, "--model", model,
-                "--concurrency", "1", "--round-trip-k", "0", "--max-passages", "8",
-                "--max-tokens", "64"]  # fmt: skip
-        finished = kill_after_stored(args, out / ".mkdata" / "generations", 3)
-        assert 3 <= finished < 16
-        run_cli(*args[3:], check=True)
+    model, server = str(model_dir()), vllm_server
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "mkdata", "synth", "sap", str(passages), "--out", str(out),
+            "--langs", "deu,fra", "--backend", "openai", "--base-url", server.url, "--model", model,
+            "--concurrency", "1", "--round-trip-k", "0", "--max-passages", "8",
+            "--max-tokens", "64"]  # fmt: skip
+    finished = kill_after_stored(args, out / ".mkdata" / "generations", 3)
+    assert 3 <= finished < 16
+    run_cli(*args[3:], check=True)
     m = manifest(out)
     accounted(m)
     assert m["sap"]["requests"] == 16
