@@ -37,7 +37,7 @@ WORK = HERE / "_work"
 TARGET = {"real": 6.0, "distinct": 10.0}
 # phase -> (file suffix, function name, cumulative or own time) in the profile of a build
 PHASES = {
-    "start-up (imports, options)": None,
+    "start-up and the rest (imports, options, publishing)": None,
     "N-Quads parsing": ("builders/nquads.py", "read_faq_pairs", "cum"),
     "normalizing questions and answers": ("builders/normalize.py", "normalize_entry", "cum"),
     "fastText language ID (C)": ("~", "<built-in method fasttext_pybind.multilinePredict>", "own"),
@@ -89,7 +89,7 @@ def profile_shares(corpus: Path, out: Path) -> dict[str, float]:
     unit = "rest of the unit (filters, rows, bucket files)"
     parts = ("N-Quads parsing", "normalizing questions and answers", "fastText language ID (C)")
     times[unit] -= sum(times[p] for p in parts)
-    times["start-up (imports, options)"] = total - sum(times.values())
+    times["start-up and the rest (imports, options, publishing)"] = total - sum(times.values())
     return {p: round(times[p] / total, 3) for p in PHASES} | {"profiled_seconds": round(total, 2)}
 
 

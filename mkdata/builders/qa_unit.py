@@ -33,7 +33,7 @@ N_BUCKETS = 16
 UNKNOWN_LANG = "und"
 LANGUAGE_TAG_MAX = 64  # longer "language tags" are not kept
 LID_MAX_CHARS = 400  # language ID reads the first 400 characters of question and answer
-SIDE_CACHE_MAX = 200_000  # side predictions kept per unit (cleared when full)
+SIDE_CACHE_MAX = 50_000  # side predictions kept per unit (cleared when full): <= 20M chars
 
 
 _POLARS_QA_PAIR = {f.name: pl.Float32 if f.type == pa.float32() else pl.String for f in QA_PAIR}
