@@ -83,7 +83,9 @@ def merge_bucket(bucket: int, unit_dirs: list[str], target: str) -> dict[str, An
     after = df.group_by("language", maintain_order=True).len()
     kept = dict(after.iter_rows())
     duplicates = {lang: n - kept.get(lang, 0) for lang, n in before.iter_rows()}
-    pq.write_table(df.to_arrow().cast(QA_PAIR), out / "rows.parquet")
+    # polars' large strings kept here: one bucket may pass 2 GiB of text; each language is
+    # cast to the output schema on its own in _merge
+    pq.write_table(df.to_arrow(), out / "rows.parquet")
     return {
         "languages": [[lang, n] for lang, n in after.iter_rows()],
         "duplicates": {k: v for k, v in duplicates.items() if v},
@@ -114,7 +116,7 @@ def _merge(
         rows = pq.ParquetFile(scratch / f"{b:x}" / "rows.parquet").read() if languages else None
         offset = 0
         for lang, n in languages:
-            part, offset = rows.slice(offset, n), offset + n  # type: ignore[union-attr]
+            part, offset = rows.slice(offset, n).cast(QA_PAIR), offset + n  # type: ignore[union-attr]
             if selected is not None and lang not in selected:
                 report.filters[lang]["not_selected"] += part.num_rows
                 continue

@@ -36,7 +36,9 @@ LID_MAX_CHARS = 400  # language ID reads the first 400 characters of question an
 SIDE_CACHE_MAX = 50_000  # side predictions kept per unit (cleared when full): <= 20M chars
 
 
-_POLARS_QA_PAIR = {f.name: pl.Float32 if f.type == pa.float32() else pl.String for f in QA_PAIR}
+_POLARS_QA_PAIR = {
+    f.name: {pa.string(): pl.String, pa.float32(): pl.Float32}[f.type] for f in QA_PAIR
+}
 
 
 class BucketWriter:
