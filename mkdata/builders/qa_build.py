@@ -116,15 +116,15 @@ def _merge(
         rows = pq.ParquetFile(scratch / f"{b:x}" / "rows.parquet").read() if languages else None
         offset = 0
         for lang, n in languages:
-            part, offset = rows.slice(offset, n).cast(QA_PAIR), offset + n  # type: ignore[union-attr]
+            start, offset = offset, offset + n
             if selected is not None and lang not in selected:
-                report.filters[lang]["not_selected"] += part.num_rows
+                report.filters[lang]["not_selected"] += n
                 continue
             if lang not in writers:
                 writers[lang] = ShardWriter(
                     data / lang, QA_PAIR, "train", cfg.max_shard_rows, cfg.max_shard_bytes
                 )
-            writers[lang].write(part)
+            writers[lang].write(rows.slice(start, n).cast(QA_PAIR))  # type: ignore[union-attr]
     shutil.rmtree(scratch, ignore_errors=True)
     configs: dict[str, int] = {}
     for lang, writer in sorted(writers.items()):
