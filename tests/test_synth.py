@@ -135,10 +135,10 @@ def test_vllm_both_modes_and_swim_ir(passages: Path, tmp_path: Path, vllm_server
 def test_openai_backend_against_vllm_serve_resumes_after_kill(
     passages: Path, tmp_path: Path, vllm_server
 ) -> None:
-    model, server = str(model_dir()), vllm_server
+    model = str(model_dir())
     out = tmp_path / "out"
     args = [sys.executable, "-m", "mkdata", "synth", "sap", str(passages), "--out", str(out),
-            "--langs", "deu,fra", "--backend", "openai", "--base-url", server.url, "--model", model,
+            "--langs", "deu,fra", "--backend", "openai", "--base-url", vllm_server.url, "--model", model,
             "--concurrency", "1", "--round-trip-k", "0", "--max-passages", "8",
             "--max-tokens", "64"]  # fmt: skip
     finished = kill_after_stored(args, out / ".mkdata" / "generations", 3)
