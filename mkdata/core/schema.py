@@ -6,6 +6,7 @@ Column names are part of the public interface (see README, "Output schema").
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import pyarrow as pa
@@ -64,6 +65,7 @@ def stable_id(*parts: str) -> str:
     return h.hexdigest()
 
 
+@lru_cache(maxsize=16_384)  # the rows of one page share its URL
 def origin_of(url: str) -> str:
     """Return ``scheme://host`` of ``url`` (lower-cased, no port or credentials), or ``""``."""
     try:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from mkdata.core.embedding_cache import encode_cached
+from mkdata.core.encoders import release_encoders
 from mkdata.core.reader import ReadStats
 from mkdata.core.runner import model_resources, run_units
 from mkdata.mining.bm25 import BM25Index, config_language
@@ -309,4 +310,7 @@ def mine_negatives(
     for i, rs in enumerate(sets):
         notify("set", {"name": rs.name, "index": i, "total": len(sets), "queries": len(rs.queries)})
         results.append(mine_set(rs, cfg))
+    # the models' memory goes back before the output is built and written
+    release_encoders()
+    _cross_encoder.cache_clear()
     return results, stats, time.perf_counter() - started
