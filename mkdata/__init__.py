@@ -9,7 +9,7 @@ parts of the product (``builders``, ``dedup``, ``mining``, ``synth``, ``exports`
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mkdata.core.output import OutputRun
@@ -23,11 +23,18 @@ def _write_card(run: OutputRun) -> Path:
     return write_card_of_run(run)
 
 
+def _start_chart_process() -> Any:
+    from mkdata.cards.chart_process import ChartProcess
+
+    return ChartProcess.start()
+
+
 def _register_card_writer() -> None:
-    """Every output run writes its dataset card at publish (the composition root wires it)."""
+    """Every output run writes its dataset card at publish, its charts drawn by a helper
+    process started when the run opens its output (the composition root wires it)."""
     from mkdata.core.output import set_card_writer
 
-    set_card_writer(_write_card)
+    set_card_writer(_write_card, prepare=_start_chart_process)
 
 
 _register_card_writer()

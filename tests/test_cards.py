@@ -200,3 +200,66 @@ def test_card_of_an_empty_output_is_valid(tmp_path: Path) -> None:
     run_cli("build", "webfaq", "--sample", "--langs", "tha", "--out", str(out))
     card = DatasetCard.load(out / "README.md")
     assert "configs" not in card.data.to_dict() and "nothing to load" in card.text
+
+
+CLI_IN_PROCESS = """
+import sys
+from mkdata.cli import main
+sys.argv = ["mkdata", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exc:
+    assert not exc.code, exc.code
+print("matplotlib imported:", "matplotlib" in sys.modules)
+"""
+
+
+def test_charts_are_drawn_by_the_helper_process(tmp_path: Path) -> None:
+    """A command's charts come from the helper started with its run: the command's own
+    process never imports matplotlib, and the charts are those drawn in-process."""
+    out = tmp_path / "out"
+    argv = ["build", "webfaq", "--sample", "--out", str(out)]
+    proc = subprocess.run(
+        [sys.executable, "-c", CLI_IN_PROCESS, *argv], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "matplotlib imported: False" in proc.stdout
+    charts = sorted(p.name for p in (out / "images").iterdir())
+    assert charts == ["funnel.png", "languages.png", "lengths.png"]
+
+    from mkdata.cards import card
+    from mkdata.cards.plots import write_charts
+    from mkdata.core.manifest import read_manifest
+
+    stats = card.dataset_stats(out, sample_rows=card.CARD_SAMPLE_ROWS, max_rows=card.CARD_MAX_ROWS)
+    here = write_charts(stats, read_manifest(out), tmp_path / "here")
+    assert sorted(name for _, name in here) == charts
+    for name in charts:
+        assert (out / "images" / name).read_bytes() == (tmp_path / "here" / name).read_bytes()
+
+
+def test_a_failed_or_unused_chart_helper_changes_nothing(tmp_path: Path) -> None:
+    """A helper that fails leaves the drawing to the command's process; a run that ends
+    without a card stops its helper."""
+    from mkdata.cards import write_card_of_run
+    from mkdata.cards.chart_process import ChartProcess
+    from mkdata.core.output import ANY_COMMAND, OutputRun
+
+    out = tmp_path / "out"
+    run_cli("build", "webfaq", "--sample", "--out", str(out), check=True)
+    shutil.rmtree(out / "images")
+    with OutputRun(out, ANY_COMMAND) as run:
+        helper = run.card_prepared
+        assert isinstance(helper, ChartProcess) and helper.proc.poll() is None
+        helper.close()  # as if it had crashed: the charts are drawn here instead
+        write_card_of_run(run)
+    assert sorted(p.name for p in (out / "images").iterdir()) == [
+        "funnel.png",
+        "languages.png",
+        "lengths.png",
+    ]
+    assert "images/lengths.png" in (out / "README.md").read_text()
+    with pytest.raises(RuntimeError), OutputRun(out, ANY_COMMAND) as run:
+        helper = run.card_prepared
+        raise RuntimeError("the command failed before its card")
+    assert helper.proc.returncode is not None  # stopped, not left behind

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mkdata.cards.chart_process import ChartProcess
 from mkdata.cards.hub_values import MULTILINGUALITY, SIZE_CATEGORIES, check_tasks
 from mkdata.cards.kinds import CITATIONS, Kind, kind_of
 from mkdata.cards.plots import CHARTS, IMAGES, write_charts
@@ -506,7 +507,13 @@ def write_card_of_run(run: OutputRun, plots: bool = True, name: str | None = Non
     m = read_manifest(run.out)
     stats = dataset_stats(run.out, sample_rows=CARD_SAMPLE_ROWS, max_rows=CARD_MAX_ROWS)
     staged = run.staging / IMAGES
-    if plots and write_charts(stats, m, staged):
+    helper = run.card_prepared if plots and isinstance(run.card_prepared, ChartProcess) else None
+    if helper is not None:
+        run.card_prepared = None  # one job per helper
+    drawn = helper.draw(stats, m, staged) if helper is not None else None
+    if plots and drawn is None:  # no helper, or it failed: drawn here
+        drawn = write_charts(stats, m, staged)
+    if drawn:
         # an `images` folder mkdata did not write is left alone: the card then has no charts
         with contextlib.suppress(OutputRefused):
             run.publish_part(IMAGES)

@@ -39,13 +39,20 @@ CARD = "README.md"
 ANY_COMMAND = "*"  # for runs that only refresh an output's metadata (the card)
 
 CardWriter = Callable[["OutputRun"], Any]
+CardPreparer = Callable[[], Any]
 _card_writer: list[CardWriter] = []
+_card_preparer: list[CardPreparer] = []
 
 
-def set_card_writer(writer: CardWriter | None) -> None:
+def set_card_writer(writer: CardWriter | None, prepare: CardPreparer | None = None) -> None:
     """Set the function that writes the card of a published run (``OUT/README.md`` from
-    ``OUT/mkdata.json``, its images staged and published with :meth:`OutputRun.publish_part`)."""
+    ``OUT/mkdata.json``, its images staged and published with :meth:`OutputRun.publish_part`).
+
+    ``prepare()``, called when a run has opened its output, may start work the writer will
+    use (e.g. a process that loads the chart library meanwhile); what it returns (None, or
+    an object with ``close()``, closed when the run ends) is the run's ``card_prepared``."""
     _card_writer[:] = [writer] if writer else []
+    _card_preparer[:] = [prepare] if writer and prepare else []
 
 
 def _legacy_marker(out: Path) -> dict[str, Any] | None:
@@ -184,6 +191,7 @@ class OutputRun:
         self._published = False
         self._replacing = False
         self._states: set[str] = set()
+        self.card_prepared: Any = None  # see set_card_writer
 
     # ------------------------------------------------------------ lifecycle
     def __enter__(self) -> OutputRun:
@@ -228,6 +236,8 @@ class OutputRun:
         except BaseException:
             self._release()
             raise
+        for prepare in _card_preparer:
+            self.card_prepared = prepare()
         return self
 
     def __exit__(
@@ -236,6 +246,8 @@ class OutputRun:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self.card_prepared is not None:
+            self.card_prepared.close()
         shutil.rmtree(self.staging, ignore_errors=True)
         if exc is not None and self._created and not self._published and self._holds_nothing():
             shutil.rmtree(self.out, ignore_errors=True)  # a new OUT that got nothing: all ours
