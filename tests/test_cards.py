@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -220,7 +221,7 @@ def test_charts_are_drawn_by_the_helper_process(tmp_path: Path) -> None:
     out = tmp_path / "out"
     argv = ["build", "webfaq", "--sample", "--out", str(out)]
     proc = subprocess.run(
-        [sys.executable, "-c", CLI_IN_PROCESS, *argv], capture_output=True, text=True
+        [sys.executable, "-c", CLI_IN_PROCESS, *argv], capture_output=True, text=True, timeout=300
     )
     assert proc.returncode == 0, proc.stderr
     assert "matplotlib imported: False" in proc.stdout
@@ -238,28 +239,51 @@ def test_charts_are_drawn_by_the_helper_process(tmp_path: Path) -> None:
         assert (out / "images" / name).read_bytes() == (tmp_path / "here" / name).read_bytes()
 
 
-def test_a_failed_or_unused_chart_helper_changes_nothing(tmp_path: Path) -> None:
-    """A helper that fails leaves the drawing to the command's process; a run that ends
-    without a card stops its helper."""
+BROKEN_HELPERS = {
+    "crashes": "import sys; sys.stdin.buffer.read(); sys.exit(3)",
+    "answers garbage": "import sys; sys.stdin.buffer.read(); sys.stdout.write('garbage')",
+    "hangs up": "import sys; sys.exit(0)",
+}
+
+
+@pytest.mark.parametrize("how", list(BROKEN_HELPERS))
+def test_a_failed_chart_helper_leaves_the_drawing_to_the_command(tmp_path: Path, how: str) -> None:
+    """A helper that crashes, answers garbage or exits early: the command draws the charts
+    itself, and the card links them."""
     from mkdata.cards import write_card_of_run
     from mkdata.cards.chart_process import ChartProcess
     from mkdata.core.output import ANY_COMMAND, OutputRun
 
     out = tmp_path / "out"
-    run_cli("build", "webfaq", "--sample", "--out", str(out), check=True)
+    run_cli("build", "webfaq", "--sample", "--out", str(out), check=True, timeout=300)
     shutil.rmtree(out / "images")
-    with OutputRun(out, ANY_COMMAND) as run:
+    with OutputRun(out, ANY_COMMAND, prepare_card=True) as run:
+        run.card_prepared.close()  # the real helper, replaced by a broken one
+        broken = subprocess.Popen(
+            [sys.executable, "-c", BROKEN_HELPERS[how]],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        run.card_prepared = ChartProcess(broken)
+        write_card_of_run(run)
+    charts = sorted(p.name for p in (out / "images").iterdir())
+    assert charts == ["funnel.png", "languages.png", "lengths.png"]
+    assert "images/lengths.png" in (out / "README.md").read_text()
+    assert broken.returncode is not None
+    assert not list((out / ".mkdata").glob("**/.charts-*"))
+
+
+def test_a_run_without_a_card_stops_its_chart_helper(tmp_path: Path) -> None:
+    """A run that fails before its card stops its helper with SIGTERM, which the helper
+    turns into a normal exit (a kill could leave matplotlib's font cache lock behind)."""
+    from mkdata.cards.chart_process import ChartProcess
+    from mkdata.core.output import ANY_COMMAND, OutputRun
+
+    out = tmp_path / "out"
+    run_cli("build", "webfaq", "--sample", "--out", str(out), check=True, timeout=300)
+    with pytest.raises(RuntimeError), OutputRun(out, ANY_COMMAND, prepare_card=True) as run:
         helper = run.card_prepared
         assert isinstance(helper, ChartProcess) and helper.proc.poll() is None
-        helper.close()  # as if it had crashed: the charts are drawn here instead
-        write_card_of_run(run)
-    assert sorted(p.name for p in (out / "images").iterdir()) == [
-        "funnel.png",
-        "languages.png",
-        "lengths.png",
-    ]
-    assert "images/lengths.png" in (out / "README.md").read_text()
-    with pytest.raises(RuntimeError), OutputRun(out, ANY_COMMAND) as run:
-        helper = run.card_prepared
+        time.sleep(2)  # the helper is past its interpreter's start, inside its imports
         raise RuntimeError("the command failed before its card")
-    assert helper.proc.returncode is not None  # stopped, not left behind
+    assert helper.proc.returncode == 0  # stopped, not left behind; exited normally

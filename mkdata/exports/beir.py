@@ -114,7 +114,7 @@ def run_export_beir(cfg: BeirExportConfig, progress: Any = None) -> dict[str, An
         raise ValueError("--out must differ from the input directory")
     shards = input_configs([cfg.input])
     files = [f for fs in shards.values() for f in fs]
-    with OutputRun(cfg.out, "export beir", cfg.overwrite, files) as run:
+    with OutputRun(cfg.out, "export beir", cfg.overwrite, files, prepare_card=True) as run:
         tasks = [(lang, files, cfg, run.staging) for lang, files in shards.items()]
         done: dict[str, tuple[dict[str, dict[str, int]], dict[str, Any]]] = {}
         units = run_units(_export_language, tasks, cfg.workers, cfg.executor, cfg.ray_address)

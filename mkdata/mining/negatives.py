@@ -311,6 +311,6 @@ def mine_negatives(
         notify("set", {"name": rs.name, "index": i, "total": len(sets), "queries": len(rs.queries)})
         results.append(mine_set(rs, cfg))
     # the models' memory goes back before the output is built and written
-    release_encoders()
     _cross_encoder.cache_clear()
+    release_encoders()
     return results, stats, time.perf_counter() - started
