@@ -30,7 +30,7 @@ from mkdata.core.fetch import is_url, source_identity
 from mkdata.core.manifest import new_manifest
 from mkdata.core.output import STATE_DIR, OutputRun
 from mkdata.core.report import Report
-from mkdata.core.runner import run_units
+from mkdata.core.runner import core_left_free, run_units
 from mkdata.core.schema import QA_PAIR
 from mkdata.core.shards import ShardWriter
 from mkdata.core.units import done_result, unit_key
@@ -159,7 +159,9 @@ def run_qa_build(
     """
     notify = progress or (lambda event, info: None)
     local = [Path(s) for s in cfg.sources if not is_url(s)]
-    with OutputRun(cfg.out, f"build {cfg.builder}", cfg.overwrite, local, prepare_card=True) as run:
+    # the card's chart library loads meanwhile, where a core is left free
+    spare = core_left_free(cfg.workers, cfg.executor, len(cfg.sources))
+    with OutputRun(cfg.out, f"build {cfg.builder}", cfg.overwrite, local, spare) as run:
         return _build(run, cfg, read, label, notify)
 
 

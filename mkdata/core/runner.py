@@ -41,6 +41,13 @@ def model_resources(gpus_env: str) -> Resources:
     return Resources(cpus=1, gpus=1.0 if torch.cuda.is_available() else 0.0)
 
 
+def core_left_free(workers: int, executor: str = "local", units: int | None = None) -> bool:
+    """True when running ``units`` units (None: many) on ``workers`` leaves a core of this
+    machine idle: Ray runs them elsewhere, or fewer local workers than cores are busy."""
+    busy = workers if units is None else min(workers, units)
+    return executor == "ray" or max(1, busy) < (os.cpu_count() or 1)
+
+
 _THREAD_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 

@@ -30,7 +30,7 @@ from mkdata.core.reader import (
     text_columns_for,
 )
 from mkdata.core.rules import EMPTY_TEXT
-from mkdata.core.runner import run_units
+from mkdata.core.runner import core_left_free, run_units
 from mkdata.core.shards import DATA_DIR, ShardWriter
 from mkdata.core.units import done_result, file_identity, unit_key
 from mkdata.dedup.config import DedupConfig
@@ -131,7 +131,8 @@ def run_dedup(cfg: DedupConfig, progress: Any = None) -> DedupResult:
     shards = input_configs([cfg.input])
     other_shards = [input_configs([a]) for a in cfg.against]
     read = [f for c in (shards, *other_shards) for fs in c.values() for f in fs]
-    with OutputRun(cfg.out, "dedup", cfg.overwrite, read, prepare_card=True) as run:
+    spare = core_left_free(cfg.workers, cfg.executor)  # the card's chart library loads meanwhile
+    with OutputRun(cfg.out, "dedup", cfg.overwrite, read, spare) as run:
         state = run.state("dedup")
         scratch = run.state("scratch")
         others = []

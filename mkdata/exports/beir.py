@@ -24,7 +24,7 @@ from mkdata.core.manifest import new_manifest, source_manifest
 from mkdata.core.output import OutputRun
 from mkdata.core.reader import ReadStats, input_configs, read_table
 from mkdata.core.rules import non_empty
-from mkdata.core.runner import run_units
+from mkdata.core.runner import core_left_free, run_units
 from mkdata.core.shards import DATA_DIR, ShardWriter
 from mkdata.core.text import normalize
 from mkdata.core.trec_format import write_trec_dir
@@ -114,7 +114,8 @@ def run_export_beir(cfg: BeirExportConfig, progress: Any = None) -> dict[str, An
         raise ValueError("--out must differ from the input directory")
     shards = input_configs([cfg.input])
     files = [f for fs in shards.values() for f in fs]
-    with OutputRun(cfg.out, "export beir", cfg.overwrite, files, prepare_card=True) as run:
+    spare = core_left_free(cfg.workers, cfg.executor)  # the card's chart library loads meanwhile
+    with OutputRun(cfg.out, "export beir", cfg.overwrite, files, spare) as run:
         tasks = [(lang, files, cfg, run.staging) for lang, files in shards.items()]
         done: dict[str, tuple[dict[str, dict[str, int]], dict[str, Any]]] = {}
         units = run_units(_export_language, tasks, cfg.workers, cfg.executor, cfg.ray_address)

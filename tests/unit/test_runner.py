@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import itertools
+import os
 
 import pytest
 
-from mkdata.core.runner import Resources, model_resources, run_local, run_units
+from mkdata.core.runner import (
+    Resources,
+    core_left_free,
+    model_resources,
+    run_local,
+    run_units,
+)
 
 
 def square(x: int) -> int:
@@ -42,3 +49,11 @@ def test_unknown_executor_and_resources(monkeypatch) -> None:
     assert model_resources("MKDATA_TEST_GPUS") == Resources(cpus=1, gpus=0.5)
     monkeypatch.delenv("MKDATA_TEST_GPUS")
     assert model_resources("MKDATA_TEST_GPUS").gpus in (0.0, 1.0)
+
+
+def test_a_core_is_left_free_only_where_fewer_workers_than_cores_are_busy() -> None:
+    cores = os.cpu_count() or 1
+    assert core_left_free(1) == (cores > 1)
+    assert not core_left_free(cores)
+    assert core_left_free(cores, units=1) == (cores > 1)  # one unit keeps one worker busy
+    assert core_left_free(cores, executor="ray")  # the units run on the cluster
