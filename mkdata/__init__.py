@@ -30,8 +30,9 @@ def _start_chart_process() -> Any:
 
 
 def _register_card_writer() -> None:
-    """Every output run writes its dataset card at publish, its charts drawn by a helper
-    process started when the run opens its output (the composition root wires it)."""
+    """Every output run writes its dataset card at publish; a run opened with
+    ``prepare_card`` starts the helper process that draws its charts (the composition root
+    wires both)."""
     from mkdata.core.output import set_card_writer
 
     set_card_writer(_write_card, prepare=_start_chart_process)

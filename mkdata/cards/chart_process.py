@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from mkdata.cards.stats import DatasetStats
+from mkdata.core.runner import helper_env
 
 TIMEOUT_S = 600  # for the drawing, after the helper got its job
-_THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 # run as -c, not -m: the working directory leaves sys.path, so nothing there shadows mkdata;
 # SIGTERM becomes a normal exit before anything is imported (finally blocks run, so a lock
 # matplotlib holds while it builds its font cache is released)
@@ -49,7 +49,7 @@ class ChartProcess:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
-                env={**os.environ, **_THREAD_ENV},
+                env=helper_env(),
             )
         except (OSError, ValueError):
             return None

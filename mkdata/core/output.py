@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from mkdata.core.atomic import read_json, write_json_atomic
 from mkdata.core.errors import OutputLocked, OutputRefused
@@ -42,8 +42,15 @@ LOCK = "lock"
 CARD = "README.md"
 ANY_COMMAND = "*"  # for runs that only refresh an output's metadata (the card)
 
+
+class CardPrepared(Protocol):
+    """Work a card writer started when the run opened its output (see set_card_writer)."""
+
+    def close(self) -> None: ...
+
+
 CardWriter = Callable[["OutputRun"], Any]
-CardPreparer = Callable[[], Any]
+CardPreparer = Callable[[], "CardPrepared | None"]
 _card_writer: list[CardWriter] = []
 _card_preparer: list[CardPreparer] = []
 
@@ -197,7 +204,7 @@ class OutputRun:
         self._published = False
         self._replacing = False
         self._states: set[str] = set()
-        self.card_prepared: Any = None  # see set_card_writer
+        self.card_prepared: CardPrepared | None = None  # see set_card_writer
 
     # ------------------------------------------------------------ lifecycle
     def __enter__(self) -> OutputRun:

@@ -51,6 +51,12 @@ def core_left_free(workers: int, executor: str = "local", units: int | None = No
 _THREAD_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
+def helper_env() -> dict[str, str]:
+    """The environment of a helper process: this one's, with one BLAS/OpenMP thread unless
+    set otherwise (workers and helpers share the cores)."""
+    return {**{var: "1" for var in _THREAD_ENV}, **os.environ}
+
+
 def _init_worker() -> None:
     for var in _THREAD_ENV:
         os.environ.setdefault(var, "1")
