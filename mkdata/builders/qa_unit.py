@@ -92,16 +92,16 @@ def _process_batch(
 ) -> None:
     """Normalize, identify language, filter and write one batch of raw pairs.
 
-    ``seen`` maps the dedup key of every (question, answer) met so far in the unit to its
-    verdict (language, rule broken or None, language score, hint candidates): a repeated
+    ``seen`` maps the digest of the dedup key of every (question, answer) met so far in the
+    unit (32 hex digits, whatever the texts' length) to its verdict (language, rule broken or None, language score, hint candidates): a repeated
     pair gets its first occurrence's verdict without running language ID again, and its own
     page's language hints. ``sides`` caches the predictions of single questions and answers
     (texts repeat across pages). Repeats that pass are written too (same id for the same
     language), so the build's merge keeps the copy with the smallest URL and counts the
     others as duplicates.
     """
-    fresh: list[tuple[RawPair, str, str, str]] = []
-    repeats: list[tuple[RawPair, str, str, str]] = []
+    fresh: list[tuple[RawPair, str, str, str, str]] = []
+    repeats: list[tuple[RawPair, str, str, str, str]] = []
     for raw in batch:
         if CONTROL.search(raw.question) or CONTROL.search(raw.answer):
             report.counts["control_characters_removed"] += 1
@@ -111,15 +111,16 @@ def _process_batch(
             report.filters[UNKNOWN_LANG][F.EMPTY] += 1
             continue
         key = f"{dedup_key(q)}\x1f{dedup_key(a)}"
-        if key in seen:
-            repeats.append((raw, q, a, key))
+        digest = stable_id(key)
+        if digest in seen:
+            repeats.append((raw, q, a, key, digest))
         else:
-            seen[key] = (UNKNOWN_LANG, None, 0.0, {})
-            fresh.append((raw, q, a, key))
+            seen[digest] = (UNKNOWN_LANG, None, 0.0, {})
+            fresh.append((raw, q, a, key, digest))
     identifier, k = get_identifier(), max(3, cfg.lang_agree_k)
-    cut = [(q[:LID_MAX_CHARS], a[:LID_MAX_CHARS]) for _, q, a, _ in fresh]
+    cut = [(q[:LID_MAX_CHARS], a[:LID_MAX_CHARS]) for _, q, a, _, _ in fresh]
     joints = identifier.predict([f"{q} {a}" for q, a in cut], k=k)
-    text_rules = [F.text_rule(q, a, cfg) for _, q, a, _ in fresh]
+    text_rules = [F.text_rule(q, a, cfg) for _, q, a, _, _ in fresh]
     # each side is identified once per unit, and only where a language rule reads it
     reads = [r is None and F.reads_sides(j, cfg) for r, j in zip(text_rules, joints, strict=True)]
     if len(sides) > SIDE_CACHE_MAX:
@@ -134,17 +135,17 @@ def _process_batch(
         }
     )
     sides.update(zip(missing, identifier.predict(missing, k=k), strict=True))
-    for (raw, q, a, key), (qc, ac), joint, rule, read in zip(
+    for (raw, q, a, key, digest), (qc, ac), joint, rule, read in zip(
         fresh, cut, joints, text_rules, reads, strict=True
     ):
         qp, ap = (sides[qc], sides[ac]) if read else (F.NO_PREDICTION, F.NO_PREDICTION)
         rule = rule or F.language_rule(joint, qp, ap, cfg)
         hintable = rule in (F.LANG_LOW_SCORE, F.LANG_MISMATCH)
         candidates = F.hint_candidates(joint, qp, ap, cfg) if hintable else {}
-        seen[key] = (joint.lang, rule, round(joint.score, 4), candidates)
-        _count_and_write(raw, q, a, key, seen[key], label, report, writer)
-    for raw, q, a, key in repeats:
-        _count_and_write(raw, q, a, key, seen[key], label, report, writer)
+        seen[digest] = (joint.lang, rule, round(joint.score, 4), candidates)
+        _count_and_write(raw, q, a, key, seen[digest], label, report, writer)
+    for raw, q, a, key, digest in repeats:
+        _count_and_write(raw, q, a, key, seen[digest], label, report, writer)
 
 
 def _language_tag(value: str) -> str:
