@@ -215,6 +215,29 @@ print("matplotlib imported:", "matplotlib" in sys.modules)
 """
 
 
+def test_a_build_starts_the_chart_helper_once_a_core_is_left_free(tmp_path: Path) -> None:
+    """With as many workers as cores no core is free at the start; once the last units
+    run, one is, and the helper starts then: the command still never imports matplotlib."""
+    import os
+
+    from mkdata.builders.webfaq import sample_path
+
+    cores = os.cpu_count() or 1
+    if cores < 2:
+        pytest.skip("one core: no core is ever left free")
+    sources = []
+    for i in range(cores + 1):
+        sources += ["--source", str(tmp_path / f"part-{i}.nq.gz")]
+        shutil.copyfile(sample_path(), tmp_path / f"part-{i}.nq.gz")
+    argv = ["build", "webfaq", *sources, "--workers", str(cores), "--out", str(tmp_path / "out")]
+    proc = subprocess.run(
+        [sys.executable, "-c", CLI_IN_PROCESS, *argv], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "matplotlib imported: False" in proc.stdout
+    assert len(list((tmp_path / "out" / "images").glob("*.png"))) == 3
+
+
 def test_charts_are_drawn_by_the_helper_process(tmp_path: Path) -> None:
     """A command's charts come from the helper started with its run: the command's own
     process never imports matplotlib, and the charts are those drawn in-process."""

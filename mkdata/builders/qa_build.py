@@ -194,9 +194,13 @@ def _build(
     tasks = (
         (read, label(spec), spec, str(key_of[spec]), cfg.filters, cfg.limit, cache) for spec in todo
     )
+    left = len(todo)
     for task, result in run_units(process_unit, tasks, cfg.workers, cfg.executor, cfg.ray_address):
         results[task[2]] = result
         notify("unit", {"source": task[2], "result": result})
+        left -= 1
+        if core_left_free(cfg.workers, cfg.executor, left):  # the last units: a core is idle
+            run.prepare_card_now()
     parse_seconds = time.perf_counter() - started
 
     report = Report()

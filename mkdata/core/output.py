@@ -16,9 +16,10 @@ Every command writes through :class:`OutputRun`:
   one did not are removed; nothing else in OUT is.
 - Resume state lives in :meth:`OutputRun.state` folders, inside ``OUT/.mkdata``.
 - Card preparation: a command whose own work is short next to the start-up of the card's
-  chart library, and that holds no large model, opens its run with ``prepare_card`` so that
-  the card writer's preparation (a helper process that loads the chart library) runs while
-  the command works.
+  chart library, and that holds no large model, opens its run with ``prepare_card`` (or
+  calls :meth:`OutputRun.prepare_card_now` once a core is left free) so that the card
+  writer's preparation (a helper process that loads the chart library) runs while the
+  command works.
 """
 
 from __future__ import annotations
@@ -246,8 +247,8 @@ class OutputRun:
             _refuse_symlinks(state)
             write_json_atomic(state / MARKER, self._marker)
             shutil.rmtree(self.staging, ignore_errors=True)
-            for prepare in _card_preparer if self.prepare_card else ():
-                self.card_prepared = prepare()
+            if self.prepare_card:
+                self.prepare_card_now()
         except BaseException:
             self._close_card_prepared()
             self._release()
@@ -267,6 +268,13 @@ class OutputRun:
             if exc is not None and self._created and not self._published and self._holds_nothing():
                 shutil.rmtree(self.out, ignore_errors=True)  # a new OUT that got nothing: ours
             self._release()
+
+    def prepare_card_now(self) -> None:
+        """Start the card writer's preparation (see set_card_writer) if it has not started:
+        for a command that leaves a core free only part of the way (its last units)."""
+        if self.card_prepared is None and not self._published:
+            for prepare in _card_preparer:
+                self.card_prepared = prepare()
 
     def _close_card_prepared(self) -> None:
         prepared, self.card_prepared = self.card_prepared, None
