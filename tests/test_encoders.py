@@ -61,7 +61,8 @@ import os
 def rss_mib():
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-get_encoder(sys.argv[1]).encode(["Wie lange dauert der Versand nach Österreich und in die Schweiz? " * 8] * 512)
+text = "Wie lange dauert der Versand nach Österreich und in die Schweiz? " * 8
+get_encoder(sys.argv[1]).encode([text] * 512)
 held = rss_mib()
 release_encoders()
 print(held - rss_mib(), get_encoder.cache_info().currsize)

@@ -93,12 +93,12 @@ def _process_batch(
     """Normalize, identify language, filter and write one batch of raw pairs.
 
     ``seen`` maps the digest of the dedup key of every (question, answer) met so far in the
-    unit (32 hex digits, whatever the texts' length) to its verdict (language, rule broken or None, language score, hint candidates): a repeated
-    pair gets its first occurrence's verdict without running language ID again, and its own
-    page's language hints. ``sides`` caches the predictions of single questions and answers
-    (texts repeat across pages). Repeats that pass are written too (same id for the same
-    language), so the build's merge keeps the copy with the smallest URL and counts the
-    others as duplicates.
+    unit (32 hex digits, whatever the texts' length) to its verdict (language, rule broken
+    or None, language score, hint candidates): a repeated pair gets its first occurrence's
+    verdict without running language ID again, and its own page's language hints. ``sides``
+    caches the predictions of single questions and answers (texts repeat across pages).
+    Repeats that pass are written too (same id for the same language), so the build's merge
+    keeps the copy with the smallest URL and counts the others as duplicates.
     """
     fresh: list[tuple[RawPair, str, str, str, str]] = []
     repeats: list[tuple[RawPair, str, str, str, str]] = []

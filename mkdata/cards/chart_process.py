@@ -1,8 +1,10 @@
 """The card's charts drawn by a helper process.
 
-A command that opens its output starts the helper (:meth:`ChartProcess.start`); it imports
-matplotlib and loads its font while the command works (0.5-1 s that would otherwise come
-after the command's work), then waits for one job: the finished output's statistics, from
+A command that leaves a core free starts the helper (:meth:`ChartProcess.start`) when it
+opens its output, or once its last units free one (``OutputRun(prepare_card=...)``,
+:meth:`OutputRun.prepare_card_now`); the helper imports matplotlib and loads its font while
+the command works (0.5-1 s that would otherwise come after the command's work), then waits
+for one job: the finished output's statistics, from
 which it draws the charts exactly as :func:`mkdata.cards.plots.write_charts` does in-process.
 A command that ends without a card stops the helper (SIGTERM, which the helper turns into a
 normal exit, so matplotlib's font cache lock is released); a helper whose command died sees
