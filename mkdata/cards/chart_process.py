@@ -73,9 +73,14 @@ class ChartProcess:
             # command died while it drew never writes into a later run's staging
             os.replace(drawn_in, folder)
             return [(str(title), str(name)) for title, name in drawn]
-        except (OSError, ValueError, TypeError, EOFError, pickle.PickleError):
-            return None
-        except subprocess.SubprocessError:  # timed out
+        except (  # failed, answered garbage, or timed out (SubprocessError)
+            OSError,
+            ValueError,
+            TypeError,
+            EOFError,
+            pickle.PickleError,
+            subprocess.SubprocessError,
+        ):
             return None
         finally:
             self.close()
