@@ -77,7 +77,8 @@ def merge_bucket(bucket: int, unit_dirs: list[str], target: str) -> dict[str, An
     if not files:
         return {"languages": [], "duplicates": {}}
     df = pl.concat([pl.read_parquet(f) for f in files], how="vertical")
-    df = df.sort(["language", "id", "url", "source"])
+    # stable: of rows equal on all four, the first met (unit order, then file order) is kept
+    df = df.sort(["language", "id", "url", "source"], maintain_order=True)
     before = df.group_by("language").len()
     df = df.unique(subset=["language", "id"], keep="first", maintain_order=True)
     after = df.group_by("language", maintain_order=True).len()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ from mkdata.core.units import mark_done
 
 # language, rule broken (None: kept), language score, languages a page hint may give it
 Verdict = tuple[str, str | None, float, dict[str, float]]
+# control characters found, normalized question and answer, dedup key and its digest
+Prepared = tuple[bool, str, str, str, str]
 ReadFn = Callable[[Path, Report, str, "int | None"], Iterator[RawPair]]
 BATCH = 2048
 N_BUCKETS = 16
@@ -34,6 +37,9 @@ UNKNOWN_LANG = "und"
 LANGUAGE_TAG_MAX = 64  # longer "language tags" are not kept
 LID_MAX_CHARS = 400  # language ID reads the first 400 characters of question and answer
 SIDE_CACHE_MAX = 50_000  # side predictions kept per unit (cleared when full): <= 20M chars
+# raw pairs up to PAIR_CACHE_CHARS long are normalized once per unit (the FAQ of a site
+# repeats on its pages); the cache is cleared past PAIR_CACHE_MAX pairs: <= ~50M chars
+PAIR_CACHE_MAX, PAIR_CACHE_CHARS = 8192, 2000
 
 
 _POLARS_QA_PAIR = {
@@ -42,23 +48,35 @@ _POLARS_QA_PAIR = {
 
 
 class BucketWriter:
-    """Rows of one unit, split by the first hex digit of their id into bucket files."""
+    """Rows of one unit, split by the first hex digit of their id into bucket files.
+
+    Rows of the same language and id met before a bucket is flushed are written once: the
+    one with the smallest (url, source), the first on a tie, as the build's merge keeps;
+    the others are counted in ``duplicates`` per language."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.buffers: list[list[tuple[Any, ...]]] = [[] for _ in range(N_BUCKETS)]
+        self.buffers: list[dict[tuple[str, str], tuple[Any, ...]]] = [{} for _ in range(N_BUCKETS)]
         self.writers: list[pq.ParquetWriter | None] = [None] * N_BUCKETS
+        self.duplicates: Counter[str] = Counter()
 
     def _partial(self, b: int) -> Path:
         return self.directory / f".bucket-{b:x}.parquet.partial"
 
     def add(self, row: tuple[Any, ...]) -> None:
         """Add one row: the values of the ``QA_PAIR`` columns, in order."""
-        b = int(row[0][0], 16)
+        row_id, lang = row[0], row[3]
+        b = int(row_id[0], 16)
         buf = self.buffers[b]
-        buf.append(row)
-        if len(buf) >= 8192:
-            self._flush(b)
+        kept = buf.get((lang, row_id))
+        if kept is None:
+            buf[lang, row_id] = row
+            if len(buf) >= 8192:
+                self._flush(b)
+            return
+        self.duplicates[lang] += 1
+        if (row[2], row[7]) < (kept[2], kept[7]):  # (url, source)
+            buf[lang, row_id] = row
 
     def _flush(self, b: int) -> None:
         buf = self.buffers[b]
@@ -67,10 +85,10 @@ class BucketWriter:
         if self.writers[b] is None:
             self.writers[b] = pq.ParquetWriter(self._partial(b), QA_PAIR, compression="zstd")
         # through polars: pyarrow's own list conversion imports pandas (0.5 s per process)
-        columns = dict(zip(QA_PAIR.names, zip(*buf, strict=True), strict=True))
+        columns = dict(zip(QA_PAIR.names, zip(*buf.values(), strict=True), strict=True))
         table = pl.DataFrame(columns, schema=_POLARS_QA_PAIR).to_arrow().cast(QA_PAIR)
         self.writers[b].write_table(table)  # type: ignore[union-attr]
-        self.buffers[b] = []
+        self.buffers[b] = {}
 
     def close(self) -> None:
         for b in range(N_BUCKETS):
@@ -81,12 +99,25 @@ class BucketWriter:
                 os.replace(self._partial(b), self.directory / f"bucket-{b:x}.parquet")
 
 
+def _prepare(question: str, answer: str) -> Prepared:
+    """(control characters found, normalized question, normalized answer, dedup key, its
+    digest) of a raw pair; the key and digest are "" when either side normalizes to
+    nothing."""
+    had_control = bool(CONTROL.search(question) or CONTROL.search(answer))
+    q, a = normalize_entry(question), normalize_entry(answer)
+    if not (q and a):
+        return had_control, q, a, "", ""
+    key = f"{dedup_key(q)}\x1f{dedup_key(a)}"
+    return had_control, q, a, key, stable_id(key)
+
+
 def _process_batch(
     batch: list[RawPair],
     label: str,
     cfg: F.QAFilterConfig,
     seen: dict[str, Verdict],
     sides: dict[str, Prediction],
+    prepared: dict[tuple[str, str], Prepared],
     report: Report,
     writer: BucketWriter,
 ) -> None:
@@ -97,21 +128,28 @@ def _process_batch(
     or None, language score, hint candidates): a repeated pair gets its first occurrence's
     verdict without running language ID again, and its own page's language hints. ``sides``
     caches the predictions of single questions and answers (texts repeat across pages).
-    Repeats that pass are written too (same id for the same language), so the build's merge
-    keeps the copy with the smallest URL and counts the others as duplicates.
+    ``prepared`` maps a raw (question, answer) met before to its normalized form (see
+    :func:`_prepare`). Repeats that pass go to the writer too (same id for the same
+    language), which keeps the copy with the smallest URL, as the build's merge does.
     """
     fresh: list[tuple[RawPair, str, str, str, str]] = []
     repeats: list[tuple[RawPair, str, str, str, str]] = []
+    if len(prepared) > PAIR_CACHE_MAX:
+        prepared.clear()
     for raw in batch:
-        if CONTROL.search(raw.question) or CONTROL.search(raw.answer):
+        raw_pair = (raw.question, raw.answer)
+        prep = prepared.get(raw_pair)
+        if prep is None:
+            prep = _prepare(raw.question, raw.answer)
+            if len(raw.question) + len(raw.answer) <= PAIR_CACHE_CHARS:
+                prepared[raw_pair] = prep
+        had_control, q, a, key, digest = prep
+        if had_control:
             report.counts["control_characters_removed"] += 1
-        q, a = normalize_entry(raw.question), normalize_entry(raw.answer)
-        if not (q and a):
+        if not key:
             report.filters[UNKNOWN_LANG]["input"] += 1
             report.filters[UNKNOWN_LANG][F.EMPTY] += 1
             continue
-        key = f"{dedup_key(q)}\x1f{dedup_key(a)}"
-        digest = stable_id(key)
         if digest in seen:
             repeats.append((raw, q, a, key, digest))
         else:
@@ -225,19 +263,22 @@ def process_unit(
     writer = BucketWriter(directory)
     seen: dict[str, Verdict] = {}
     sides: dict[str, Prediction] = {}
+    prepared: dict[tuple[str, str], Prepared] = {}
     batch: list[RawPair] = []
     try:
         for raw in read(path, report, spec, limit):
             report.counts["raw_pairs"] += 1
             batch.append(raw)
             if len(batch) >= BATCH:
-                _process_batch(batch, label, cfg, seen, sides, report, writer)
+                _process_batch(batch, label, cfg, seen, sides, prepared, report, writer)
                 batch = []
         if batch:
-            _process_batch(batch, label, cfg, seen, sides, report, writer)
+            _process_batch(batch, label, cfg, seen, sides, prepared, report, writer)
     except OSError as exc:
         report.error = f"{spec}: read error: {exc}"
     writer.close()
+    for lang, n in writer.duplicates.items():
+        report.filters[lang][F.DUPLICATE] += n
     info["size"] = path.stat().st_size
     info["checksum"] = file_checksum(path)
     return _finish_unit(directory, report, info, started)
