@@ -55,7 +55,7 @@ class SetResult:
 class _Scorer:
     """Ranked candidates and scores for the queries of one retrieval set."""
 
-    def __init__(self, rs: RetrievalSet, cfg: NegativesConfig) -> None:
+    def __init__(self, rs: RetrievalSet, cfg: NegativesConfig, release: bool = False) -> None:
         self.rs = rs
         self.cfg = cfg
         self.q_emb = self.d_emb = None
@@ -71,6 +71,8 @@ class _Scorer:
             self.q_emb = encode_cached(
                 cfg.encoder, rs.queries, cfg.workers, **run, prompt=cfg.query_prompt, role="query"
             )
+        if release:  # nothing is encoded after this: the model's memory goes back now
+            release_encoders()
         self.bm25 = BM25Index(rs.docs, config_language(rs.name)) if cfg.method != "dense" else None
         self.cross = cfg.cross_encoder  # scored in units on the runner (Ray: a GPU actor)
         self._cross_scores: dict[tuple[int, int], float] = {}
@@ -172,9 +174,12 @@ def _near_copy(
     return False
 
 
-def mine_set(rs: RetrievalSet, cfg: NegativesConfig, batch: int = 1024) -> SetResult:
-    """Mine negatives for every positive pair of ``rs``."""
-    scorer = _Scorer(rs, cfg)
+def mine_set(
+    rs: RetrievalSet, cfg: NegativesConfig, batch: int = 1024, release: bool = False
+) -> SetResult:
+    """Mine negatives for every positive pair of ``rs``; ``release`` drops the encoder once
+    the set's texts are encoded (for the last set: the search then runs without it)."""
+    scorer = _Scorer(rs, cfg, release)
     if cfg.candidates is not None:
         return _candidates_set(rs, cfg, scorer, batch)
     max_pos = max(len(p) for p in rs.positives)
@@ -309,8 +314,8 @@ def mine_negatives(
     results = []
     for i, rs in enumerate(sets):
         notify("set", {"name": rs.name, "index": i, "total": len(sets), "queries": len(rs.queries)})
-        results.append(mine_set(rs, cfg))
-    # the models' memory goes back before the output is built and written
+        results.append(mine_set(rs, cfg, release=i == len(sets) - 1))
+    # the cross-encoder's memory goes back too before the output is built and written
     _cross_encoder.cache_clear()
     release_encoders()
     return results, stats, time.perf_counter() - started
