@@ -252,6 +252,25 @@ def test_exact_dedup_keeps_the_smallest_url(tmp_path: Path) -> None:
     assert manifest(out)["filters"]["deu"]["duplicate"] == 1
 
 
+def test_exact_dedup_on_a_tie_keeps_the_first_met(tmp_path: Path) -> None:
+    """Copies equal on language, id and URL (the same page twice, spelled differently): the
+    first met is kept, within a unit (its bucket writer) and across units (the merge)."""
+    q, a = DEU_PAIR
+    url = "https://a.example/faq"
+    first = write_nq(tmp_path / "1.nq.gz", faq_page(url, [(q.upper(), a)], "a")
+                     + faq_page("https://b.example/faq", [DEU_PAIR], "b")
+                     + faq_page(url, [(q.lower(), a)], "c"))  # fmt: skip
+    second = write_nq(tmp_path / "2.nq.gz", faq_page(url, [DEU_PAIR], "d"))
+    for sources in ([first, second], [second, first]):
+        out = tmp_path / f"out-{sources[0].stem}"
+        args = [x for s in sources for x in ("--source", str(s))]
+        run_cli("build", "webfaq", "--min-rows", "1", *args, "--out", str(out), check=True)
+        got = rows(out)
+        assert got.height == 1 and got["url"][0] == url
+        assert got["question"][0] == (q.upper() if sources[0] == first else q)
+        assert manifest(out)["filters"]["deu"]["duplicate"] == 3
+
+
 def test_mfaq_skips_pages_over_16_mib(tmp_path: Path) -> None:
     huge = jsonld_page([ENG_PAIRS[0]]).replace("<body>", "<body>" + "x" * (17 << 20))
     records = [warc_record("https://big.example/faq", http_response(huge.encode())), *pages()[1:]]

@@ -344,3 +344,28 @@ def test_formats_match_sentence_transformers_mine_hard_negatives(qa: Path, tmp_p
         if with_scores and fmt in ("triplet", "labeled-list"):
             first = ours.column("scores")[0].as_py()
             assert first[0] >= max(first[1:])  # the positive's score comes first
+
+
+def test_last_set_searches_without_its_encoder(tmp_path: Path, monkeypatch) -> None:
+    """Two retrieval sets: the first keeps the encoder for the second; the last drops it once
+    its texts are encoded, so its search (and everything after) runs without the model."""
+    from mkdata.core.encoders import get_encoder
+    from mkdata.mining import negatives
+    from mkdata.mining.negatives_config import NegativesConfig
+
+    root = qa_dataset(tmp_path / "qa", "deu")
+    qa_dataset(tmp_path / "fra", "fra")
+    (tmp_path / "fra" / "data" / "fra").rename(root / "data" / "fra")
+    loaded: list[int] = []
+    search = negatives.knn
+
+    def knn_seeing_the_encoders(*args, **kwargs):
+        loaded.append(get_encoder.cache_info().currsize)
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(negatives, "knn", knn_seeing_the_encoders)
+    cfg = NegativesConfig(inputs=[root], out=tmp_path / "out", num_negatives=3)
+    results, _, _ = negatives.mine_negatives(cfg)
+    assert [r.rs.name for r in results] == ["deu", "fra"]
+    assert loaded == [1, 0]  # one search per set (51 queries): the encoder, then none
+    assert all(r.rows for r in results)
