@@ -29,7 +29,8 @@ class ShardWriter:
 
     Rows are appended with :meth:`write` (Arrow tables in ``schema``); a new shard
     starts when the current one reaches ``max_rows`` rows or about ``max_bytes``
-    bytes (uncompressed). :meth:`close` gives the shards their final
+    bytes (uncompressed). Small tables are gathered into row groups of up to
+    ``ROW_GROUP_ROWS`` rows. :meth:`close` gives the shards their final
     ``-of-N`` names and returns their paths.
     """
 
@@ -51,6 +52,8 @@ class ShardWriter:
         self._writer: pq.ParquetWriter | None = None
         self._shard_rows = 0
         self._shard_bytes = 0
+        self._pending: list[pa.Table] = []  # rows written but not yet in a row group
+        self._pending_rows = 0
 
     def _open(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -68,6 +71,24 @@ class ShardWriter:
     def write(self, table: pa.Table) -> None:
         """Append ``table`` (cast to the writer's schema), splitting across shards as needed."""
         table = table.select(self.schema.names).cast(self.schema)
+        if not table.num_rows:
+            return
+        self._pending.append(table)
+        self._pending_rows += table.num_rows
+        self.rows += table.num_rows
+        if self._pending_rows >= ROW_GROUP_ROWS:
+            self._flush(whole_groups_only=True)
+
+    def _flush(self, whole_groups_only: bool = False) -> None:
+        """Write the pending rows as row groups of ``ROW_GROUP_ROWS`` rows (the last one
+        smaller, unless ``whole_groups_only`` keeps those rows pending)."""
+        if not self._pending:
+            return
+        table = pa.concat_tables(self._pending)  # chunks: one row group still
+        keep = table.num_rows % ROW_GROUP_ROWS if whole_groups_only else 0
+        self._pending = [table.slice(table.num_rows - keep)] if keep else []
+        self._pending_rows = keep
+        table = table.slice(0, table.num_rows - keep)
         start = 0
         while start < table.num_rows:
             if self._writer is None:
@@ -82,13 +103,13 @@ class ShardWriter:
             self._writer.write_table(piece)
             self._shard_rows += piece.num_rows
             self._shard_bytes += piece.nbytes
-            self.rows += piece.num_rows
             start += piece.num_rows
             if self._shard_rows >= self.max_rows or self._shard_bytes >= self.max_bytes:
                 self._close_shard()
 
     def close(self) -> list[Path]:
         """Finish the last shard and rename all shards to their final names."""
+        self._flush()
         self._close_shard()
         if not self._paths:
             self._open()  # an empty split still gets one (empty) shard

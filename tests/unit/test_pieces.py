@@ -1,12 +1,15 @@
-"""Pure pieces: connected components, band hashes, unit keys, filter rules."""
+"""Pure pieces: connected components, band hashes, unit keys, filter rules, shard writers."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from mkdata.builders import filters as F
+from mkdata.core import shards
 from mkdata.core.lang import Prediction
 from mkdata.core.units import done_result, file_identity, mark_done, unit_key
 from mkdata.dedup.clusters import components, size_histogram
@@ -62,3 +65,23 @@ def test_filter_rules_name_the_first_rule_broken() -> None:
     assert F.language_rule(deu, deu, eng_only, cfg) == F.LANG_MISMATCH
     second = Prediction(("fra", "deu", "eng"), (0.5, 0.4, 0.1))  # German ranked second: agrees
     assert F.language_rule(deu, second, deu, cfg) is None
+
+
+def test_shard_writer_gathers_small_writes_into_row_groups(tmp_path: Path, monkeypatch) -> None:
+    """100 writes of 10 rows, shards of at most 600 rows, row groups of 64: two shards, in
+    order, whose row groups are whole (64 rows) but where a shard ends or begins."""
+    monkeypatch.setattr(shards, "ROW_GROUP_ROWS", 64)
+    schema = pa.schema([("i", pa.int64())])
+    writer = shards.ShardWriter(tmp_path / "c", schema, max_rows=600)
+    for start in range(0, 1000, 10):
+        writer.write(pa.table({"i": list(range(start, start + 10))}, schema=schema))
+        assert writer.rows == start + 10
+    paths = writer.close()
+    assert [p.name for p in paths] == [
+        "train-00000-of-00002.parquet",
+        "train-00001-of-00002.parquet",
+    ]
+    files = [pq.ParquetFile(p) for p in paths]
+    groups = [[f.metadata.row_group(g).num_rows for g in range(f.num_row_groups)] for f in files]
+    assert groups == [[64] * 9 + [24], [40] + [64] * 5 + [40]]
+    assert pa.concat_tables(f.read() for f in files)["i"].to_pylist() == list(range(1000))
