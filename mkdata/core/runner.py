@@ -51,15 +51,19 @@ def core_left_free(workers: int, executor: str = "local", units: int | None = No
 _THREAD_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
+def thread_env() -> dict[str, str]:
+    """The BLAS/OpenMP thread variables of a worker or helper process: one thread each, unless
+    this process sets them otherwise (workers and helpers share the cores)."""
+    return {var: os.environ.get(var, "1") for var in _THREAD_ENV}
+
+
 def helper_env() -> dict[str, str]:
-    """The environment of a helper process: this one's, with one BLAS/OpenMP thread unless
-    set otherwise (workers and helpers share the cores)."""
-    return {**{var: "1" for var in _THREAD_ENV}, **os.environ}
+    """The environment of a helper process: this one's, with :func:`thread_env`."""
+    return {**os.environ, **thread_env()}
 
 
 def _init_worker() -> None:
-    for var in _THREAD_ENV:
-        os.environ.setdefault(var, "1")
+    os.environ.update(thread_env())
 
 
 def run_local(
@@ -144,7 +148,7 @@ def run_ray(
     import ray
 
     started_here = _start_ray(workers, address)
-    env = {"env_vars": {v: "1" for v in _THREAD_ENV}}
+    env = {"env_vars": thread_env()}
     options = {"num_cpus": resources.cpus, "num_gpus": resources.gpus, "runtime_env": env}
     if actors:
         actor_cls = ray.remote(_UnitActor).options(**options)
