@@ -99,18 +99,16 @@ def fasttext_floor(corpus: Path) -> float:
     text of each distinct pair, then each distinct question and answer a language rule reads
     (cut and cleaned as the build does). No build in one process can take less than this."""
     from mkdata.builders import filters as F
-    from mkdata.builders.normalize import dedup_key, normalize_entry
     from mkdata.builders.nquads import read_faq_pairs
-    from mkdata.builders.qa_unit import LID_MAX_CHARS
+    from mkdata.builders.qa_unit import LID_MAX_CHARS, prepare_pair
     from mkdata.core.lang import get_identifier
     from mkdata.core.report import Report
 
     cfg = F.QAFilterConfig()
     pairs: dict[str, tuple[str, str, str, str]] = {}
     for raw in read_faq_pairs(corpus, Report()):
-        q, a = normalize_entry(raw.question), normalize_entry(raw.answer)
-        if q and a:
-            key = f"{dedup_key(q)}\x1f{dedup_key(a)}"
+        _, q, a, key, _ = prepare_pair(raw.question, raw.answer)  # as the build's unit does
+        if key:
             pairs.setdefault(key, (q, a, q[:LID_MAX_CHARS], a[:LID_MAX_CHARS]))
     identifier = get_identifier()
     model = identifier._model.f  # the C entry point, without the Python-side work

@@ -99,7 +99,7 @@ class BucketWriter:
                 os.replace(self._partial(b), self.directory / f"bucket-{b:x}.parquet")
 
 
-def _prepare(question: str, answer: str) -> Prepared:
+def prepare_pair(question: str, answer: str) -> Prepared:
     """(control characters found, normalized question, normalized answer, dedup key, its
     digest) of a raw pair; the key and digest are "" when either side normalizes to
     nothing."""
@@ -129,7 +129,7 @@ def _process_batch(
     verdict without running language ID again, and its own page's language hints. ``sides``
     caches the predictions of single questions and answers (texts repeat across pages).
     ``prepared`` maps a raw (question, answer) met before to its normalized form (see
-    :func:`_prepare`). Repeats that pass go to the writer too (same id for the same
+    :func:`prepare_pair`). Repeats that pass go to the writer too (same id for the same
     language), which keeps the copy with the smallest URL, as the build's merge does.
     """
     fresh: list[tuple[RawPair, str, str, str, str]] = []
@@ -140,7 +140,7 @@ def _process_batch(
         raw_pair = (raw.question, raw.answer)
         prep = prepared.get(raw_pair)
         if prep is None:
-            prep = _prepare(raw.question, raw.answer)
+            prep = prepare_pair(raw.question, raw.answer)
             if len(raw.question) + len(raw.answer) <= PAIR_CACHE_CHARS:
                 prepared[raw_pair] = prep
         had_control, q, a, key, digest = prep
