@@ -38,8 +38,9 @@ LANGUAGE_TAG_MAX = 64  # longer "language tags" are not kept
 LID_MAX_CHARS = 400  # language ID reads the first 400 characters of question and answer
 SIDE_CACHE_MAX = 50_000  # side predictions kept per unit (cleared when full): <= 20M chars
 # raw pairs up to PAIR_CACHE_CHARS long are normalized once per unit (the FAQ of a site
-# repeats on its pages); the cache is cleared past PAIR_CACHE_MAX pairs: <= ~50M chars
-PAIR_CACHE_MAX, PAIR_CACHE_CHARS = 8192, 2000
+# repeats on its pages); the cache is cleared once a batch starts past PAIR_CACHE_MAX pairs.
+# An entry holds the raw pair, its normalized form and its key: <= ~37M chars per worker
+PAIR_CACHE_MAX, PAIR_CACHE_CHARS = 4096, 2000
 
 
 _POLARS_QA_PAIR = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -73,7 +74,7 @@ class ShardWriter:
         table = table.select(self.schema.names).cast(self.schema)
         if not table.num_rows:
             return
-        self._pending.append(table)
+        self._pending.append(_own_rows(table))
         self._pending_rows += table.num_rows
         self.rows += table.num_rows
         if self._pending_rows >= ROW_GROUP_ROWS:
@@ -86,7 +87,7 @@ class ShardWriter:
             return
         table = pa.concat_tables(self._pending)  # chunks: one row group still
         keep = table.num_rows % ROW_GROUP_ROWS if whole_groups_only else 0
-        self._pending = [table.slice(table.num_rows - keep)] if keep else []
+        self._pending = [_own_rows(table.slice(table.num_rows - keep))] if keep else []
         self._pending_rows = keep
         table = table.slice(0, table.num_rows - keep)
         start = 0
@@ -121,6 +122,14 @@ class ShardWriter:
             os.replace(path, dest)
             final.append(dest)
         return final
+
+
+def _own_rows(table: pa.Table) -> pa.Table:
+    """``table`` itself, or a copy of its rows when it is a slice of much larger buffers (a
+    pending slice would keep the whole of them in memory: a merged bucket, for one)."""
+    if table.get_total_buffer_size() > 2 * table.nbytes + 4096:
+        return table.take(np.arange(table.num_rows))
+    return table
 
 
 def config_files(out: Path, config: str, split: str = "train") -> list[Path]:

@@ -85,3 +85,16 @@ def test_shard_writer_gathers_small_writes_into_row_groups(tmp_path: Path, monke
     groups = [[f.metadata.row_group(g).num_rows for g in range(f.num_row_groups)] for f in files]
     assert groups == [[64] * 9 + [24], [40] + [64] * 5 + [40]]
     assert pa.concat_tables(f.read() for f in files)["i"].to_pylist() == list(range(1000))
+
+
+def test_shard_writer_does_not_keep_the_buffers_a_pending_slice_comes_from(tmp_path: Path) -> None:
+    """A small slice of a large table (a language of a merged bucket) waits for its row group
+    as a copy of its own rows: the large table's memory can go."""
+    schema = pa.schema([("text", pa.string())])
+    big = pa.table({"text": ["x" * 1000] * 10_000}, schema=schema)  # ~10 MB of text
+    writer = shards.ShardWriter(tmp_path / "c", schema)
+    writer.write(big.slice(5, 10))
+    assert sum(t.get_total_buffer_size() for t in writer._pending) < 20_000
+    writer.write(big.slice(0, 0))  # empty: nothing pending added
+    [path] = writer.close()
+    assert pq.read_table(path)["text"].to_pylist() == ["x" * 1000] * 10
