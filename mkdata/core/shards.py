@@ -128,7 +128,7 @@ def _own_rows(table: pa.Table) -> pa.Table:
     """``table`` itself, or a copy of its rows when it is a slice of much larger buffers (a
     pending slice would keep the whole of them in memory: a merged bucket, for one)."""
     if table.get_total_buffer_size() > 2 * table.nbytes + 4096:
-        return table.take(np.arange(table.num_rows))
+        return table.combine_chunks().take(np.arange(table.num_rows))
     return table
 
 
