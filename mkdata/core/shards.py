@@ -18,6 +18,7 @@ from mkdata.core.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS
 
 DATA_DIR = "data"
 ROW_GROUP_ROWS = 50_000
+SLICE_SLACK = 8 << 20  # pending rows keep at most this much of other rows' buffers each
 
 
 def shard_name(split: str, index: int, total: int) -> str:
@@ -125,9 +126,10 @@ class ShardWriter:
 
 
 def _own_rows(table: pa.Table) -> pa.Table:
-    """``table`` itself, or a copy of its rows when it is a slice of much larger buffers (a
-    pending slice would keep the whole of them in memory: a merged bucket, for one)."""
-    if table.get_total_buffer_size() > 2 * table.nbytes + 4096:
+    """``table`` itself, or a copy of its rows when it is a slice that keeps more than
+    ``SLICE_SLACK`` bytes of larger buffers alive (a pending slice of a merged bucket would
+    keep the whole bucket in memory; a copy costs ~1 ms however small the slice)."""
+    if table.get_total_buffer_size() - table.nbytes > SLICE_SLACK:
         return table.combine_chunks().take(np.arange(table.num_rows))
     return table
 
