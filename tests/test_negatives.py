@@ -364,6 +364,8 @@ def test_last_set_searches_without_its_encoder(tmp_path: Path, monkeypatch) -> N
         return search(*args, **kwargs)
 
     monkeypatch.setattr(negatives, "knn", knn_seeing_the_encoders)
+    # an empty embedding cache: texts other tests encoded would load no encoder at all
+    monkeypatch.setenv("MKDATA_CACHE_DIR", str(tmp_path / "cache"))
     cfg = NegativesConfig(inputs=[root], out=tmp_path / "out", num_negatives=3)
     results, _, _ = negatives.mine_negatives(cfg)
     assert [r.rs.name for r in results] == ["deu", "fra"]
