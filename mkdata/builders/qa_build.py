@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from mkdata.builders import filters as F
 from mkdata.builders.build_config import QABuildConfig
 from mkdata.builders.page_layout import to_page_layout
-from mkdata.builders.qa_unit import N_BUCKETS, ReadFn, process_unit
+from mkdata.builders.qa_unit import KEEP_FIRST_BY, N_BUCKETS, ReadFn, process_unit
 from mkdata.core.atomic import read_json, write_json_atomic
 from mkdata.core.fetch import is_url, source_identity
 from mkdata.core.manifest import new_manifest
@@ -64,7 +64,8 @@ def _unit_key(cfg: QABuildConfig, spec: str) -> str:
 
 def merge_bucket(bucket: int, unit_dirs: list[str], target: str) -> dict[str, Any]:
     """Deduplicate one id bucket across units into ``target/rows.parquet``, sorted by
-    language (then id, url, source).
+    ``KEEP_FIRST_BY`` (language, id, url, source): the first row of each language and id
+    is kept.
 
     Returns ``languages`` as ``[language, rows]`` in file order and the duplicates removed
     per language.
@@ -78,9 +79,9 @@ def merge_bucket(bucket: int, unit_dirs: list[str], target: str) -> dict[str, An
         return {"languages": [], "duplicates": {}}
     df = pl.concat([pl.read_parquet(f) for f in files], how="vertical")
     # stable: of rows equal on all four, the first met (unit order, then file order) is kept
-    df = df.sort(["language", "id", "url", "source"], maintain_order=True)
+    df = df.sort(list(KEEP_FIRST_BY), maintain_order=True)
     before = df.group_by("language").len()
-    df = df.unique(subset=["language", "id"], keep="first", maintain_order=True)
+    df = df.unique(subset=list(KEEP_FIRST_BY[:2]), keep="first", maintain_order=True)
     after = df.group_by("language", maintain_order=True).len()
     kept = dict(after.iter_rows())
     duplicates = {lang: n - kept.get(lang, 0) for lang, n in before.iter_rows()}

@@ -8,6 +8,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,12 @@ SIDE_CACHE_MAX = 50_000  # side predictions kept per unit (cleared when full): <
 PAIR_CACHE_MAX, PAIR_CACHE_CHARS = 4096, 2000
 
 
+# which of the rows equal on language and id a build keeps: the first in this order (the
+# unit's bucket writer and the build's merge both apply it)
+KEEP_FIRST_BY = ("language", "id", "url", "source")
+_group_of = itemgetter(*(QA_PAIR.get_field_index(c) for c in KEEP_FIRST_BY[:2]))
+_rank_of = itemgetter(*(QA_PAIR.get_field_index(c) for c in KEEP_FIRST_BY[2:]))
+
 _POLARS_QA_PAIR = {
     f.name: {pa.string(): pl.String, pa.float32(): pl.Float32}[f.type] for f in QA_PAIR
 }
@@ -52,8 +59,8 @@ class BucketWriter:
     """Rows of one unit, split by the first hex digit of their id into bucket files.
 
     Rows of the same language and id met before a bucket is flushed are written once: the
-    one with the smallest (url, source), the first on a tie, as the build's merge keeps;
-    the others are counted in ``duplicates`` per language."""
+    one the build's merge would keep (``KEEP_FIRST_BY``, the first met on a tie); the
+    others are counted in ``duplicates`` per language."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -66,18 +73,18 @@ class BucketWriter:
 
     def add(self, row: tuple[Any, ...]) -> None:
         """Add one row: the values of the ``QA_PAIR`` columns, in order."""
-        row_id, lang = row[0], row[3]
-        b = int(row_id[0], 16)
+        group = _group_of(row)  # (language, id)
+        b = int(group[1][0], 16)
         buf = self.buffers[b]
-        kept = buf.get((lang, row_id))
+        kept = buf.get(group)
         if kept is None:
-            buf[lang, row_id] = row
+            buf[group] = row
             if len(buf) >= 8192:
                 self._flush(b)
             return
-        self.duplicates[lang] += 1
-        if (row[2], row[7]) < (kept[2], kept[7]):  # (url, source)
-            buf[lang, row_id] = row
+        self.duplicates[group[0]] += 1
+        if _rank_of(row) < _rank_of(kept):  # (url, source)
+            buf[group] = row
 
     def _flush(self, b: int) -> None:
         buf = self.buffers[b]
