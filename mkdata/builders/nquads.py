@@ -7,8 +7,9 @@ FAQPage -mainEntity-> Question (name) -acceptedAnswer|suggestedAnswer-> Answer (
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from mkdata.builders.raw_pair import RawPair
@@ -197,25 +198,43 @@ def _assemble(page: _Page, report: Report) -> list[RawPair]:
     return pairs
 
 
-def _decode_lines(data: bytes, start_line: int, where: str, report: Report) -> list[str]:
-    try:
-        return data.decode("utf-8").split("\n")
-    except UnicodeDecodeError:
-        pass
-    lines = []
-    for i, raw in enumerate(data.split(b"\n")):
-        try:
-            lines.append(raw.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            report.problem(
-                "invalid_utf8", f"{where}:{start_line + i}", f"invalid UTF-8 ({exc.reason})"
-            )
-            lines.append(raw.decode("utf-8", "replace"))
-    return lines
+OTHER_QUAD = "other"  # _tokenize: a well-formed quad whose predicate the reader does not keep
 
 
-def iter_lines(path: Path, report: Report, where: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield ``(first_line_number, lines)`` blocks of decoded lines from ``path``.
+def _tokenize(line: str) -> tuple[int, str, str, str] | tuple[str, str] | str | None:
+    """Split one N-Quads line the way the reader needs it.
+
+    Returns ``(code, subject, object, graph)`` for a well-formed quad with a kept
+    predicate, ``OTHER_QUAD`` for a well-formed quad with another predicate, None for a
+    blank line or a comment, and ``(problem_kind, message)`` for a malformed line. The
+    compiled scanner (``_nquads_scan.c``) must split every line exactly like this.
+    """
+    parts = line.split(None, 2)
+    if len(parts) < 3:
+        if parts and not parts[0].startswith("#"):
+            return "malformed_line", "not a quad"
+        return None
+    subj, pred, rest = parts
+    code = PREDICATES.get(pred)
+    if code is None:
+        if pred[0] != "<" or subj[0] not in "_<":
+            return "malformed_line", "not a quad"
+        return OTHER_QUAD
+    rest = rest.rstrip()
+    gi = rest.rfind("<")
+    if not rest.endswith(".") or gi < 0 or subj[0] not in "_<":
+        return "malformed_line", "not a quad"
+    tail = rest[gi:-1].rstrip()
+    if not tail.endswith(">"):
+        return "malformed_line", "missing graph"
+    obj = rest[:gi].rstrip()
+    if not obj:
+        return "malformed_line", "missing object"
+    return code, subj, obj, tail[1:-1]
+
+
+def _iter_blocks(path: Path, report: Report, where: str) -> Iterator[tuple[int, bytes, int]]:
+    """Yield ``(first_line_number, data, end)``: ``data[:end]`` holds complete lines.
 
     Truncated or corrupt gzip data ends the stream: the error is recorded in
     ``report.error`` (with the line reached) and every complete line before it is yielded.
@@ -230,9 +249,8 @@ def iter_lines(path: Path, report: Report, where: str) -> Iterator[tuple[int, li
                 tail = data
                 continue
             tail = data[cut + 1 :]
-            lines = _decode_lines(data[:cut], lineno, where, report)
-            yield lineno, lines
-            lineno += len(lines)
+            yield lineno, data, cut
+            lineno += data.count(b"\n", 0, cut) + 1
     except CorruptInput as exc:
         report.error = f"{where}:{lineno}: {exc}"
         report.problem("corrupt_input", f"{where}:{lineno}", str(exc))
@@ -240,7 +258,37 @@ def iter_lines(path: Path, report: Report, where: str) -> Iterator[tuple[int, li
             report.problem("truncated_line", f"{where}:{lineno}", "last line cut off, skipped")
         return
     if tail:
-        yield lineno, _decode_lines(tail, lineno, where, report)
+        yield lineno, tail, len(tail)
+
+
+def _scan_py(data: bytes, end: int, first: int) -> tuple[Iterable[tuple], int, int, int]:
+    """The Python scanner: every line is left to :func:`_tokenize` (see ``_scan``)."""
+    block = data[:end]
+    try:
+        lines: list[str] | list[bytes] = block.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        lines = block.split(b"\n")
+    return enumerate(lines, first), len(lines), 0, 0
+
+
+def _scanner() -> Callable[..., tuple[Iterable[tuple], int, int, int]]:
+    """The compiled scanner when it was built at install, else the Python one."""
+    if os.environ.get("MKDATA_PURE_PYTHON_NQUADS"):
+        return _scan_py
+    try:
+        from mkdata.builders._nquads_scan import scan
+    except ImportError:
+        return _scan_py
+    predicates = {k.encode(): v for k, v in PREDICATES.items()}
+    known_types = tuple(k.encode() for k in TYPES)
+
+    def scan_compiled(data: bytes, end: int, first: int, last_graph: str | None, skip: bool):
+        items, n_lines, other, skipped, _ = scan(
+            data, end, first, predicates, TYPE, known_types if skip else None, last_graph
+        )
+        return items, n_lines, other, skipped
+
+    return scan_compiled
 
 
 def read_faq_pairs(
@@ -253,7 +301,8 @@ def read_faq_pairs(
     ``report`` with their line number and skipped (or kept verbatim, for escapes).
     """
     where = where or str(path)
-    predicates = PREDICATES
+    scan = _scanner()
+    compiled = scan is not _scan_py
     types_map = TYPES
     counts = report.counts
     page: _Page | None = None
@@ -261,42 +310,44 @@ def read_faq_pairs(
     n_lines = 0
     n_quads = 0
     other_quads = 0
-    for first, lines in iter_lines(path, report, where):
-        for offset, line in enumerate(lines):
-            parts = line.split(None, 2)
-            if len(parts) < 3:
-                if parts and not parts[0].startswith("#"):
-                    report.problem("malformed_line", f"{where}:{first + offset}", "not a quad")
-                continue
-            subj, pred, rest = parts
-            code = predicates.get(pred)
-            if code is None:
-                if pred[0] != "<" or subj[0] not in "_<":
-                    report.problem("malformed_line", f"{where}:{first + offset}", "not a quad")
-                else:
+    for first, data, end in _iter_blocks(path, report, where):
+        if compiled:
+            graph = page.graph if page is not None else None
+            items, block_lines, other, skipped = scan(data, end, first, graph, limit is None)
+        else:
+            items, block_lines, other, skipped = scan(data, end, first)
+        other_quads += other
+        n_quads += skipped
+        for item in items:
+            if len(item) == 2:
+                lineno, line = item
+                if type(line) is bytes:
+                    try:
+                        line = line.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        report.problem(
+                            "invalid_utf8", f"{where}:{lineno}", f"invalid UTF-8 ({exc.reason})"
+                        )
+                        line = line.decode("utf-8", "replace")
+                quad = _tokenize(line)
+                if quad is None:
+                    continue
+                if quad is OTHER_QUAD:
                     other_quads += 1
-                continue
-            rest = rest.rstrip()
-            gi = rest.rfind("<")
-            if not rest.endswith(".") or gi < 0 or subj[0] not in "_<":
-                report.problem("malformed_line", f"{where}:{first + offset}", "not a quad")
-                continue
-            tail = rest[gi:-1].rstrip()
-            if not tail.endswith(">"):
-                report.problem("malformed_line", f"{where}:{first + offset}", "missing graph")
-                continue
-            graph = tail[1:-1]
-            obj = rest[:gi].rstrip()
-            if not obj:
-                report.problem("malformed_line", f"{where}:{first + offset}", "missing object")
-                continue
+                    continue
+                if len(quad) == 2:
+                    report.problem(quad[0], f"{where}:{lineno}", quad[1])
+                    continue
+                code, subj, obj, graph = quad
+            else:
+                lineno, code, subj, obj, graph = item
             n_quads += 1
             if page is None or graph != page.graph:
                 if page is not None:
                     yield from _assemble(page, report)
                     pages += 1
                     if limit is not None and pages >= limit:
-                        counts["lines"] += n_lines + offset
+                        counts["lines"] += lineno - 1
                         counts["faq_quads"] += n_quads
                         counts["pages"] += pages
                         return
@@ -311,16 +362,14 @@ def read_faq_pairs(
             if obj[0] == '"':
                 q = obj.rfind('"')
                 if q <= 0:
-                    report.problem(
-                        "malformed_line", f"{where}:{first + offset}", "unterminated literal"
-                    )
+                    report.problem("malformed_line", f"{where}:{lineno}", "unterminated literal")
                     continue
                 value = obj[1:q]
                 if "\\" in value:
                     value, ok = unescape_literal(value)
                     if not ok:
                         report.problem(
-                            "broken_escape", f"{where}:{first + offset}", "broken escape kept as is"
+                            "broken_escape", f"{where}:{lineno}", "broken escape kept as is"
                         )
                 if code == NAME:
                     page.names.setdefault(subj, value)
@@ -330,7 +379,7 @@ def read_faq_pairs(
                     getattr(page, CONTEXT_CODES[code]).setdefault(subj, value)
                 elif code != MAIN_ENTITY:
                     # an answer given inline as a string literal
-                    key = f'"{first + offset}'
+                    key = f'"{lineno}'
                     page.literals[key] = value
                     (page.accepted if code == ACCEPTED else page.suggested).setdefault(
                         subj, []
@@ -342,7 +391,7 @@ def read_faq_pairs(
                 page.accepted.setdefault(subj, []).append(obj)
             elif code == SUGGESTED:
                 page.suggested.setdefault(subj, []).append(obj)
-        n_lines += len(lines)
+        n_lines += block_lines
     if page is not None:
         yield from _assemble(page, report)
         pages += 1
