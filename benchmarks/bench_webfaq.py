@@ -132,6 +132,39 @@ def fasttext_floor(corpus: Path) -> float:
     return seconds + time.perf_counter() - start
 
 
+def reader_seconds(corpus: Path) -> tuple[float | None, float]:
+    """Seconds the N-Quads reader takes on ``corpus`` with the compiled scanner (None when it
+    was not built) and with the Python tokenizer: best of 3, alternating, in this process."""
+    import os
+
+    from mkdata.builders import nquads
+    from mkdata.core.report import Report
+
+    compiled = nquads._scanner() is not nquads._scan_py
+    best = {"": float("inf"), "1": float("inf")}
+    for _ in range(3):
+        for pure in best if compiled else ["1"]:
+            os.environ["MKDATA_PURE_PYTHON_NQUADS"] = pure
+            start = time.perf_counter()
+            for _ in nquads.read_faq_pairs(corpus, Report()):
+                pass
+            best[pure] = min(best[pure], time.perf_counter() - start)
+    os.environ.pop("MKDATA_PURE_PYTHON_NQUADS")
+    return (best[""] if compiled else None), best["1"]
+
+
+def sample_build_seconds() -> float:
+    """Seconds a build of the bundled sample (1,847 lines) takes, best of 3: the fixed cost
+    of every build (start-up, merge, card)."""
+    out = WORK / "out-sample"
+    times = []
+    for _ in range(3):
+        shutil.rmtree(out, ignore_errors=True)
+        cmd = [sys.executable, "-m", "mkdata", "build", "webfaq", "--sample", "--out", str(out)]
+        times.append(run_measured(cmd)[0])
+    return min(times)
+
+
 def bench_shape(shape: str, mb: int, n_parts: int, profile_mb: int) -> tuple[dict, list[Path]]:
     big = WORK / f"corpus-{shape}.nq.gz"
     info = write_corpus(big, mb * 1_000_000, seed=7, shape=shape)
@@ -139,6 +172,7 @@ def bench_shape(shape: str, mb: int, n_parts: int, profile_mb: int) -> tuple[dic
     gz = min(run_measured(["sh", "-c", f"gzip -dc {big} > /dev/null"])[0] for _ in range(3))
     one, rss, manifest = build([big], WORK / f"out1-{shape}", workers=1)
     floor = fasttext_floor(big)
+    reader_c, reader_py = reader_seconds(big)
     pairs_in = manifest["counts"]["raw_pairs"]
     rows = sum(c["train"] for c in manifest["configs"].values())
 
@@ -169,6 +203,8 @@ def bench_shape(shape: str, mb: int, n_parts: int, profile_mb: int) -> tuple[dic
         "peak_rss_mib": round(rss),
         "fasttext_c_seconds": round(floor, 3),
         "fasttext_c_ratio_vs_gzip": round(floor / gz, 2),
+        "reader_seconds_compiled_scanner": reader_c and round(reader_c, 3),
+        "reader_seconds_python_tokenizer": round(reader_py, 3),
         "unit_seconds": manifest["timings"]["parse_seconds"],
         "merge_seconds": manifest["timings"]["merge_seconds"],
         "parts": n_parts,
@@ -195,8 +231,10 @@ def main() -> None:
     args = ap.parse_args()
     WORK.mkdir(exist_ok=True)
     results = []
+    fixed = sample_build_seconds()
     for shape in args.shapes:
         result, files = bench_shape(shape, args.mb, args.parts, args.profile_mb)
+        result["sample_build_seconds"] = round(fixed, 3)  # the fixed cost of every build
         results.append(result)
         if not args.keep:
             for p in files:

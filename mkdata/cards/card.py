@@ -14,7 +14,8 @@ from mkdata.cards.chart_process import ChartProcess
 from mkdata.cards.hub_values import MULTILINGUALITY, SIZE_CATEGORIES, check_tasks
 from mkdata.cards.kinds import CITATIONS, Kind, kind_of
 from mkdata.cards.plots import CHARTS, IMAGES, write_charts
-from mkdata.cards.stats import DatasetStats, config_languages, dataset_stats
+from mkdata.cards.stats import config_languages, dataset_stats
+from mkdata.cards.stats_records import DatasetStats
 from mkdata.core.atomic import read_json, write_text_atomic
 from mkdata.core.errors import OutputRefused
 from mkdata.core.manifest import MANIFEST, read_manifest, write_manifest

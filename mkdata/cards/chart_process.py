@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from mkdata.cards.stats import DatasetStats
+from mkdata.cards.stats_records import DatasetStats
 from mkdata.core.runner import helper_env
 
 TIMEOUT_S = 600  # for the drawing, after the helper got its job

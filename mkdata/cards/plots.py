@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from mkdata.cards.stats import DatasetStats
+from mkdata.cards.stats_records import DatasetStats
 
 IMAGES = "images"
 MAX_BARS = 40
