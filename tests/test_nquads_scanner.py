@@ -43,6 +43,11 @@ BAD_UTF8 = [b"\xc0\xaf", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xe2\x82", b"\x
 
 def test_the_scanner_was_built_at_install():
     assert scan is not None, "a C compiler is here but mkdata/builders/_nquads_scan was not built"
+    from mkdata.builders import _nquads_scan
+
+    # an editable install keeps an old build after the C source changes: rebuild it
+    assert _nquads_scan.VERSION == nquads.SCANNER_VERSION, "stale build: pip install -e ."
+    assert nquads._scanner() is not nquads._scan_py
 
 
 def _pick(rng: random.Random, usual: list[str], odd: list[str]) -> str:
@@ -103,9 +108,9 @@ def _expected(raw: bytes):
 @pytest.mark.parametrize("seed", range(4))
 def test_every_line_splits_as_the_python_tokenizer_splits_it(seed):
     for raw in _lines(seed, 3000):
-        items, n_lines, other, skipped, _ = scan(raw, len(raw), 7, PREDICATES, 0, None, None)
+        items, n_lines, other, skipped, invalid = scan(raw, len(raw), 7, PREDICATES, 0, None, None)
         expected = _expected(raw)
-        assert n_lines == 1 and skipped == 0
+        assert n_lines == 1 and skipped == 0 and invalid == (expected == "invalid")
         if not items:  # only counted: a blank line or a quad with another predicate
             assert expected == (nquads.OTHER_QUAD if other else None), raw
             continue
@@ -142,6 +147,29 @@ def test_reader_gives_the_same_pairs_and_report_with_both_scanners(tmp_path, mon
     assert results[0][0], "the pages' own pairs are read"
 
 
+@pytest.mark.parametrize("pure", ["1", ""])
+def test_invalid_utf8_is_reported_before_the_blocks_other_problems(tmp_path, monkeypatch, pure):
+    """As the reader always did: a block's lines are decoded (and reported) first, also past
+    the page where ``limit`` stops."""
+    monkeypatch.setenv("MKDATA_PURE_PYTHON_NQUADS", pure)
+    page = [ln.encode() for ln in faq_page(URL, [("Is this a question?", "Yes, it is one.")])]
+    path = tmp_path / "bad.nq"
+    path.write_bytes(b"foo\n\xff bad\n" + b"\n".join(page) + b"\n\xfe late\n")
+    report = Report()
+    assert len(list(nquads.read_faq_pairs(path, report))) == 1
+    assert [e.split(": ", 1)[0].rsplit(":", 1)[1] for e in report.examples] == [
+        "2",
+        str(len(page) + 3),
+        "1",
+        "2",
+        str(len(page) + 3),
+    ]
+    assert list(report.problems) == ["invalid_utf8", "malformed_line"]
+    report = Report()
+    assert len(list(nquads.read_faq_pairs(path, report, limit=1))) == 1
+    assert report.problems["invalid_utf8"] == 2
+
+
 def test_type_quads_are_skipped_only_on_the_page_they_cannot_change():
     g1, g2 = "https://a.example/1", "https://a.example/2"
     text = "\n".join(
@@ -154,11 +182,11 @@ def test_type_quads_are_skipped_only_on_the_page_they_cannot_change():
             quad("_:o", TYPE, f"{S}Offer>", g2),
         ]
     ).encode()
-    items, n_lines, other, skipped, last = scan(
+    items, n_lines, other, skipped, invalid = scan(
         text, len(text), 1, PREDICATES, 0, KNOWN_TYPES, None
     )
     assert [item[0] for item in items] == [1, 3, 4, 5, 6]
-    assert (n_lines, other, skipped, last) == (6, 0, 1, g2)
+    assert (n_lines, other, skipped, invalid) == (6, 0, 1, 0)
     # the page the caller is on, passed in from the block before, counts as the same graph
     one = quad("_:o", TYPE, f"{S}Offer>", g1).encode()
     assert scan(one, len(one), 1, PREDICATES, 0, KNOWN_TYPES, g1)[:4] == ([], 1, 0, 1)

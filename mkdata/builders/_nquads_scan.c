@@ -9,7 +9,7 @@
  *                whose object is not in it and whose graph is last_graph is only counted.
  *                known_types None: never skip.
  *   last_graph   str or None: the graph of the quad the caller handled last
- * returns (items, n_lines, other_quads, skipped_quads, last_graph) where items are, in line
+ * returns (items, n_lines, other_quads, skipped_quads, invalid_lines) where items are, in line
  * order, (line, code, subject, object, graph) for a well-formed quad with a kept predicate,
  * tokenized exactly as the Python tokenizer does, and (line, text) for every other line the
  * caller must look at (malformed, comments, invalid UTF-8: text is bytes then, else str).
@@ -205,8 +205,12 @@ fill_table(table *t, PyObject *keys_of)
         return -1;
     }
     for (t->n = 0; t->n < size; t->n++) {
-        if (is_dict)
-            PyDict_Next(keys_of, &pos, &k, &v);
+        if (is_dict) {
+            if (!PyDict_Next(keys_of, &pos, &k, &v)) {
+                PyErr_SetString(PyExc_RuntimeError, "dict changed size");
+                return -1;
+            }
+        }
         else
             k = PyTuple_GET_ITEM(keys_of, t->n);
         if (!PyBytes_Check(k)) {
@@ -294,6 +298,15 @@ scan(PyObject *module, PyObject *args)
     types.n = 0;
     if (known_types != Py_None && fill_table(&types, known_types) < 0)
         goto done;
+    /* the table entry of rdf:type, found before the loop: no Python code runs inside it */
+    Py_ssize_t type_entry = -1;
+    for (Py_ssize_t i = 0; known_types != Py_None && i < preds.n && type_entry < 0; i++) {
+        int eq = PyObject_RichCompareBool(preds.value[i], type_code, Py_EQ);
+        if (eq < 0)
+            goto done;
+        if (eq)
+            type_entry = i;
+    }
     items = PyList_New(0);
     if (items == NULL)
         goto done;
@@ -304,7 +317,7 @@ scan(PyObject *module, PyObject *args)
     ptr data = (ptr)buf.buf;
     ptr stop = data + end;
     ptr line = data;
-    Py_ssize_t lineno = first, other = 0, skipped = 0;
+    Py_ssize_t lineno = first, other = 0, skipped = 0, invalid = 0;
     for (;; lineno++) {
         ptr e = memchr(line, '\n', stop - line);
         ptr next = e ? e + 1 : NULL;
@@ -312,6 +325,7 @@ scan(PyObject *module, PyObject *args)
             e = stop;
         PyObject *parts[5];
         if (!valid_utf8(line, e - line)) {
+            invalid++;
             parts[0] = PyLong_FromSsize_t(lineno);
             parts[1] = PyBytes_FromStringAndSize((const char *)line, e - line);
             goto fallback;
@@ -357,14 +371,9 @@ scan(PyObject *module, PyObject *args)
                 same_graph = glen == g_end - g && memcmp(gs, g, glen) == 0;
         }
         PyObject *code_obj = preds.value[code];
-        if (same_graph && known_types != Py_None) {
-            int is_type = PyObject_RichCompareBool(code_obj, type_code, Py_EQ);
-            if (is_type < 0)
-                goto done;
-            if (is_type && find(&types, rest, obj_end) < 0) {
-                skipped++;
-                goto next_line;
-            }
+        if (same_graph && code == type_entry && find(&types, rest, obj_end) < 0) {
+            skipped++;
+            goto next_line;
         }
         if (!same_graph) {
             Py_XDECREF(graph);
@@ -395,8 +404,7 @@ scan(PyObject *module, PyObject *args)
             break;
         line = next;
     }
-    result = Py_BuildValue("(OnnnO)", items, lineno - first + 1, other, skipped,
-                           graph ? graph : Py_None);
+    result = Py_BuildValue("(Onnnn)", items, lineno - first + 1, other, skipped, invalid);
 done:
     Py_XDECREF(items);
     Py_XDECREF(graph);
@@ -417,5 +425,11 @@ PyMODINIT_FUNC
 PyInit__nquads_scan(void)
 {
     init_stop_bytes();
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    /* nquads.SCANNER_VERSION: the reader uses this build only when they are equal */
+    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", 2) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

@@ -261,34 +261,67 @@ def _iter_blocks(path: Path, report: Report, where: str) -> Iterator[tuple[int, 
         yield lineno, tail, len(tail)
 
 
-def _scan_py(data: bytes, end: int, first: int) -> tuple[Iterable[tuple], int, int, int]:
-    """The Python scanner: every line is left to :func:`_tokenize` (see ``_scan``)."""
+ScanResult = tuple[Iterable[tuple], int, int, int, int]
+SCANNER_VERSION = 2  # of the compiled scanner's interface: a stale build is not used
+
+
+def _scan_py(data: bytes, end: int, first: int, page_graph: str | None, skip: bool) -> ScanResult:
+    """The Python scanner: every line is left to :func:`_tokenize` (see ``_scanner``)."""
     block = data[:end]
     try:
         lines: list[str] | list[bytes] = block.decode("utf-8").split("\n")
     except UnicodeDecodeError:
         lines = block.split(b"\n")
-    return enumerate(lines, first), len(lines), 0, 0
+        return enumerate(lines, first), len(lines), 0, 0, 1
+    return enumerate(lines, first), len(lines), 0, 0, 0
 
 
-def _scanner() -> Callable[..., tuple[Iterable[tuple], int, int, int]]:
-    """The compiled scanner when it was built at install, else the Python one."""
-    if os.environ.get("MKDATA_PURE_PYTHON_NQUADS"):
+def _scanner() -> Callable[[bytes, int, int, str | None, bool], ScanResult]:
+    """The scanner of a block of lines: the compiled one when it was built at install (and
+    ``MKDATA_PURE_PYTHON_NQUADS`` is not set), else the Python one.
+
+    ``scan(data, end, first, page_graph, skip)`` reads the lines of ``data[:end]``, the first
+    numbered ``first``, and returns ``(items, lines, other_quads, skipped_quads, invalid)``:
+    items are ``(line, code, subject, object, graph)`` for a kept quad split in C, or
+    ``(line, text)`` for a line left to :func:`_tokenize` (``bytes`` where it is not UTF-8;
+    ``invalid`` is then non-zero). With ``skip``, type quads of ignored types on the page of
+    ``page_graph`` are only counted (``skipped_quads``).
+    """
+    if os.environ.get("MKDATA_PURE_PYTHON_NQUADS", "") not in ("", "0"):
         return _scan_py
     try:
-        from mkdata.builders._nquads_scan import scan
+        from mkdata.builders import _nquads_scan
     except ImportError:
+        return _scan_py
+    if getattr(_nquads_scan, "VERSION", None) != SCANNER_VERSION:
         return _scan_py
     predicates = {k.encode(): v for k, v in PREDICATES.items()}
     known_types = tuple(k.encode() for k in TYPES)
 
-    def scan_compiled(data: bytes, end: int, first: int, last_graph: str | None, skip: bool):
-        items, n_lines, other, skipped, _ = scan(
-            data, end, first, predicates, TYPE, known_types if skip else None, last_graph
-        )
-        return items, n_lines, other, skipped
+    def scan_compiled(
+        data: bytes, end: int, first: int, page_graph: str | None, skip: bool
+    ) -> ScanResult:
+        types = known_types if skip else None
+        return _nquads_scan.scan(data, end, first, predicates, TYPE, types, page_graph)
 
     return scan_compiled
+
+
+def _decoded(items: Iterable[tuple], where: str, report: Report) -> list[tuple]:
+    """``items`` with every line given as bytes decoded; each one that is not UTF-8 is
+    reported (in line order) and decoded with replacement characters."""
+    out = []
+    for item in items:
+        if len(item) == 2 and type(item[1]) is bytes:
+            lineno, raw = item
+            try:
+                item = (lineno, raw.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                reason = f"invalid UTF-8 ({exc.reason})"
+                report.problem("invalid_utf8", f"{where}:{lineno}", reason)
+                item = (lineno, raw.decode("utf-8", "replace"))
+        out.append(item)
+    return out
 
 
 def read_faq_pairs(
@@ -302,7 +335,6 @@ def read_faq_pairs(
     """
     where = where or str(path)
     scan = _scanner()
-    compiled = scan is not _scan_py
     types_map = TYPES
     counts = report.counts
     page: _Page | None = None
@@ -311,24 +343,15 @@ def read_faq_pairs(
     n_quads = 0
     other_quads = 0
     for first, data, end in _iter_blocks(path, report, where):
-        if compiled:
-            graph = page.graph if page is not None else None
-            items, block_lines, other, skipped = scan(data, end, first, graph, limit is None)
-        else:
-            items, block_lines, other, skipped = scan(data, end, first)
+        graph = page.graph if page is not None else None
+        items, block_lines, other, skipped, invalid = scan(data, end, first, graph, limit is None)
+        if invalid:  # reported before the block's other problems
+            items = _decoded(items, where, report)
         other_quads += other
         n_quads += skipped
         for item in items:
             if len(item) == 2:
                 lineno, line = item
-                if type(line) is bytes:
-                    try:
-                        line = line.decode("utf-8")
-                    except UnicodeDecodeError as exc:
-                        report.problem(
-                            "invalid_utf8", f"{where}:{lineno}", f"invalid UTF-8 ({exc.reason})"
-                        )
-                        line = line.decode("utf-8", "replace")
                 quad = _tokenize(line)
                 if quad is None:
                     continue

@@ -71,6 +71,16 @@ class BucketWriter:
     def _partial(self, b: int) -> Path:
         return self.directory / f".bucket-{b:x}.parquet.partial"
 
+    def offer(self, language: str, row_id: str, url: str, source: str) -> bool:
+        """Whether a row of ``language`` and ``row_id`` from ``url`` and ``source`` would be
+        kept over the row buffered for them, if any: when not, it is counted as a duplicate
+        and need not be built."""
+        kept = self.buffers[int(row_id[0], 16)].get((language, row_id))
+        if kept is None or (url, source) < _rank_of(kept):
+            return True
+        self.duplicates[language] += 1
+        return False
+
     def add(self, row: tuple[Any, ...]) -> None:
         """Add one row: the values of the ``QA_PAIR`` columns, in order."""
         group = _group_of(row)  # (language, id)
@@ -223,9 +233,12 @@ def _count_and_write(
         counts[rule] += 1
         return
     counts["passed"] += 1
+    row_id = stable_id(lang, key)
+    if not writer.offer(lang, row_id, raw.url, label):
+        return
     writer.add(
         (
-            stable_id(lang, key),
+            row_id,
             origin_of(raw.url),
             raw.url,
             lang,

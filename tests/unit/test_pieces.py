@@ -98,3 +98,29 @@ def test_shard_writer_does_not_keep_the_buffers_a_pending_slice_comes_from(tmp_p
     writer.write(big.slice(0, 0))  # empty: nothing pending added
     [path] = writer.close()
     assert pq.read_table(path)["text"].to_pylist() == ["x" * 1000] * 10
+
+
+def test_bucket_writer_offer_builds_only_rows_it_would_keep(tmp_path: Path) -> None:
+    """A row equal on language and id to a buffered one is built only when it ranks first
+    (smaller URL, then source); the rows not built are counted as duplicates, once each."""
+    from mkdata.builders.qa_unit import BucketWriter
+    from mkdata.core.schema import QA_PAIR
+
+    def row(url: str) -> tuple:
+        values = {"id": "a" * 32, "url": url, "language": "deu", "source": "s"}
+        return tuple(
+            values.get(name, "x" if name != "language_score" else 1.0) for name in QA_PAIR.names
+        )
+
+    writer = BucketWriter(tmp_path)
+    assert writer.offer("deu", "a" * 32, "https://b", "s")  # nothing buffered yet
+    writer.add(row("https://b"))
+    assert not writer.offer("deu", "a" * 32, "https://c", "s")  # ranks after: not built
+    assert not writer.offer("deu", "a" * 32, "https://b", "s")  # a tie: the first met stays
+    assert writer.offer("fra", "a" * 32, "https://c", "s")  # another language
+    assert writer.offer("deu", "a" * 32, "https://a", "s")  # ranks first: replaces it
+    writer.add(row("https://a"))
+    writer.close()
+    assert writer.duplicates == {"deu": 3}
+    rows = pq.read_table(tmp_path / "bucket-a.parquet").to_pylist()
+    assert [r["url"] for r in rows] == ["https://a"]
