@@ -298,9 +298,12 @@ scan(PyObject *module, PyObject *args)
     types.n = 0;
     if (known_types != Py_None && fill_table(&types, known_types) < 0)
         goto done;
-    /* the table entry of rdf:type, found before the loop: no Python code runs inside it */
+    /* the table entry of rdf:type, found before the loop (exact ints only: comparing them
+     * runs no Python code, which could change the dict the table borrows from) */
     Py_ssize_t type_entry = -1;
     for (Py_ssize_t i = 0; known_types != Py_None && i < preds.n && type_entry < 0; i++) {
+        if (!PyLong_CheckExact(preds.value[i]) || !PyLong_CheckExact(type_code))
+            continue;
         int eq = PyObject_RichCompareBool(preds.value[i], type_code, Py_EQ);
         if (eq < 0)
             goto done;
