@@ -42,53 +42,37 @@ valid_utf8(ptr s, Py_ssize_t n)
         unsigned char c = s[i];
         if (c < 0x80) {
             i++;
+            continue;
         }
-        else if (c >= 0xC2 && c <= 0xDF) {
-            if (i + 1 >= n || (s[i + 1] & 0xC0) != 0x80)
-                return 0;
-            i += 2;
+        /* a sequence's length, and the range its second byte must be in (table 3-7) */
+        int len;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
         }
         else if (c >= 0xE0 && c <= 0xEF) {
-            if (i + 2 >= n)
-                return 0;
-            unsigned char c1 = s[i + 1];
-            if (c == 0xE0) {
-                if (c1 < 0xA0 || c1 > 0xBF)
-                    return 0;
-            }
-            else if (c == 0xED) {
-                if (c1 < 0x80 || c1 > 0x9F)
-                    return 0;
-            }
-            else if ((c1 & 0xC0) != 0x80) {
-                return 0;
-            }
-            if ((s[i + 2] & 0xC0) != 0x80)
-                return 0;
-            i += 3;
+            len = 3;
+            if (c == 0xE0)
+                lo = 0xA0; /* no overlong forms */
+            else if (c == 0xED)
+                hi = 0x9F; /* no surrogates */
         }
         else if (c >= 0xF0 && c <= 0xF4) {
-            if (i + 3 >= n)
-                return 0;
-            unsigned char c1 = s[i + 1];
-            if (c == 0xF0) {
-                if (c1 < 0x90 || c1 > 0xBF)
-                    return 0;
-            }
-            else if (c == 0xF4) {
-                if (c1 < 0x80 || c1 > 0x8F)
-                    return 0;
-            }
-            else if ((c1 & 0xC0) != 0x80) {
-                return 0;
-            }
-            if ((s[i + 2] & 0xC0) != 0x80 || (s[i + 3] & 0xC0) != 0x80)
-                return 0;
-            i += 4;
+            len = 4;
+            if (c == 0xF0)
+                lo = 0x90; /* no overlong forms */
+            else if (c == 0xF4)
+                hi = 0x8F; /* nothing past U+10FFFF */
         }
         else {
             return 0;
         }
+        if (i + len > n || s[i + 1] < lo || s[i + 1] > hi)
+            return 0;
+        for (int k = 2; k < len; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return 0;
+        i += len;
     }
     return 1;
 }
@@ -189,7 +173,7 @@ typedef struct {
     Py_ssize_t n;
     const char *key[MAX_KEYS];
     Py_ssize_t len[MAX_KEYS];
-    PyObject *value[MAX_KEYS]; /* borrowed; NULL for a set */
+    PyObject *value[MAX_KEYS]; /* borrowed; NULL for a tuple's keys */
 } table;
 
 static int
