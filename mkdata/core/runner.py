@@ -9,6 +9,7 @@ write a completion marker last) and returns a small summary.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -104,18 +105,33 @@ EXECUTORS = ("local", "ray")
 RAY_LOCAL_OBJECT_STORE = 256 << 20  # a local Ray instance only passes small unit results
 
 
-def _start_ray(workers: int, address: str | None) -> bool:
-    """Join ``address`` or start a local Ray instance; True when this call started it."""
+_local_ray_cpus = 0  # CPUs of the local Ray instance this process started (0: none)
+_ray_shutdown_at_exit = False
+
+
+def _start_ray(workers: int, address: str | None) -> None:
+    """Join ``address`` or start a local Ray instance of ``workers`` CPUs, once per process:
+    later calls reuse it (a local one too small for them is replaced by a larger one), and
+    it is shut down when the process exits. A Ray connection made by the caller is used as
+    it is."""
+    global _local_ray_cpus, _ray_shutdown_at_exit
     import ray
 
     if ray.is_initialized():
-        return False
+        if not _local_ray_cpus or workers <= _local_ray_cpus:
+            return
+        ray.shutdown()
     kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
     if address:
         ray.init(address=address, **kwargs)
+        _local_ray_cpus = 0
     else:
-        ray.init(num_cpus=max(1, workers), object_store_memory=RAY_LOCAL_OBJECT_STORE, **kwargs)
-    return True
+        cpus = max(1, workers)
+        ray.init(num_cpus=cpus, object_store_memory=RAY_LOCAL_OBJECT_STORE, **kwargs)
+        _local_ray_cpus = cpus
+    if not _ray_shutdown_at_exit:
+        atexit.register(ray.shutdown)  # a no-op once Ray is down
+        _ray_shutdown_at_exit = True
 
 
 class _UnitActor:
@@ -142,17 +158,20 @@ def run_ray(
     ``resources``.
 
     ``address`` joins an existing cluster (``auto`` or ``ray://host:10001``); without it a
-    local Ray instance with ``workers`` CPUs is started for the run and shut down after.
-    Every node needs mkdata installed and the output directory on shared storage.
+    local Ray instance with ``workers`` CPUs is started (once per process, see
+    :func:`_start_ray`). The actors and the units still running when the caller stops
+    reading are stopped, so their CPUs and GPUs are free for the next call. Every node
+    needs mkdata installed and the output directory on shared storage.
     """
     import ray
 
-    started_here = _start_ray(workers, address)
+    _start_ray(workers, address)
     env = {"env_vars": thread_env()}
     options = {"num_cpus": resources.cpus, "num_gpus": resources.gpus, "runtime_env": env}
+    pool: list[Any] = []
     if actors:
         actor_cls = ray.remote(_UnitActor).options(**options)
-        pool = [actor_cls.remote() for _ in range(max(1, workers))]
+        pool.extend(actor_cls.remote() for _ in range(max(1, workers)))
         submit = lambda i, task: pool[i % len(pool)].run.remote(fn, *task)  # noqa: E731
     else:
         remote = ray.remote(fn).options(**options)
@@ -175,8 +194,11 @@ def run_ray(
             for ref in done:
                 yield pending.pop(ref), ray.get(ref)
     finally:
-        if started_here:
-            ray.shutdown()
+        for actor in pool:
+            ray.kill(actor)
+        if not actors:
+            for ref in pending:
+                ray.cancel(ref, force=True)
 
 
 def run_units(
