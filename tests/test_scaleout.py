@@ -146,3 +146,33 @@ def test_ray_equals_local_for_mining_export_and_synth(tmp_path: Path) -> None:
                     check=True)  # fmt: skip
     assert data_rows(tmp_path / "sap-local") == data_rows(tmp_path / "sap-ray")
     assert data_rows(tmp_path / "sap-local")
+
+
+def test_one_ray_session_per_process_resized_and_callers_own_kept() -> None:
+    """Steps of one process share the local Ray instance it started; a step needing more
+    workers gets a larger one; actors of a step that used every CPU are stopped, so the next
+    step's actors start; a session the caller started is used as it is."""
+    ray = pytest.importorskip("ray")
+    import posixpath
+
+    from mkdata.core import runner
+
+    def add(workers: int, actors: bool) -> list[str]:
+        tasks = [("a", str(i)) for i in range(4)]
+        return sorted(r for _, r in runner.run_ray(posixpath.join, tasks, workers, actors=actors))
+
+    done = ["a/0", "a/1", "a/2", "a/3"]
+    assert not ray.is_initialized()
+    try:
+        assert add(1, actors=True) == done
+        first = runner._ray_session()
+        assert add(1, actors=True) == done  # its actor held the only CPU: stopped
+        assert add(1, actors=False) == done and runner._ray_session() == first
+        assert add(2, actors=True) == done  # a larger instance for 2 workers
+        assert runner._ray_session() != first and ray.cluster_resources()["CPU"] == 2
+        ray.shutdown()
+        ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)  # the caller's own
+        callers = runner._ray_session()
+        assert add(1, actors=False) == done and runner._ray_session() == callers
+    finally:
+        ray.shutdown()

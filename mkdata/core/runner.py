@@ -9,7 +9,7 @@ write a completion marker last) and returns a small summary.
 
 from __future__ import annotations
 
-import atexit
+import contextlib
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -105,33 +105,61 @@ EXECUTORS = ("local", "ray")
 RAY_LOCAL_OBJECT_STORE = 256 << 20  # a local Ray instance only passes small unit results
 
 
-_local_ray_cpus = 0  # CPUs of the local Ray instance this process started (0: none)
-_ray_shutdown_at_exit = False
+# the Ray session this module started or joined: (its driver's node and job, the address
+# given or None, CPUs of a local instance); None when Ray was started by the caller, or not
+_our_ray: tuple[str, str | None, int] | None = None
+
+
+def _ray_session() -> str:
+    """The current Ray session of this process: its driver's node id and job id (a local
+    instance gets a new node id, a cluster a new job id, at every start or join)."""
+    import ray
+
+    context = ray.get_runtime_context()
+    return f"{context.get_node_id()}/{context.get_job_id()}"
 
 
 def _start_ray(workers: int, address: str | None) -> None:
-    """Join ``address`` or start a local Ray instance of ``workers`` CPUs, once per process:
-    later calls reuse it (a local one too small for them is replaced by a larger one), and
-    it is shut down when the process exits. A Ray connection made by the caller is used as
-    it is."""
-    global _local_ray_cpus, _ray_shutdown_at_exit
+    """Join ``address``, or start a local Ray instance of ``workers`` CPUs, once per process:
+    later calls reuse it (one that does not fit a call, another address or a local instance
+    with fewer CPUs than ``workers``, is replaced). A Ray session started by the caller is
+    used as it is. Ray shuts its session down when the process exits."""
+    global _our_ray
     import ray
 
     if ray.is_initialized():
-        if not _local_ray_cpus or workers <= _local_ray_cpus:
+        if _our_ray is None or _our_ray[0] != _ray_session():
+            return  # the caller's own session
+        _, joined, cpus = _our_ray
+        if joined == address and (address or workers <= cpus):
             return
         ray.shutdown()
     kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
     if address:
         ray.init(address=address, **kwargs)
-        _local_ray_cpus = 0
-    else:
+        cpus = 0
+    else:  # "local": a new instance, whatever RAY_ADDRESS or a running cluster says
         cpus = max(1, workers)
-        ray.init(num_cpus=cpus, object_store_memory=RAY_LOCAL_OBJECT_STORE, **kwargs)
-        _local_ray_cpus = cpus
-    if not _ray_shutdown_at_exit:
-        atexit.register(ray.shutdown)  # a no-op once Ray is down
-        _ray_shutdown_at_exit = True
+        ray.init(
+            address="local", num_cpus=cpus, object_store_memory=RAY_LOCAL_OBJECT_STORE, **kwargs
+        )
+    _our_ray = (_ray_session(), address, cpus)
+
+
+def _release(pool: list[Any], pending: Iterable[Any]) -> None:
+    """Stop ``pool``'s actors and cancel the ``pending`` task refs, so their CPUs and GPUs are
+    free for the next call; nothing to do once Ray is down (the process is exiting)."""
+    import ray
+
+    if not ray.is_initialized():
+        return
+    # an actor or task of a replaced session is gone already
+    for actor in pool:
+        with contextlib.suppress(Exception):
+            ray.kill(actor)
+    for ref in pending:
+        with contextlib.suppress(Exception):
+            ray.cancel(ref, force=True)
 
 
 class _UnitActor:
@@ -194,11 +222,7 @@ def run_ray(
             for ref in done:
                 yield pending.pop(ref), ray.get(ref)
     finally:
-        for actor in pool:
-            ray.kill(actor)
-        if not actors:
-            for ref in pending:
-                ray.cancel(ref, force=True)
+        _release(pool, () if actors else pending)
 
 
 def run_units(

@@ -146,7 +146,7 @@ def run_sap(
             unit = (*backend, requests, store, None)
             resources = llm_resources(cfg.backend)
             units = run_units(generate_stored, [unit], 1, "ray", cfg.ray_address, resources, True)
-            have, usage = next(iter(units))[1]
+            [(_, (have, usage))] = list(units)  # read to the end: the actor is stopped
         else:
             progress = lambda d, t: notify("generate", {"done": d, "total": t})  # noqa: E731
             have, usage = generate_stored(*backend, requests, store, progress)
