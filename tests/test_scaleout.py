@@ -151,9 +151,11 @@ def test_ray_equals_local_for_mining_export_and_synth(tmp_path: Path) -> None:
 def test_one_ray_session_per_process_resized_and_callers_own_kept() -> None:
     """Steps of one process share the local Ray instance it started; a step needing more
     workers gets a larger one; actors of a step that used every CPU are stopped, so the next
-    step's actors start; a session the caller started is used as it is."""
+    step's actors start; a session the caller started is used as it is, with no more actors
+    than it has CPUs."""
     ray = pytest.importorskip("ray")
     import posixpath
+    import signal
 
     from mkdata.core import runner
 
@@ -174,5 +176,11 @@ def test_one_ray_session_per_process_resized_and_callers_own_kept() -> None:
         ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)  # the caller's own
         callers = runner._ray_session()
         assert add(1, actors=False) == done and runner._ray_session() == callers
+        # 2 workers on a 1-CPU session: one actor, not a second one that never starts (and
+        # holds its units for ever); the alarm fails the test instead of hanging it
+        signal.signal(signal.SIGALRM, lambda *_: pytest.fail("an actor never started"))
+        signal.alarm(120)
+        assert add(2, actors=True) == done and runner._ray_session() == callers
     finally:
+        signal.alarm(0)
         ray.shutdown()

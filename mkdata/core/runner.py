@@ -162,6 +162,23 @@ def _release(pool: list[Any], pending: Iterable[Any]) -> None:
             ray.cancel(ref, force=True)
 
 
+def _actor_count(workers: int, resources: Resources) -> int:
+    """How many actors needing ``resources`` to start for ``workers``: no more than the
+    cluster can host at once (units are handed to actors in turn, so one that never gets
+    its GPU would hold its units for ever); at least one."""
+    import ray
+
+    total = ray.cluster_resources()
+    count = max(1, workers)
+    for need, have in (
+        (resources.cpus, total.get("CPU", 0.0)),
+        (resources.gpus, total.get("GPU", 0.0)),
+    ):
+        if need > 0:
+            count = min(count, int(have // need))
+    return max(1, count)
+
+
 class _UnitActor:
     """A long-lived Ray worker: runs units in one process, so a model loaded by the first
     unit (module-level caches such as ``get_encoder``) serves every later one."""
@@ -182,8 +199,8 @@ def run_ray(
     actors: bool = False,
 ) -> Iterator[tuple[tuple[Any, ...], T]]:
     """Like :func:`run_local`, on Ray: one Ray task per unit (or ``workers`` actors serving
-    the units, with ``actors``), at most ``2 * workers`` units in flight, each declaring
-    ``resources``.
+    the units, with ``actors``: no more than the cluster's CPUs and GPUs can host), at most
+    ``2 * workers`` units in flight, each declaring ``resources``.
 
     ``address`` joins an existing cluster (``auto`` or ``ray://host:10001``); without it a
     local Ray instance with ``workers`` CPUs is started (once per process, see
@@ -199,7 +216,7 @@ def run_ray(
     pool: list[Any] = []
     if actors:
         actor_cls = ray.remote(_UnitActor).options(**options)
-        pool.extend(actor_cls.remote() for _ in range(max(1, workers)))
+        pool.extend(actor_cls.remote() for _ in range(_actor_count(workers, resources)))
         submit = lambda i, task: pool[i % len(pool)].run.remote(fn, *task)  # noqa: E731
     else:
         remote = ray.remote(fn).options(**options)
