@@ -22,9 +22,6 @@ from conftest import ROOT, run_cli
 from mkdata.cards.hub_values import MULTILINGUALITY, SIZE_CATEGORIES, TASKS
 from mkdata.core.lang import known_languages
 
-# the outputs fixture runs a pipeline (~40 s): its tests share one test worker, so it runs once
-pytestmark = pytest.mark.xdist_group("cards")
-
 HUB_LICENSES = {"other", "unknown", "apache-2.0", "mit", "cc-by-4.0", "cc-by-sa-4.0", "odc-by"}
 PNG = b"\x89PNG\r\n\x1a\n"
 
