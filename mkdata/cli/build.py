@@ -31,6 +31,7 @@ from mkdata.cli.common import (
     warn,
 )
 from mkdata.core.errors import EXIT_FAILED
+from mkdata.core.runner import started_workers
 
 app = typer.Typer(help="Build QA datasets from crawl sources.", no_args_is_help=True)
 Layout = choices("Layout", LAYOUTS)
@@ -195,14 +196,15 @@ def build_webfaq(
     ] = None,
 ) -> None:
     """Build a per-language FAQ dataset from Web Data Commons FAQPage N-Quads (WebFAQ recipe)."""
-    from mkdata.builders import webfaq
-
     if sample and source:
         raise fail("--sample and --source are exclusive")
-    sources = _resolve(lambda: webfaq.resolve_sources(source, snapshot, sample, wdc_base_url))
-    snapshots = snapshot or ([] if (source or sample) else [webfaq.DEFAULT_SNAPSHOT])
-    cfg = _qa_config("webfaq", sources, locals(), params={"snapshots": snapshots})
-    _run_build(webfaq.build, cfg)
+    with started_workers(workers, executor.value, "mkdata.builders.webfaq"):
+        from mkdata.builders import webfaq
+
+        sources = _resolve(lambda: webfaq.resolve_sources(source, snapshot, sample, wdc_base_url))
+        snapshots = snapshot or ([] if (source or sample) else [webfaq.DEFAULT_SNAPSHOT])
+        cfg = _qa_config("webfaq", sources, locals(), params={"snapshots": snapshots})
+        _run_build(webfaq.build, cfg)
 
 
 @app.command("mfaq")
@@ -255,13 +257,16 @@ def build_mfaq(
     ] = None,
 ) -> None:
     """Build a per-language FAQ dataset from Common Crawl WARC files (MFAQ recipe)."""
-    from mkdata.builders import mfaq
-
     if sum(map(bool, (sample, source, crawl))) > 1:
         raise fail("--sample, --source and --crawl are exclusive")
     if segments and not crawl:
         raise fail("--segments needs --crawl")
-    sources = _resolve(lambda: mfaq.resolve_sources(source, crawl, segments, sample, cc_base_url))
-    params = {"crawl": crawl, "segments": segments}
-    cfg = _qa_config("mfaq", sources, locals(), layout=layout.value, params=params)
-    _run_build(mfaq.build, cfg)
+    with started_workers(workers, executor.value, "mkdata.builders.mfaq"):
+        from mkdata.builders import mfaq
+
+        sources = _resolve(
+            lambda: mfaq.resolve_sources(source, crawl, segments, sample, cc_base_url)
+        )
+        params = {"crawl": crawl, "segments": segments}
+        cfg = _qa_config("mfaq", sources, locals(), layout=layout.value, params=params)
+        _run_build(mfaq.build, cfg)

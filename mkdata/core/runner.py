@@ -1,6 +1,8 @@
 """The runner: independent units of work, with declared resources, on one executor.
 
-``local`` runs units in this process or a spawned process pool; ``ray`` runs them as Ray
+``local`` runs units in this process or a spawned process pool (a command that knows it will
+need the pool starts it before its own imports and runs units on this process too:
+:func:`started_workers`); ``ray`` runs them as Ray
 tasks, or, for model-holding work (``actors=True``: encoders, cross-encoders, LLMs), on a
 pool of Ray actors that each load the model once and serve many units. A unit is a
 picklable function and its arguments; it writes its result files itself (resumable units
@@ -10,8 +12,11 @@ write a completion marker last) and returns a small summary.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import multiprocessing
 import os
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -63,8 +68,85 @@ def helper_env() -> dict[str, str]:
     return {**os.environ, **thread_env()}
 
 
-def _init_worker() -> None:
+def _init_worker(modules: tuple[str, ...] = ()) -> None:
     os.environ.update(thread_env())
+    for name in modules:
+        importlib.import_module(name)
+
+
+def _new_pool(workers: int, modules: tuple[str, ...] = ()) -> ProcessPoolExecutor:
+    ctx = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_init_worker, initargs=(modules,)
+    )
+
+
+class _ThisProcess:
+    """A worker that is this process: a daemon thread running one submitted task at a time
+    (this process's main thread only waits meanwhile), so it costs no start-up."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple] | None]
+        self._jobs = queue.SimpleQueue()
+        threading.Thread(target=self._serve, name="mkdata-unit", daemon=True).start()
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        fut: Future[T] = Future()
+        self._jobs.put((fut, fn, args))
+        return fut
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            fut, fn, args = job
+            if fut.set_running_or_notify_cancel():
+                try:
+                    fut.set_result(fn(*args))
+                except BaseException as exc:  # handed to the caller through the future
+                    fut.set_exception(exc)
+
+    def shutdown(self) -> None:
+        self._jobs.put(None)
+
+
+# the pool a started_workers block started, until a run_local call takes it: (size, pool)
+_started_pool: tuple[int, ProcessPoolExecutor] | None = None
+
+
+@contextlib.contextmanager
+def started_workers(workers: int, executor: str, *modules: str) -> Iterator[None]:
+    """Within this block, the next local :func:`run_units` call with ``workers`` workers
+    runs its units on this process and ``workers - 1`` worker processes started on entry,
+    each importing ``modules``: their start-up overlaps what this process does meanwhile (a
+    command enters the block before its own imports), and this process, idle while its
+    workers work, is one of them. Nothing is started for Ray or fewer than two workers, nor
+    inside another such block; a pool that no call took is shut down on exit."""
+    global _started_pool
+    if executor != "local" or workers <= 1 or _started_pool is not None:
+        yield
+        return
+    pool = _new_pool(workers - 1, modules)
+    for _ in range(workers - 1):  # the pool starts a process for each task finding none idle
+        pool.submit(int)
+    _started_pool = (workers, pool)
+    try:
+        yield
+    finally:
+        if _started_pool is not None and _started_pool[1] is pool:
+            _started_pool = None
+            pool.shutdown(cancel_futures=True)
+
+
+def _local_workers(workers: int) -> tuple[ProcessPoolExecutor, int, _ThisProcess | None]:
+    """The process pool of a local call with ``workers`` workers, its size, and this
+    process as one more worker: the pool :func:`started_workers` started for ``workers``
+    (another is shut down), else a new pool of ``workers`` processes and no in-process one."""
+    global _started_pool
+    started, _started_pool = _started_pool, None
+    if started is not None:
+        if started[0] == workers:
+            return started[1], workers - 1, _ThisProcess()
+        started[1].shutdown(cancel_futures=True)
+    return _new_pool(workers), workers, None
 
 
 def run_local(
@@ -72,33 +154,44 @@ def run_local(
 ) -> Iterator[tuple[tuple[Any, ...], T]]:
     """Run ``fn(*task)`` for every task; yield ``(task, result)`` as each finishes.
 
-    ``workers <= 1`` runs in this process, in order. Otherwise a pool of
-    ``workers`` spawned processes runs the tasks; at most ``2 * workers`` are
-    queued at once, so a long task list costs no memory up front.
+    ``workers <= 1`` runs in this process, in order. Otherwise ``workers`` spawned
+    processes run the tasks (or, in a :func:`started_workers` block, this process and the
+    ``workers - 1`` the block started); at most ``2 * workers`` are queued at once, so a
+    long task list costs no memory up front, and at most one per worker when this process
+    is one of them, so no task waits behind another while a worker is idle.
     """
     tasks = iter(tasks)
     if workers <= 1:
         for task in tasks:
             yield task, fn(*task)
         return
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker) as pool:
-        pending: dict[Future[T], tuple[Any, ...]] = {}
+    pool, size, this = _local_workers(workers)
+    runners: list[tuple[Any, int]] = [(pool, size if this else 2 * size)]
+    if this is not None:
+        runners.insert(0, (this, 1))  # first: it has everything imported already
+    pending: dict[Future[T], tuple[tuple[Any, ...], Any]] = {}
 
-        def fill() -> None:
-            while len(pending) < 2 * workers:
-                task = next(tasks, None)
-                if task is None:
-                    return
-                pending[pool.submit(fn, *task)] = task
+    def fill() -> None:
+        for runner, limit in runners:
+            busy = sum(1 for _, r in pending.values() if r is runner)
+            while busy < limit and (task := next(tasks, None)) is not None:
+                pending[runner.submit(fn, *task)] = (task, runner)
+                busy += 1
 
-        fill()
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                task = pending.pop(fut)
-                yield task, fut.result()
+    with pool:
+        try:
             fill()
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    task, _ = pending.pop(fut)
+                    yield task, fut.result()
+                fill()
+        finally:  # a caller that stops early: its queued tasks are not run
+            for fut in pending:
+                fut.cancel()
+            if this is not None:
+                this.shutdown()
 
 
 EXECUTORS = ("local", "ray")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import os
 
 import pytest
@@ -13,6 +14,7 @@ from mkdata.core.runner import (
     model_resources,
     run_local,
     run_units,
+    started_workers,
 )
 
 
@@ -57,3 +59,55 @@ def test_a_core_is_left_free_only_where_fewer_workers_than_cores_are_busy() -> N
     assert not core_left_free(cores)
     assert core_left_free(cores, units=1) == (cores > 1)  # one unit keeps one worker busy
     assert core_left_free(cores, executor="ray")  # the units run on the cluster
+
+
+def where(x: int, module: str) -> tuple[int, int, bool]:
+    import sys
+
+    return x, os.getpid(), module in sys.modules
+
+
+def fail_on(x: int) -> int:
+    if x == 3:
+        raise ValueError(f"unit {x} failed")
+    return x
+
+
+def test_started_workers_run_on_this_process_and_the_processes_started_ahead() -> None:
+    assert not multiprocessing.active_children()
+    with started_workers(2, "local", "colorsys"):
+        started = multiprocessing.active_children()
+        assert len(started) == 1  # started on entry: this process is the other worker
+        pulled = 0
+
+        def tasks():
+            nonlocal pulled
+            for i in range(12):
+                pulled += 1
+                yield (i, "colorsys")
+
+        results = run_local(where, tasks(), workers=2)
+        first = next(results)
+        assert pulled <= 1 + 2  # one task in flight per worker when this process is one
+        got = [first, *results]
+    assert sorted(task[0] for task, _ in got) == list(range(12))
+    pids = {pid for _, (_, pid, _) in got}
+    assert pids == {os.getpid(), started[0].pid}  # every unit ran on one of the two
+    # the started process imported the block's modules before its first unit
+    assert all(imported for _, (_, pid, imported) in got if pid != os.getpid())
+    assert not multiprocessing.active_children()  # the call shut its pool down
+
+
+def test_started_workers_errors_other_sizes_and_unused_pools() -> None:
+    with started_workers(2, "local"), pytest.raises(ValueError, match="unit 3 failed"):
+        for _ in run_local(fail_on, [(i,) for i in range(6)], workers=2):
+            pass
+    assert not multiprocessing.active_children()
+    with started_workers(2, "local"):  # a call of another size gets a pool of its own
+        got = dict(run_local(square, [(i,) for i in range(6)], workers=3))
+        assert got == {(i,): i * i for i in range(6)}
+    with started_workers(2, "local"):  # no call took it: shut down on exit
+        assert len(multiprocessing.active_children()) == 1
+    assert not multiprocessing.active_children()
+    with started_workers(2, "ray"), started_workers(1, "local"):
+        assert not multiprocessing.active_children()  # nothing for Ray or one worker
