@@ -8,6 +8,8 @@ linked chart exists as a PNG, and `mkdata stats` reads the output.
 from __future__ import annotations
 
 import json
+import os
+import pickle
 import re
 import shutil
 import subprocess
@@ -264,6 +266,47 @@ def test_charts_are_drawn_by_the_helper_process(tmp_path: Path) -> None:
     assert sorted(name for _, name in here) == charts
     for name in charts:
         assert (out / "images" / name).read_bytes() == (tmp_path / "here" / name).read_bytes()
+
+
+SHARED_DRAW = """
+import os, pickle, sys
+from pathlib import Path
+forks, fork = [], os.fork
+os.fork = lambda: forks.append(1) or fork()
+from mkdata.cards import chart_process
+chart_process._warm_up()
+st, m = pickle.loads(Path(sys.argv[1]).read_bytes())
+drawn = chart_process._draw_shared(st, m, Path(sys.argv[2]))
+print(len(forks), drawn)
+"""
+
+
+def test_the_helper_shares_the_drawing_with_a_forked_copy(tmp_path: Path, sample_build) -> None:
+    """With a second core, the (single-threaded) helper forks a copy that draws every second
+    chart: the charts, their order and their bytes are those drawn in one process."""
+    from mkdata.cards import card
+    from mkdata.cards.plots import write_charts
+    from mkdata.core.manifest import read_manifest
+    from mkdata.core.runner import helper_env
+
+    stats = card.dataset_stats(
+        sample_build, sample_rows=card.CARD_SAMPLE_ROWS, max_rows=card.CARD_MAX_ROWS
+    )
+    manifest = read_manifest(sample_build)
+    job = tmp_path / "job.pickle"
+    job.write_bytes(pickle.dumps((stats, manifest)))
+    shared = tmp_path / "shared"
+    proc = subprocess.run(
+        [sys.executable, "-c", SHARED_DRAW, str(job), str(shared)],
+        capture_output=True, text=True, env=helper_env(), timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    here = write_charts(stats, manifest, tmp_path / "here")
+    forks = 1 if (os.cpu_count() or 1) > 1 else 0
+    assert proc.stdout.strip() == f"{forks} {here}"
+    assert [name for _, name in here] == ["languages.png", "lengths.png", "funnel.png"]
+    for _, name in here:
+        assert (shared / name).read_bytes() == (tmp_path / "here" / name).read_bytes()
 
 
 BROKEN_HELPERS = {

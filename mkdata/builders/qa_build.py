@@ -77,7 +77,7 @@ def merge_bucket(bucket: int, unit_dirs: list[str], target: str) -> dict[str, An
     out.mkdir(parents=True)
     if not files:
         return {"languages": [], "duplicates": {}}
-    df = pl.concat([pl.read_parquet(f) for f in files], how="vertical")
+    df = pl.scan_parquet(files).collect()  # the files in order, read at once (not one by one)
     # stable: of rows equal on all four, the first met (unit order, then file order) is kept
     df = df.sort(list(KEEP_FIRST_BY), maintain_order=True)
     before = df.group_by("language").len()

@@ -5,7 +5,8 @@ opens its output, or once its last units free one (``OutputRun(prepare_card=...)
 :meth:`OutputRun.prepare_card_now`); the helper imports matplotlib and loads its font while
 the command works (0.5-1 s that would otherwise come after the command's work), then waits
 for one job: the finished output's statistics, from
-which it draws the charts exactly as :func:`mkdata.cards.plots.write_charts` does in-process.
+which it draws the charts exactly as :func:`mkdata.cards.plots.write_charts` does in-process
+(sharing them with a forked copy of itself where a second core is there).
 A command that ends without a card stops the helper (SIGTERM, which the helper turns into a
 normal exit, so matplotlib's font cache lock is released); a helper whose command died sees
 its input end and exits. When the helper cannot start or fails, the caller draws in-process.
@@ -109,6 +110,43 @@ def _warm_up() -> None:
         _save(fig, sink)  # type: ignore[arg-type]
 
 
+def _single_threaded() -> bool:
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
+
+
+def _draw_shared(st: DatasetStats, m: dict[str, Any], folder: Path) -> list[tuple[str, str]]:
+    """``write_charts(st, m, folder)``, its charts shared with a forked copy of this helper
+    where a second core is there and this process runs one thread (so a fork is safe): the
+    copy draws every second chart (the text lengths, the costliest, among them), this process
+    the others. Returns what ``write_charts`` returns; raises when the copy failed."""
+    from mkdata.cards.plots import CHARTS, write_charts
+
+    if (os.cpu_count() or 1) < 2 or not hasattr(os, "fork") or not _single_threaded():
+        return write_charts(st, m, folder)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the copy: report what it drew, then end without the interpreter's teardown
+        status = 1
+        try:
+            os.close(read_end)
+            with os.fdopen(write_end, "wb") as answer:
+                answer.write(pickle.dumps(write_charts(st, m, folder, CHARTS[1::2])))
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as answer:
+        mine = write_charts(st, m, folder, CHARTS[0::2])
+        theirs = answer.read()
+    if os.waitpid(pid, 0)[1] != 0:
+        raise RuntimeError("the helper's copy failed to draw its charts")
+    order = {name: i for i, (name, _, _) in enumerate(CHARTS)}
+    return sorted(mine + pickle.loads(theirs), key=lambda drawn: order[drawn[1]])
+
+
 def main() -> None:
     """The helper: warm up, read one job from stdin, draw into a new folder beside the job's
     folder, write (charts drawn, that folder) to stdout."""
@@ -117,13 +155,11 @@ def main() -> None:
         st, m, folder = pickle.load(sys.stdin.buffer)
     except EOFError:
         return  # the command ended without a card
-    from mkdata.cards.plots import write_charts
-
     target = Path(folder)
     target.parent.mkdir(parents=True, exist_ok=True)
     own = Path(tempfile.mkdtemp(prefix=".charts-", dir=target.parent))
     try:
-        drawn = write_charts(st, m, own)
+        drawn = _draw_shared(st, m, own)
     except BaseException:
         shutil.rmtree(own, ignore_errors=True)
         raise

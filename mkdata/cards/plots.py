@@ -188,7 +188,10 @@ def labels_chart(m: dict[str, Any], path: Path) -> bool:
     return True
 
 
-CHARTS: list[tuple[str, str, Callable[[DatasetStats, dict[str, Any], Path], bool]]] = [
+# (file name, title, draw(stats, manifest, path) -> whether it applied)
+Chart = tuple[str, str, Callable[[DatasetStats, dict[str, Any], Path], bool]]
+
+CHARTS: list[Chart] = [
     ("languages.png", "Rows per language", lambda st, m, p: languages_chart(st, p)),
     ("lengths.png", "Text lengths", lambda st, m, p: lengths_chart(st, p)),
     ("funnel.png", "Filter funnel", lambda st, m, p: funnel_chart(m, p)),
@@ -199,11 +202,14 @@ CHARTS: list[tuple[str, str, Callable[[DatasetStats, dict[str, Any], Path], bool
 ]
 
 
-def write_charts(st: DatasetStats, m: dict[str, Any], folder: Path) -> list[tuple[str, str]]:
-    """Draw every chart that applies into ``folder``; return (title, file name) of each."""
+def write_charts(
+    st: DatasetStats, m: dict[str, Any], folder: Path, charts: list[Chart] | None = None
+) -> list[tuple[str, str]]:
+    """Draw every chart of ``charts`` (default: all, :data:`CHARTS`) that applies into
+    ``folder``; return (title, file name) of each, in their order."""
     folder.mkdir(parents=True, exist_ok=True)
     drawn = []
-    for name, title, draw in CHARTS:
+    for name, title, draw in CHARTS if charts is None else charts:
         if draw(st, m, folder / name):
             drawn.append((title, name))
     return drawn
