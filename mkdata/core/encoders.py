@@ -152,9 +152,9 @@ class SentenceTransformerEncoder:
             return None
         try:
             ids = tokenizer(texts, truncation=True, max_length=self.model.max_seq_length)
-        except (TypeError, ValueError):
+            lengths = np.fromiter(map(len, ids["input_ids"]), dtype=np.int64, count=len(texts))
+        except (TypeError, ValueError, KeyError):  # not a text tokenizer after all
             return None
-        lengths = np.fromiter((len(x) for x in ids["input_ids"]), dtype=np.int64, count=len(texts))
         return np.argsort(-lengths, kind="stable")
 
 
