@@ -109,9 +109,10 @@ def run() -> None:
         code: object = 0
     except SystemExit as exc:
         code = exc.code
+    if _threads_running():  # checked before and after the handlers, which may start some
+        raise SystemExit(code)
     atexit._run_exitfuncs()
-    others = [t for t in threading.enumerate() if t is not threading.current_thread()]
-    if any(t.is_alive() and not t.daemon for t in others):
+    if _threads_running():
         raise SystemExit(code)
     if code is None:
         code = 0
@@ -124,3 +125,9 @@ def run() -> None:
     except (OSError, ValueError):  # a closed pipe: nothing more can be written there
         pass
     os._exit(code)
+
+
+def _threads_running() -> bool:
+    """Whether a thread other than this one, and not a daemon, still runs."""
+    me = threading.current_thread()
+    return any(t is not me and t.is_alive() and not t.daemon for t in threading.enumerate())

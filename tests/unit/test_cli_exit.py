@@ -50,6 +50,8 @@ def test_a_running_thread_or_a_crash_ends_the_process_as_usual(tmp_path) -> None
     proc = probe("thread", "--help", str(late))
     assert proc.returncode == 0, proc.stderr
     assert late.read_text() == "written"  # the thread was waited for
+    assert proc.stdout.rstrip().endswith("exit handler ran")  # once, after it
+    assert proc.stdout.count("exit handler ran") == 1
     proc = probe("crash", "--help")
     assert proc.returncode == 1
     assert "ZeroDivisionError" in proc.stderr
