@@ -165,6 +165,7 @@ def test_one_ray_session_per_process_resized_and_callers_own_kept() -> None:
 
     done = ["a/0", "a/1", "a/2", "a/3"]
     assert not ray.is_initialized()
+    previous_alarm = signal.getsignal(signal.SIGALRM)
     try:
         assert add(1, actors=True) == done
         first = runner._ray_session()
@@ -183,4 +184,5 @@ def test_one_ray_session_per_process_resized_and_callers_own_kept() -> None:
         assert add(2, actors=True) == done and runner._ray_session() == callers
     finally:
         signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous_alarm)
         ray.shutdown()

@@ -83,7 +83,9 @@ def _new_pool(workers: int, modules: tuple[str, ...] = ()) -> ProcessPoolExecuto
 
 class _ThisProcess:
     """A worker that is this process: a daemon thread running one submitted task at a time
-    (this process's main thread only waits meanwhile), so it costs no start-up."""
+    (this process's main thread only waits meanwhile), so it costs no start-up. Not a
+    ``ThreadPoolExecutor``: its threads are joined at exit, so Ctrl-C of a command would
+    wait for the unit the thread runs; an interrupted unit is redone on the next run."""
 
     def __init__(self) -> None:
         self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple] | None]
