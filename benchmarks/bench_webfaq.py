@@ -73,6 +73,7 @@ def profile_shares(corpus: Path, out: Path) -> dict[str, float]:
     """Shares of a profiled one-worker build's time per phase (PHASES)."""
     shutil.rmtree(out, ignore_errors=True)
     prof = WORK / "build.prof"
+    prof.unlink(missing_ok=True)  # never read an earlier run's profile
     cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "mkdata", "build", "webfaq"]
     run_measured([*cmd, "--source", str(corpus), "--out", str(out), "--min-rows", "1"])
     stats = pstats.Stats(str(prof)).stats  # type: ignore[attr-defined]

@@ -103,14 +103,15 @@ def run() -> None:
     it has ended with an exit code and the exit handlers have run (Ray's shutdown, process
     pools, logging), the process ends without the interpreter's teardown of the loaded
     libraries (~0.2 s after every command). Where a thread that is not a daemon still runs,
-    or on an uncaught exception, the process ends as usual."""
+    a profiler or tracer is set (``python -m cProfile``, coverage: they write their results
+    after this returns), or on an uncaught exception, the process ends as usual."""
     try:
         main()
         code: object = 0
     except SystemExit as exc:
         code = exc.code
-    if _threads_running():  # checked before and after the handlers, which may start some
-        raise SystemExit(code)
+    if sys.getprofile() is not None or sys.gettrace() is not None or _threads_running():
+        raise SystemExit(code)  # threads: checked before and after the handlers (they may start some)
     atexit._run_exitfuncs()
     if _threads_running():
         raise SystemExit(code)

@@ -55,3 +55,19 @@ def test_a_running_thread_or_a_crash_ends_the_process_as_usual(tmp_path) -> None
     proc = probe("crash", "--help")
     assert proc.returncode == 1
     assert "ZeroDivisionError" in proc.stderr
+
+
+@pytest.mark.parametrize("tool", ["cProfile", "trace"])
+def test_a_profiled_or_traced_run_ends_as_usual(tool: str, tmp_path) -> None:
+    """A profiler or tracer writes its results after the command: the process must live on."""
+    if tool == "cProfile":
+        out = tmp_path / "run.prof"
+        cmd = ["-m", "cProfile", "-o", str(out), "-m", "mkdata", "--help"]
+    else:  # the standard library's tracer writes its counts at its own end
+        out = tmp_path / "counts"
+        cmd = ["-m", "trace", "--count", "--file", str(out), "-C", str(tmp_path), "--module", "mkdata"]
+        cmd.append("--help")
+    proc = subprocess.run([sys.executable, *cmd], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "Usage:" in proc.stdout
+    assert out.stat().st_size > 0
