@@ -110,8 +110,9 @@ def run() -> None:
         code: object = 0
     except SystemExit as exc:
         code = exc.code
+    # threads: checked before and after the handlers (they may start some)
     if sys.getprofile() is not None or sys.gettrace() is not None or _threads_running():
-        raise SystemExit(code)  # threads: checked before and after the handlers (they may start some)
+        raise SystemExit(code)
     atexit._run_exitfuncs()
     if _threads_running():
         raise SystemExit(code)

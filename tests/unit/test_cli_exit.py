@@ -65,8 +65,8 @@ def test_a_profiled_or_traced_run_ends_as_usual(tool: str, tmp_path) -> None:
         cmd = ["-m", "cProfile", "-o", str(out), "-m", "mkdata", "--help"]
     else:  # the standard library's tracer writes its counts at its own end
         out = tmp_path / "counts"
-        cmd = ["-m", "trace", "--count", "--file", str(out), "-C", str(tmp_path), "--module", "mkdata"]
-        cmd.append("--help")
+        cmd = ["-m", "trace", "--count", "--file", str(out), "-C", str(tmp_path)]
+        cmd += ["--module", "mkdata", "--help"]
     proc = subprocess.run([sys.executable, *cmd], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "Usage:" in proc.stdout
