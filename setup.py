@@ -1,7 +1,8 @@
-"""Build hook for the optional compiled N-Quads scanner; everything else is in pyproject.toml.
+"""Build hook for the optional compiled parts; everything else is in pyproject.toml.
 
-``optional=True``: without a C compiler the install goes on and the reader uses its
-Python tokenizer, which gives the same results more slowly.
+``optional=True``: without a C compiler the install goes on; the N-Quads reader then uses
+its Python tokenizer and language ID the fasttext binding, which give the same results more
+slowly.
 """
 
 from setuptools import Extension, setup
@@ -13,6 +14,13 @@ setup(
             ["mkdata/builders/_nquads_scan.c"],
             extra_compile_args=["-O2"],
             optional=True,
-        )
+        ),
+        Extension(
+            "mkdata.core._fasttext_predict",
+            ["mkdata/core/_fasttext_predict.c"],
+            # fastText's float operations one by one: no fused multiply-add, no reordering
+            extra_compile_args=["-O2", "-ffp-contract=off", "-fno-fast-math"],
+            optional=True,
+        ),
     ]
 )

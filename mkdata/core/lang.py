@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 MODEL_ENV = "MKDATA_LID_MODEL"
+BINDING_ENV = "MKDATA_FASTTEXT_BINDING"  # set: predict with the fasttext binding
+PREDICTOR_VERSION = 1  # the compiled predictor this module expects
 
 
 def default_model_path() -> Path:
@@ -77,21 +80,34 @@ class Prediction:
 
 
 class LanguageIdentifier:
-    """fastText language identifier; one instance per process (see :func:`get_identifier`)."""
+    """fastText language identifier; one instance per process (see :func:`get_identifier`).
 
-    def __init__(self, model_path: str | Path | None = None) -> None:
-        import fasttext
+    Predicts with the compiled predictor (``_fasttext_predict.c``: fastText's labels and
+    probabilities bit for bit, faster) where it is built and reads the model, else with the
+    fasttext binding; ``compiled=False`` asks for the binding."""
 
+    def __init__(self, model_path: str | Path | None = None, compiled: bool = True) -> None:
         path = Path(model_path) if model_path else default_model_path()
-        # fasttext prints a deprecation warning to stderr on load_model; it is harmless.
-        self._model = fasttext.load_model(str(path))
+        self._compiled = _compiled_predictor(path) if compiled else None
+        if self._compiled is None:
+            import fasttext
+
+            # fasttext prints a deprecation warning to stderr on load_model; it is harmless.
+            self._model = fasttext.load_model(str(path))
         self._batch_ok: bool | None = None
         self._langs_of: dict[tuple[str, ...], tuple[str, ...]] = {}  # fastText labels -> ISO
+
+    @property
+    def compiled(self) -> bool:
+        """Whether predictions come from the compiled predictor."""
+        return self._compiled is not None
 
     def predict(self, texts: list[str], k: int = 3) -> list[Prediction]:
         """Return one :class:`Prediction` per text (newlines are treated as spaces)."""
         if not texts:
             return []
+        if self._compiled is not None:  # newlines split words there, as spaces do
+            return [Prediction(langs, scores) for langs, scores in self._compiled.predict(texts, k)]
         clean = [t.replace("\n", " ").replace("\r", " ") for t in texts]
         if self._batch_ok is not False:
             try:
@@ -112,10 +128,35 @@ class LanguageIdentifier:
             key = tuple(lab)
             langs = langs_of.get(key)
             if langs is None:
-                names = _label_map()
-                langs = langs_of[key] = tuple(names.get(x) or to_iso639_3(x) for x in lab)
+                langs = langs_of[key] = tuple(_iso_of_label(x) for x in lab)
             out.append(Prediction(langs, tuple(min(float(p), 1.0) for p in pr)))
         return out
+
+
+def _compiled_predictor(path: Path) -> Any:
+    """The compiled predictor of the model at ``path`` (labels as ISO 639-3), or None where
+    it is not built or does not handle that model."""
+    try:
+        from mkdata.core import _fasttext_predict
+    except ImportError:
+        return None
+    if getattr(_fasttext_predict, "VERSION", None) != PREDICTOR_VERSION:
+        return None
+    from mkdata.core.fasttext_file import UnsupportedModel, read_fasttext_model
+
+    try:
+        m = read_fasttext_model(path)
+    except UnsupportedModel:
+        return None
+    return _fasttext_predict.Predictor(
+        m.entries, m.types, m.nwords, m.prune, m.rows.tobytes(), m.rows.shape[1],
+        m.output.tobytes(), m.left.tobytes(), m.right.tobytes(),
+        tuple(_iso_of_label(x) for x in m.labels), m.minn, m.maxn, m.bucket,
+    )  # fmt: skip
+
+
+def _iso_of_label(label: str) -> str:
+    return _label_map().get(label) or to_iso639_3(label)
 
 
 @lru_cache(maxsize=1)
@@ -144,8 +185,9 @@ def in_other_language(texts: list[str], expected: list[str]) -> list[bool]:
 
 @lru_cache(maxsize=1)
 def get_identifier() -> LanguageIdentifier:
-    """Return this process's shared :class:`LanguageIdentifier`."""
-    return LanguageIdentifier()
+    """Return this process's shared :class:`LanguageIdentifier` (the fasttext binding's
+    predictions when ``MKDATA_FASTTEXT_BINDING`` is set, else the compiled predictor's)."""
+    return LanguageIdentifier(compiled=os.environ.get(BINDING_ENV, "") in ("", "0"))
 
 
 LANGUAGE_NAMES = {
