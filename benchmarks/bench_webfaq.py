@@ -8,7 +8,8 @@ the site's FAQ beside product markup; ``distinct`` = nearly every pair distinct)
 synthetic WDC-style FAQPage N-Quads file of MB uncompressed megabytes, then measures:
   1. `gzip -dc FILE > /dev/null` (best of 3) vs a one-worker build of FILE: ratio (targets:
      <= 6x real-shaped, <= 10x distinct), MB/s, pairs/s, peak RSS of the process tree, and
-     the time fastText's C code alone needs for the texts the build identifies;
+     the time language ID alone needs for the texts the build identifies, with fastText's
+     binding and with mkdata's compiled predictor (same predictions, checked);
   2. the same amount split into PARTS files: --workers 2 vs --workers 1 (target >= 1.8x),
      end to end and for the units' phase alone (from the manifest's timings); every build
      is run three times and the fastest run kept;
@@ -95,14 +96,18 @@ def profile_shares(corpus: Path, out: Path) -> dict[str, float]:
     return {p: round(times[p] / total, 3) for p in PHASES} | {"profiled_seconds": round(total, 2)}
 
 
-def fasttext_floor(corpus: Path) -> float:
-    """Seconds fastText's C code takes on the texts a build of ``corpus`` identifies: the joint
-    text of each distinct pair, then each distinct question and answer a language rule reads
-    (cut and cleaned as the build does). No build in one process can take less than this."""
+def lid_seconds(corpus: Path) -> tuple[float, float]:
+    """Seconds language ID alone takes on the texts a build of ``corpus`` identifies (the
+    joint text of each distinct pair, then each distinct question and answer a language
+    rule reads, cut and cleaned as the build does): (fastText's binding, its C entry point
+    without the Python-side work; mkdata's compiled predictor, its Python entry point). Best
+    of 3 each, alternating; the two must give the same predictions."""
+    import fasttext
+
     from mkdata.builders import filters as F
     from mkdata.builders.nquads import read_faq_pairs
     from mkdata.builders.qa_unit import LID_MAX_CHARS, prepare_pair
-    from mkdata.core.lang import get_identifier
+    from mkdata.core.lang import LanguageIdentifier, default_model_path, to_iso639_3
     from mkdata.core.report import Report
 
     cfg = F.QAFilterConfig()
@@ -111,26 +116,37 @@ def fasttext_floor(corpus: Path) -> float:
         _, q, a, key, _ = prepare_pair(raw.question, raw.answer)  # as the build's unit does
         if key:
             pairs.setdefault(key, (q, a, q[:LID_MAX_CHARS], a[:LID_MAX_CHARS]))
-    identifier = get_identifier()
-    model = identifier._model.f  # the C entry point, without the Python-side work
+    ours = LanguageIdentifier()
+    binding = fasttext.load_model(str(default_model_path())).f  # the C entry point
 
-    def line(text: str) -> str:  # as LanguageIdentifier.predict cleans it
-        return text.replace("\n", " ").replace("\r", " ") + "\n"
+    def clean(text: str) -> str:  # as LanguageIdentifier.predict cleans it for the binding
+        return text.replace("\n", " ").replace("\r", " ")
 
-    joint = [line(f"{qc} {ac}") for _, _, qc, ac in pairs.values()]
-    start = time.perf_counter()
-    model.multilinePredict(joint, 3, 0.0, "strict")
-    seconds = time.perf_counter() - start
-    joints = identifier.predict([t[:-1] for t in joint], k=3)  # untimed: which sides are read
+    joint = [clean(f"{qc} {ac}") for _, _, qc, ac in pairs.values()]
+    joints = ours.predict(joint, k=3)
     sides = {
-        line(t): None
+        clean(t): None
         for (q, a, qc, ac), j in zip(pairs.values(), joints, strict=True)
         if F.text_rule(q, a, cfg) is None and F.reads_sides(j, cfg)
         for t in (qc, ac)
     }
-    start = time.perf_counter()
-    model.multilinePredict(list(sides), 3, 0.0, "strict")
-    return seconds + time.perf_counter() - start
+    texts = joint + list(sides)
+    lines = [t + "\n" for t in texts]
+    best = {"binding": float("inf"), "mkdata": float("inf")}
+    for _ in range(3):
+        start = time.perf_counter()
+        labels, probs = binding.multilinePredict(lines, 3, 0.0, "strict")
+        best["binding"] = min(best["binding"], time.perf_counter() - start)
+        start = time.perf_counter()
+        got = ours.predict(texts, k=3)
+        best["mkdata"] = min(best["mkdata"], time.perf_counter() - start)
+    want = [
+        (tuple(to_iso639_3(x) for x in lab), tuple(min(float(p), 1.0) for p in pr))
+        for lab, pr in zip(labels, probs, strict=True)
+    ]
+    if [(p.langs, p.scores) for p in got] != want:
+        raise SystemExit("mkdata's language ID differs from fastText's binding")
+    return best["binding"], best["mkdata"]
 
 
 def reader_seconds(corpus: Path) -> tuple[float | None, float]:
@@ -172,7 +188,7 @@ def bench_shape(shape: str, mb: int, n_parts: int, profile_mb: int) -> tuple[dic
     size = info["bytes"] / 1e6
     gz = min(run_measured(["sh", "-c", f"gzip -dc {big} > /dev/null"])[0] for _ in range(3))
     one, rss, manifest = build([big], WORK / f"out1-{shape}", workers=1)
-    floor = fasttext_floor(big)
+    lid_binding, lid_ours = lid_seconds(big)
     reader_c, reader_py = reader_seconds(big)
     pairs_in = manifest["counts"]["raw_pairs"]
     rows = sum(c["train"] for c in manifest["configs"].values())
@@ -202,8 +218,10 @@ def bench_shape(shape: str, mb: int, n_parts: int, profile_mb: int) -> tuple[dic
         "build_mb_per_s": round(size / one, 1),
         "build_pairs_per_s": round(pairs_in / one),
         "peak_rss_mib": round(rss),
-        "fasttext_c_seconds": round(floor, 3),
-        "fasttext_c_ratio_vs_gzip": round(floor / gz, 2),
+        "lid_fasttext_binding_seconds": round(lid_binding, 3),
+        "lid_fasttext_binding_ratio_vs_gzip": round(lid_binding / gz, 2),
+        "lid_mkdata_seconds": round(lid_ours, 3),
+        "lid_speedup_vs_binding": round(lid_binding / lid_ours, 2),
         "reader_seconds_compiled_scanner": reader_c and round(reader_c, 3),
         "reader_seconds_python_tokenizer": round(reader_py, 3),
         "unit_seconds": manifest["timings"]["parse_seconds"],
