@@ -19,7 +19,7 @@ setup(
             "mkdata.core._fasttext_predict",
             ["mkdata/core/_fasttext_predict.c"],
             # fastText's float operations one by one: no fused multiply-add, no reordering
-            extra_compile_args=["-O2", "-ffp-contract=off", "-fno-fast-math"],
+            extra_compile_args=["-O3", "-ffp-contract=off", "-fno-fast-math"],
             optional=True,
         ),
     ]

@@ -233,3 +233,18 @@ def test_export_runs_as_an_mteb_custom_task(sample_build: Path, tmp_path: Path) 
     assert set(theirs) == {"deu", "fra"}
     for lang, value in theirs.items():
         assert ours[lang] == pytest.approx(value, abs=1e-4), lang
+
+
+def test_export_with_two_workers_writes_what_one_writes(sample_build: Path, tmp_path: Path) -> None:
+    """`--workers 2` (this process and one started before the imports) changes no byte."""
+    files = {}
+    for workers in ("1", "2"):
+        out = tmp_path / workers
+        run_cli("export", "beir", str(sample_build), "--out", str(out), "--test-size", "0.3",
+                "--trec", "--workers", workers, check=True)  # fmt: skip
+        files[workers] = {
+            p.relative_to(out): p.read_bytes()
+            for p in sorted(out.rglob("*"))
+            if p.is_file() and p.suffix in (".parquet", ".jsonl", ".tsv", ".txt")
+        }
+    assert files["1"] == files["2"] and len(files["1"]) > 6

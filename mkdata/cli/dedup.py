@@ -24,6 +24,7 @@ from mkdata.cli.common import (
     user_errors,
     warn_malformed,
 )
+from mkdata.core.runner import started_workers
 from mkdata.dedup.config import HASHES, SEMANTIC_SCOPES, SHINGLES, DedupConfig
 
 Shingle = choices("Shingle", SHINGLES)
@@ -112,67 +113,68 @@ def dedup(
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Remove exact, near and semantic duplicates (and leaks from --against datasets)."""
-    from mkdata.core.text import NormConfig
-    from mkdata.dedup.run import run_dedup
-
     if not (exact or near or semantic):
         exact = near = True
     if (bands is None) != (rows is None):
         raise fail("--bands and --rows go together")
     if bands and rows and bands * rows > num_perm:
         raise fail(f"--bands x --rows ({bands * rows}) exceeds --num-perm ({num_perm})")
-    form = None if unicode_form.value == "none" else unicode_form.value
-    if semantic and not near and threshold is not None and semantic_threshold is None:
-        semantic_threshold, threshold = threshold, None
-    cfg = DedupConfig(
-        input=input_dir,
-        out=out,
-        exact=exact,
-        near=near,
-        semantic=semantic,
-        threshold=DedupConfig.threshold if threshold is None else threshold,
-        ngram=ngram,
-        shingle=shingle.value,
-        hash=hash_.value,
-        num_perm=num_perm,
-        bands=bands,
-        rows=rows,
-        seed=seed,
-        semantic_threshold=(
-            DedupConfig.semantic_threshold if semantic_threshold is None else semantic_threshold
-        ),
-        scope=scope.value,
-        encoder=encoder,
-        qa_threshold=qa_threshold,
-        qa_filter=qa_filter,
-        against=list(against or []),
-        text_columns=list(text_column) if text_column else None,
-        norm=NormConfig(
-            lowercase=not keep_case, strip_punctuation=not keep_punctuation, unicode_form=form
-        ),
-        write_removed=write_removed,
-        workers=workers,
-        executor=executor.value,
-        ray_address=ray_address,
-        overwrite=overwrite,
-    )
-    with progress_bar() as progress:
-        task = progress.add_task("dedup", total=None, info="")
+    with started_workers(workers, executor.value, "mkdata.dedup.run"):  # before the imports
+        from mkdata.core.text import NormConfig
+        from mkdata.dedup.run import run_dedup
 
-        def on_event(event: str, info: dict[str, Any]) -> None:
-            label = info.get("config") or info.get("dir")
-            progress.update(task, info=f"{event} {label} ({info['files']} shards)")
+        form = None if unicode_form.value == "none" else unicode_form.value
+        if semantic and not near and threshold is not None and semantic_threshold is None:
+            semantic_threshold, threshold = threshold, None
+        cfg = DedupConfig(
+            input=input_dir,
+            out=out,
+            exact=exact,
+            near=near,
+            semantic=semantic,
+            threshold=DedupConfig.threshold if threshold is None else threshold,
+            ngram=ngram,
+            shingle=shingle.value,
+            hash=hash_.value,
+            num_perm=num_perm,
+            bands=bands,
+            rows=rows,
+            seed=seed,
+            semantic_threshold=(
+                DedupConfig.semantic_threshold if semantic_threshold is None else semantic_threshold
+            ),
+            scope=scope.value,
+            encoder=encoder,
+            qa_threshold=qa_threshold,
+            qa_filter=qa_filter,
+            against=list(against or []),
+            text_columns=list(text_column) if text_column else None,
+            norm=NormConfig(
+                lowercase=not keep_case, strip_punctuation=not keep_punctuation, unicode_form=form
+            ),
+            write_removed=write_removed,
+            workers=workers,
+            executor=executor.value,
+            ray_address=ray_address,
+            overwrite=overwrite,
+        )
+        with progress_bar() as progress:
+            task = progress.add_task("dedup", total=None, info="")
 
-        with user_errors(out):
-            result = run_dedup(cfg, on_event)
-    m = result.manifest
-    out_console.print(filter_summary(m["filters"], m["configs"]))
-    for config, stats in m["dedup"]["clusters"].items():
-        for kind, hist in stats.items():
-            sizes = ", ".join(f"{k}: {v}" for k, v in hist.items() if v)
-            if sizes:
-                out_console.print(f"{config} {kind} by size: {sizes}", highlight=False)
-    warn_malformed(m["dedup"].get("malformed", 0), m["dedup"].get("malformed_examples", []))
+            def on_event(event: str, info: dict[str, Any]) -> None:
+                label = info.get("config") or info.get("dir")
+                progress.update(task, info=f"{event} {label} ({info['files']} shards)")
+
+            with user_errors(out):
+                result = run_dedup(cfg, on_event)
+        m = result.manifest
+        out_console.print(filter_summary(m["filters"], m["configs"]))
+        for config, stats in m["dedup"]["clusters"].items():
+            for kind, hist in stats.items():
+                sizes = ", ".join(f"{k}: {v}" for k, v in hist.items() if v)
+                if sizes:
+                    out_console.print(f"{config} {kind} by size: {sizes}", highlight=False)
+        warn_malformed(m["dedup"].get("malformed", 0), m["dedup"].get("malformed_examples", []))
     total = sum(result.configs.values())
     out_console.print(
         f"kept {total} rows in {len(result.configs)} configs in {out}", highlight=False

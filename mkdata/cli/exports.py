@@ -21,6 +21,7 @@ from mkdata.cli.common import (
     warn,
     warn_malformed,
 )
+from mkdata.core.runner import started_workers
 from mkdata.exports.beir_config import SPLITS_BY, BeirExportConfig
 
 app = typer.Typer(help="Export datasets to other tools' layouts.", no_args_is_help=True)
@@ -54,14 +55,15 @@ def export_beir(
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Write corpus, queries and train/test qrels per language (WebFAQ / BEIR layout)."""
-    from mkdata.exports.beir import run_export_beir
+    with started_workers(workers, executor.value, "mkdata.exports.beir"):  # before the imports
+        from mkdata.exports.beir import run_export_beir
 
-    with user_errors(out):
-        cfg = BeirExportConfig(
-            input_dir, out, test_size, max_test_share, split_by.value, seed, trec, overwrite,
-            workers, executor.value, ray_address,
-        )  # fmt: skip
-        m = run_export_beir(cfg)
+        with user_errors(out):
+            cfg = BeirExportConfig(
+                input_dir, out, test_size, max_test_share, split_by.value, seed, trec, overwrite,
+                workers, executor.value, ray_address,
+            )  # fmt: skip
+            m = run_export_beir(cfg)
     table = Table(title="retrieval benchmark per language")
     for col in ("language", "corpus", "queries", "train qrels", "test qrels", "test groups"):
         table.add_column(col, justify="left" if col == "language" else "right")
