@@ -7,7 +7,8 @@ For each corpus shape (see scripts/nquads_gen.py: ``real`` = shop sites whose pa
 the site's FAQ beside product markup; ``distinct`` = nearly every pair distinct) it writes a
 synthetic WDC-style FAQPage N-Quads file of MB uncompressed megabytes, then measures:
   1. `gzip -dc FILE > /dev/null` (best of 3) vs a one-worker build of FILE: ratio (targets:
-     <= 6x real-shaped, <= 10x distinct), MB/s, pairs/s, peak RSS of the process tree, and
+     <= 6x real-shaped, <= 10x distinct), MB/s, pairs/s, peak RSS of the process tree, the
+     same build with language ID by fastText's binding (MKDATA_FASTTEXT_BINDING=1), and
      the time language ID alone needs for the texts the build identifies, with fastText's
      binding and with mkdata's compiled predictor (same predictions, checked);
   2. the same amount split into PARTS files: --workers 2 vs --workers 1 (target >= 1.8x),
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pstats
 import shutil
 import sys
@@ -42,7 +44,11 @@ PHASES = {
     "start-up and the rest (imports, options, publishing)": None,
     "N-Quads parsing": ("builders/nquads.py", "read_faq_pairs", "cum"),
     "normalizing questions and answers": ("builders/normalize.py", "normalize_entry", "cum"),
-    "fastText language ID (C)": ("~", "<built-in method fasttext_pybind.multilinePredict>", "own"),
+    "language ID (mkdata's compiled fastText predictor)": (
+        "~",
+        "<method 'predict' of 'mkdata.core._fasttext_predict.Predictor' objects>",
+        "own",
+    ),
     "rest of the unit (filters, rows, bucket files)": (
         "builders/qa_unit.py",
         "process_unit",
@@ -56,8 +62,12 @@ PHASES = {
 REPEAT = 3  # each build is timed this many times, the best kept (this machine is noisy)
 
 
-def build(sources: list[Path], out: Path, workers: int) -> tuple[float, float, dict]:
-    """(best wall seconds, peak RSS of that run, manifest) of REPEAT fresh builds."""
+def build(
+    sources: list[Path], out: Path, workers: int, binding: bool = False
+) -> tuple[float, float, dict]:
+    """(best wall seconds, peak RSS of that run, manifest) of REPEAT fresh builds; with
+    ``binding``, language ID by fastText's binding instead of mkdata's predictor."""
+    env = {**os.environ, "MKDATA_FASTTEXT_BINDING": "1" if binding else ""}
     cmd = [sys.executable, "-m", "mkdata", "build", "webfaq", "--out", str(out)]
     cmd += ["--workers", str(workers), "--min-rows", "1"]
     for s in sources:
@@ -65,7 +75,7 @@ def build(sources: list[Path], out: Path, workers: int) -> tuple[float, float, d
     runs = []
     for _ in range(REPEAT):
         shutil.rmtree(out, ignore_errors=True)
-        seconds, mib = run_measured(cmd)
+        seconds, mib = run_measured(cmd, env)
         runs.append((seconds, mib, json.loads((out / "mkdata.json").read_text())))
     return min(runs, key=lambda r: r[0])
 
@@ -90,7 +100,7 @@ def profile_shares(corpus: Path, out: Path) -> dict[str, float]:
             if name == func and file.endswith(suffix)
         )
     unit = "rest of the unit (filters, rows, bucket files)"
-    parts = ("N-Quads parsing", "normalizing questions and answers", "fastText language ID (C)")
+    parts = [p for p in PHASES if p.startswith(("N-Quads", "normalizing", "language ID"))]
     times[unit] -= sum(times[p] for p in parts)
     times["start-up and the rest (imports, options, publishing)"] = total - sum(times.values())
     return {p: round(times[p] / total, 3) for p in PHASES} | {"profiled_seconds": round(total, 2)}
@@ -188,6 +198,9 @@ def bench_shape(shape: str, mb: int, n_parts: int, profile_mb: int) -> tuple[dic
     size = info["bytes"] / 1e6
     gz = min(run_measured(["sh", "-c", f"gzip -dc {big} > /dev/null"])[0] for _ in range(3))
     one, rss, manifest = build([big], WORK / f"out1-{shape}", workers=1)
+    one_binding, _, manifest_binding = build([big], WORK / f"out1b-{shape}", 1, binding=True)
+    if manifest_binding["configs"] != manifest["configs"]:
+        raise SystemExit("a build with fastText's binding kept other rows")
     lid_binding, lid_ours = lid_seconds(big)
     reader_c, reader_py = reader_seconds(big)
     pairs_in = manifest["counts"]["raw_pairs"]
@@ -214,6 +227,8 @@ def bench_shape(shape: str, mb: int, n_parts: int, profile_mb: int) -> tuple[dic
         "gzip_dc_seconds": round(gz, 3),
         "build_1_worker_seconds": round(one, 3),
         "ratio_vs_gzip": round(one / gz, 2),
+        "build_1_worker_fasttext_binding_seconds": round(one_binding, 3),
+        "ratio_vs_gzip_fasttext_binding": round(one_binding / gz, 2),
         "target_ratio": TARGET[shape],
         "build_mb_per_s": round(size / one, 1),
         "build_pairs_per_s": round(pairs_in / one),
