@@ -194,6 +194,22 @@ def test_bad_arguments_are_refused():
     )  # fmt: skip
     with pytest.raises(RuntimeError, match="Encountered NaN"):
         nan.predict(["x"], 1)
+    blank = _fasttext_predict.Predictor.__new__(_fasttext_predict.Predictor)
+    with pytest.raises(RuntimeError, match="not initialized"):
+        blank.predict(["x"], 1)
+    args = (m.entries, m.types, m.nwords, m.prune, m.rows.tobytes(), 16, m.output.tobytes(),
+            m.left.tobytes(), m.right.tobytes(), m.labels, 2, 4, m.bucket)  # fmt: skip
+    with pytest.raises(RuntimeError, match="already initialized"):
+        nan.__init__(*args)
+    half = _fasttext_predict.Predictor.__new__(_fasttext_predict.Predictor)
+    with pytest.raises(ValueError, match="out of range"):  # refused after its first arrays
+        half.__init__(*args[:3], b"\xff\xff\xff\xff\0\0\0\0", *args[4:])
+    with pytest.raises(RuntimeError, match="not initialized"):
+        half.predict(["x"], 1)
+    cycle = m.left.copy()
+    cycle[-1] = len(cycle) - 1  # the root its own child
+    with pytest.raises(ValueError, match="not a tree"):
+        _fasttext_predict.Predictor(*args[:7], cycle.tobytes(), *args[8:])
     with pytest.raises(ValueError, match=r"inconsistent|expected"):
         _fasttext_predict.Predictor(
             m.entries, m.types, m.nwords, m.prune, m.rows.tobytes()[:-4], 16,

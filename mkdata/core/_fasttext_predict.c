@@ -58,7 +58,7 @@ typedef struct {
     int32_t *left, *right;
     PyObject *labels;  /* tuple */
     PyObject *entries; /* tuple of bytes, keeps entry_bytes alive */
-    int32_t eos;       /* entry index of EOS or -1 */
+    int ready;         /* set by a complete __init__ only */
 } Predictor;
 
 static uint32_t
@@ -385,7 +385,7 @@ copy_bytes(PyObject *obj, Py_ssize_t n, size_t item, const char *what)
         PyErr_Format(PyExc_ValueError, "%s: expected %zd bytes", what, (Py_ssize_t)(n * item));
         return NULL;
     }
-    void *out = PyMem_Malloc(n * item ? n * item : 1);
+    void *out = PyMem_Malloc(n > 0 ? n * item : 1);
     if (!out)
         return PyErr_NoMemory();
     memcpy(out, PyBytes_AS_STRING(obj), n * item);
@@ -402,9 +402,14 @@ Predictor_init(Predictor *p, PyObject *args, PyObject *kwds)
                           &prune, &rows, &dim, &output, &left, &right, &PyTuple_Type, &labels,
                           &minn, &maxn, &bucket))
         return -1;
+    if (p->rows || p->ready) { /* a first __init__ ran, complete or not */
+        PyErr_SetString(PyExc_RuntimeError, "Predictor is already initialized");
+        return -1;
+    }
     Py_ssize_t n_entries = PyTuple_GET_SIZE(entries);
     Py_ssize_t nlabels = PyTuple_GET_SIZE(labels);
-    if (dim <= 0 || nwords < 0 || nwords > n_entries || nlabels < 1 || bucket == 0 ||
+    if (dim <= 0 || dim > 65536 || nwords < 0 || nwords > n_entries || nlabels < 1 ||
+        nlabels > INT32_MAX / 2 || bucket == 0 || maxn < 0 || maxn > 64 ||
         PyBytes_GET_SIZE(types) != n_entries || PyBytes_GET_SIZE(rows) % (4 * dim) != 0) {
         PyErr_SetString(PyExc_ValueError, "inconsistent fastText model arrays");
         return -1;
@@ -412,7 +417,7 @@ Predictor_init(Predictor *p, PyObject *args, PyObject *kwds)
     p->dim = dim;
     p->nwords = nwords;
     p->nlabels = (int32_t)nlabels;
-    p->minn = minn;
+    p->minn = minn < 0 ? INT32_MAX : minn; /* fastText compares n >= minn as size_t */
     p->maxn = maxn;
     p->bucket = bucket;
     p->bucket_magic = UINT64_C(0xFFFFFFFFFFFFFFFF) / bucket + 1;
@@ -494,10 +499,11 @@ Predictor_init(Predictor *p, PyObject *args, PyObject *kwds)
         p->entry_bytes[e] = (const char *)s;
         p->entry_len[e] = n;
         p->entry_hash[e] = fnv(s, n);
-        if (find_entry(p, s, n, p->entry_hash[e]) < 0) { /* fastText keeps the first */
+        { /* a repeated entry takes the slot of the earlier one, as in fastText's load */
             uint32_t slot = p->entry_hash[e] & p->word_mask;
-            while (p->word_slots[slot] >= 0)
-                slot = (slot + 1) & p->word_mask;
+            for (int32_t o; (o = p->word_slots[slot]) >= 0; slot = (slot + 1) & p->word_mask)
+                if (p->entry_len[o] == n && memcmp(p->entry_bytes[o], s, n) == 0)
+                    break;
             p->word_slots[slot] = (int32_t)e;
         }
         if (e >= nwords && p->entry_type[e] == 0) {
@@ -511,15 +517,17 @@ Predictor_init(Predictor *p, PyObject *args, PyObject *kwds)
         max_len = n > max_len ? n : max_len;
         total += n + 2;
     }
-    /* each word's rows: itself, then the n-grams of "<word>" (none for EOS) */
+    /* each word's rows: itself, then the n-grams of "<word>" (none for EOS): at most maxn
+     * n-grams start at each of its characters */
+    Py_ssize_t n_sub = n_entries + (Py_ssize_t)maxn * total + 1;
     unsigned char *scratch = PyMem_Malloc(max_len + 2);
-    p->sub_rows = PyMem_Malloc(sizeof(int32_t) * (n_entries + 3 * total + 1));
+    p->sub_rows = PyMem_Malloc(sizeof(int32_t) * n_sub);
     if (!scratch || !p->sub_rows) {
         PyMem_Free(scratch);
         PyErr_NoMemory();
         return -1;
     }
-    Sink sink = {NULL, 0, p->sub_rows, 0, n_entries + 3 * total + 1};
+    Sink sink = {NULL, 0, p->sub_rows, 0, n_sub};
     for (Py_ssize_t e = 0; e < n_entries; e++) {
         p->sub_start[e] = (int32_t)sink.n;
         if (e >= nwords)
@@ -549,12 +557,14 @@ Predictor_init(Predictor *p, PyObject *args, PyObject *kwds)
         }
     for (Py_ssize_t i = 0; i < 2 * nlabels - 1; i++) {
         int32_t l = p->left[i], r = p->right[i];
-        if (l < -1 || r < -1 || l >= 2 * nlabels - 1 || r >= 2 * nlabels - 1 ||
-            (i >= nlabels && (l < 0 || r < 0)) || (i < nlabels && (l != -1 || r != -1))) {
+        /* children before their parent, as buildTree numbers them: no cycle */
+        if ((i >= nlabels && (l < 0 || r < 0 || l >= i || r >= i)) ||
+            (i < nlabels && (l != -1 || r != -1))) {
             PyErr_SetString(PyExc_ValueError, "tree: not a tree over the labels");
             return -1;
         }
     }
+    p->ready = 1;
     return 0;
 }
 
@@ -565,6 +575,10 @@ Predictor_predict(Predictor *p, PyObject *args)
     Py_ssize_t k;
     if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &texts, &k))
         return NULL;
+    if (!p->ready) {
+        PyErr_SetString(PyExc_RuntimeError, "Predictor is not initialized");
+        return NULL;
+    }
     if (k <= 0) {
         PyErr_SetString(PyExc_ValueError, "k needs to be 1 or higher!");
         return NULL;
@@ -689,9 +703,12 @@ PyInit__fasttext_predict(void)
     if (!m)
         return NULL;
     Py_INCREF(&PredictorType);
-    if (PyModule_AddObject(m, "Predictor", (PyObject *)&PredictorType) < 0 ||
-        PyModule_AddIntConstant(m, "VERSION", VERSION) < 0) {
+    if (PyModule_AddObject(m, "Predictor", (PyObject *)&PredictorType) < 0) {
         Py_DECREF(&PredictorType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    if (PyModule_AddIntConstant(m, "VERSION", VERSION) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -45,7 +45,7 @@ class FastTextModel:
     @property
     def labels(self) -> tuple[str, ...]:
         """The labels' names in the model's order (``__label__en``, ...)."""
-        return tuple(e.decode("utf-8", "replace") for e in self.entries[self.nwords :])
+        return tuple(e.decode() for e in self.entries[self.nwords :])
 
 
 class _Cursor:
@@ -157,12 +157,19 @@ def read_fasttext_model(path: str | Path) -> FastTextModel:
     prune = cur.array("<i4", 2 * prune_size).tobytes() if prune_size >= 0 else None
     if prune_size == 0:
         raise UnsupportedModel(f"{path}: a model pruned of every n-gram")
-    rows = _quantized_rows(cur) if cur.take("?")[0] else _dense(cur)
+    quantized = cur.take("?")[0]
+    if not quantized and prune_size > 0:  # fastText refuses it too
+        raise UnsupportedModel(f"{path}: a pruned dictionary with a dense input matrix")
+    rows = _quantized_rows(cur) if quantized else _dense(cur)
     if cur.take("?")[0]:
         raise UnsupportedModel(f"{path}: a quantized output matrix")
     output = _dense(cur)
     if rows.shape[1] != dim or output.shape != (nlabels, dim) or cur.at != len(cur.data):
         raise UnsupportedModel(f"{path}: matrix sizes do not match the model")
+    try:
+        entries[nwords:] = [e.decode().encode() for e in entries[nwords:]]  # labels: UTF-8
+    except UnicodeDecodeError as exc:
+        raise UnsupportedModel(f"{path}: a label that is not UTF-8") from exc
     left, right = _huffman(counts[nwords:])
     return FastTextModel(
         tuple(entries), bytes(types), nwords, prune, rows, output, left, right, minn, maxn, bucket

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import platform
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -135,24 +136,27 @@ class LanguageIdentifier:
 
 def _compiled_predictor(path: Path) -> Any:
     """The compiled predictor of the model at ``path`` (labels as ISO 639-3), or None where
-    it is not built or does not handle that model."""
+    it is not built, does not read that model, or is not known to match the binding's
+    floats (outside x86-64, a compiler may fuse fastText's multiply-adds)."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return None
     try:
         from mkdata.core import _fasttext_predict
     except ImportError:
         return None
     if getattr(_fasttext_predict, "VERSION", None) != PREDICTOR_VERSION:
         return None
-    from mkdata.core.fasttext_file import UnsupportedModel, read_fasttext_model
+    from mkdata.core.fasttext_file import read_fasttext_model
 
-    try:
+    try:  # UnsupportedModel, and what the predictor refuses in a model
         m = read_fasttext_model(path)
-    except UnsupportedModel:
+        return _fasttext_predict.Predictor(
+            m.entries, m.types, m.nwords, m.prune, m.rows.tobytes(), m.rows.shape[1],
+            m.output.tobytes(), m.left.tobytes(), m.right.tobytes(),
+            tuple(_iso_of_label(x) for x in m.labels), m.minn, m.maxn, m.bucket,
+        )  # fmt: skip
+    except ValueError:
         return None
-    return _fasttext_predict.Predictor(
-        m.entries, m.types, m.nwords, m.prune, m.rows.tobytes(), m.rows.shape[1],
-        m.output.tobytes(), m.left.tobytes(), m.right.tobytes(),
-        tuple(_iso_of_label(x) for x in m.labels), m.minn, m.maxn, m.bucket,
-    )  # fmt: skip
 
 
 def _iso_of_label(label: str) -> str:
