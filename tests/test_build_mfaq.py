@@ -327,3 +327,23 @@ def test_crawl_listing_over_http(tmp_path):
     assert none.returncode == 2 and "selects none of the 4" in none.stderr
     proc = run_cli("build", "mfaq", "--crawl", "CC-2024", "--out", str(tmp_path / "z"))
     assert proc.returncode == 2 and "invalid crawl" in proc.stderr
+
+
+def test_a_lone_surrogate_escaped_in_jsonld_becomes_a_replacement_character(tmp_path):
+    """JSON may escape half a UTF-16 pair ("\\ud800"); such a question is kept with U+FFFD
+    (as the N-Quads reader does), not a crash of language ID or the parquet writer."""
+    pairs = [english_pair(i) for i in range(4)]
+    raw = json.dumps(jsonld_block(pairs)).replace("(case 2)", "(case \\ud800 2)")
+    raw = raw.replace("(case 3)", "(case \\ud83d\\ude00 3)")  # a pair stays one character
+    records = []
+    for i in range(2):
+        records += resp(f"https://shop{i}.example.com/faq", jsonld_page(pairs, raw=raw))
+    src = write_warc(tmp_path / "in.warc.gz", records)
+    out = tmp_path / "out"
+    run_cli("build", "mfaq", "--source", str(src), "--out", str(out), "--min-rows", "1",
+            check=True)  # fmt: skip
+    questions = {q for q, _ in output_pairs(out)["eng"]}
+    assert "What should I know about delivery to Ireland (case 0)?" in questions
+    assert any("(case \ufffd 2)" in q for q in questions)
+    assert any("(case \U0001f600 3)" in q for q in questions)
+    assert len(questions) == 4

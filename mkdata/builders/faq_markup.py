@@ -16,6 +16,7 @@ from typing import Any
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from mkdata.builders.normalize import dedup_key, normalize_entry
+from mkdata.core.text import without_lone_surrogates
 
 _FAQ_BYTES = re.compile(rb"[Ff][Aa][Qq][Pp][Aa][Gg][Ee]")
 MAX_JSONLD_CHARS = 4 << 20
@@ -70,8 +71,8 @@ def extract_faq(html: str) -> PageFAQ:
         if problem:
             result.problems.append(("invalid_jsonld", problem))
         for doc in docs:
-            for q, a in jsonld_pairs(doc):
-                add(q, a, "jsonld")
+            for q, a in jsonld_pairs(doc):  # JSON may escape a lone surrogate: not UTF-8
+                add(without_lone_surrogates(q), without_lone_surrogates(a), "jsonld")
     for syntax, attrs in (("microdata", _MICRODATA), ("rdfa", _RDFA)):
         for q, a in _markup_pairs(tree, attrs):
             add(q, a, syntax)

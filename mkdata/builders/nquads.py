@@ -15,6 +15,7 @@ from pathlib import Path
 from mkdata.builders.raw_pair import RawPair
 from mkdata.core.fetch import CorruptInput, iter_decompressed
 from mkdata.core.report import Report
+from mkdata.core.text import without_lone_surrogates
 
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 
@@ -55,7 +56,6 @@ for _scheme in ("http", "https"):
 
 _ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.)|$)", re.DOTALL)
 _SIMPLE = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
-_SURROGATE = re.compile("[\ud800-\udfff]")
 # escapes that N-Triples does not define but Python's unicode_escape would accept
 _NON_PYTHON_ESCAPE = re.compile(
     r"\\(?![tbnrf\"'\\]|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8})|\\U(?!0010|000)"
@@ -75,9 +75,7 @@ def unescape_literal(value: str) -> tuple[str, bool]:
         except UnicodeDecodeError:
             pass
         else:
-            if _SURROGATE.search(text):
-                text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-            return text, True
+            return without_lone_surrogates(text), True
     ok = True
 
     def repl(m: re.Match[str]) -> str:
@@ -94,10 +92,7 @@ def unescape_literal(value: str) -> tuple[str, bool]:
         ok = False
         return m.group(0)
 
-    text = _ESCAPE.sub(repl, value)
-    if _SURROGATE.search(text):
-        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    return text, ok
+    return without_lone_surrogates(_ESCAPE.sub(repl, value)), ok
 
 
 class _Page:

@@ -10,6 +10,16 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 _PUNCT = re.compile(r"[^\w\s]+", re.UNICODE)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_lone_surrogates(text: str) -> str:
+    """``text`` with each UTF-16 surrogate that escapes left unpaired (``\\ud800`` in JSON or
+    N-Triples) replaced by U+FFFD, and each escaped pair joined: a string UTF-8 (Arrow,
+    fastText) can hold. The same string when it has none."""
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 @dataclass(frozen=True)
