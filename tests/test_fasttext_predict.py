@@ -5,25 +5,19 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import subprocess
 import sys
-import sysconfig
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from conftest import CAN_BUILD, run_cli
 
 from mkdata.core import lang
 from mkdata.core.fasttext_file import UnsupportedModel, read_fasttext_model
 from mkdata.core.lang import LanguageIdentifier, default_model_path
 
-CAN_BUILD = (
-    bool(shutil.which("cc") or shutil.which("gcc"))
-    and Path(sysconfig.get_paths()["include"], "Python.h").exists()
-)
 try:
     from mkdata.core import _fasttext_predict
 except ImportError:

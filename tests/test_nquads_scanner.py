@@ -5,23 +5,15 @@ from __future__ import annotations
 import gzip
 import json
 import random
-import shutil
-import sysconfig
-from pathlib import Path
 
 import pytest
-from conftest import TYPE, S, faq_page, quad, run_cli, write_nq
+from conftest import CAN_BUILD, TYPE, S, faq_page, quad, run_cli, write_nq
 
 from mkdata.builders import nquads
 from mkdata.core.report import Report
 
 URL = "https://example.com/faq"
 
-# a C compiler and Python's headers: the install builds the scanner, so it must be there
-CAN_BUILD = (
-    bool(shutil.which("cc") or shutil.which("gcc"))
-    and Path(sysconfig.get_paths()["include"], "Python.h").exists()
-)
 
 try:
     from mkdata.builders._nquads_scan import scan

@@ -108,7 +108,8 @@ class LanguageIdentifier:
         if not texts:
             return []
         if self._compiled is not None:  # newlines split words there, as spaces do
-            return [Prediction(langs, scores) for langs, scores in self._compiled.predict(texts, k)]
+            batch = texts if isinstance(texts, list) else list(texts)
+            return [Prediction(langs, scores) for langs, scores in self._compiled.predict(batch, k)]
         clean = [t.replace("\n", " ").replace("\r", " ") for t in texts]
         if self._batch_ok is not False:
             try:
