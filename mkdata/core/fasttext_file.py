@@ -166,8 +166,9 @@ def read_fasttext_model(path: str | Path) -> FastTextModel:
     output = _dense(cur)
     if rows.shape[1] != dim or output.shape != (nlabels, dim) or cur.at != len(cur.data):
         raise UnsupportedModel(f"{path}: matrix sizes do not match the model")
-    try:
-        entries[nwords:] = [e.decode().encode() for e in entries[nwords:]]  # labels: UTF-8
+    try:  # the labels are returned as str
+        for label in entries[nwords:]:
+            label.decode()
     except UnicodeDecodeError as exc:
         raise UnsupportedModel(f"{path}: a label that is not UTF-8") from exc
     left, right = _huffman(counts[nwords:])
