@@ -86,6 +86,19 @@ def test_fuzzed_texts_get_the_bindings_labels_and_probabilities(k):
     assert max(len(p.langs) for p in got) >= min(k, 100)
 
 
+def test_a_call_past_its_unknown_word_cache_predicts_alike():
+    """One call meets more distinct unknown words than it keeps (~32k words, rows about one
+    per byte of text): the words past that are hashed as they come, same predictions."""
+    fast, ref = _pair()
+    rng = random.Random(2)
+    texts = [
+        " ".join(f"{rng.getrandbits(40):x}" + rng.choice(["", "ß", "東"]) for _ in range(120))
+        for _ in range(400)
+    ]
+    texts += texts[:50]  # and the cached ones again
+    assert fast.predict(texts) == ref.predict(texts)
+
+
 def test_the_expanded_rows_are_fastTexts_rows():
     import fasttext
 

@@ -10,7 +10,9 @@
  * same heap as libstdc++'s push_heap / pop_heap / sort_heap). What makes it faster: no
  * stream, string or vector per token, n-gram hashes extended a character at a time, the
  * bucket's remainder without a division (Lemire's fastmod, exact for every 32-bit hash),
- * the quantized rows expanded once at load, and the GIL released while a batch is predicted.
+ * an unknown word's rows kept for the rest of the call (words repeat across texts: it is
+ * hashed once per call, its rows still added one by one in order), the quantized rows
+ * expanded once at load, and the GIL released while a batch is predicted.
  *
  * Predictor(entries, types, nwords, prune, rows, dim, output, left, right, labels,
  *           minn, maxn, bucket)
@@ -184,11 +186,70 @@ subwords(const Predictor *p, const unsigned char *w, Py_ssize_t len, Sink *sink)
     }
 }
 
+/* the rows of the unknown words one predict call has met (words repeat across its texts):
+ * open addressing on the word's hash; a word's rows are kept in one pool */
+typedef struct {
+    const unsigned char *word; /* in the call's texts, alive for the call */
+    Py_ssize_t len;
+    uint32_t hash;
+    int32_t count;
+    Py_ssize_t start;
+} Known;
+
+typedef struct {
+    Known *slots; /* word NULL: empty */
+    uint32_t mask, used;
+    int32_t *pool;
+    Py_ssize_t pool_used, pool_cap;
+} Unknown;
+
+static const Known *
+unknown_find(const Unknown *u, const unsigned char *s, Py_ssize_t n, uint32_t h, uint32_t *slot)
+{
+    uint32_t i = h & u->mask;
+    for (; u->slots[i].word; i = (i + 1) & u->mask)
+        if (u->slots[i].hash == h && u->slots[i].len == n && memcmp(u->slots[i].word, s, n) == 0)
+            return &u->slots[i];
+    *slot = i;
+    return NULL;
+}
+
+/* the rows of an unknown word: from the call's cache, else its n-grams (kept for later) */
+static void
+unknown_word(const Predictor *p, Unknown *u, const unsigned char *s, Py_ssize_t n, uint32_t h,
+             unsigned char *scratch, Sink *sink)
+{
+    uint32_t slot = 0;
+    const Known *known = u ? unknown_find(u, s, n, h, &slot) : NULL;
+    if (known) {
+        for (int32_t i = 0; i < known->count; i++)
+            sink_row(p, sink, u->pool[known->start + i]);
+        return;
+    }
+    scratch[0] = '<';
+    memcpy(scratch + 1, s, n);
+    scratch[n + 1] = '>';
+    Py_ssize_t most = (Py_ssize_t)p->maxn * (n + 2); /* n-grams start at each character */
+    if (!u || 2 * (u->used + 1) > u->mask || u->pool_used + most > u->pool_cap) {
+        subwords(p, scratch, n + 2, sink); /* the cache is full: as it comes */
+        return;
+    }
+    Sink keep = {NULL, 0, u->pool + u->pool_used, 0, most};
+    subwords(p, scratch, n + 2, &keep);
+    u->slots[slot] = (Known){s, n, h, (int32_t)keep.n, u->pool_used};
+    u->used++;
+    u->pool_used += keep.n;
+    for (Py_ssize_t i = 0; i < keep.n; i++)
+        sink_row(p, sink, keep.buf[i]);
+}
+
 /* one token: returns 1 when it ends the line (it is EOS) */
 static int
-token(const Predictor *p, const unsigned char *s, Py_ssize_t n, unsigned char *scratch, Sink *sink)
+token(const Predictor *p, Unknown *u, const unsigned char *s, Py_ssize_t n,
+      unsigned char *scratch, Sink *sink)
 {
-    int32_t e = find_entry(p, s, n, fnv(s, n));
+    uint32_t h = fnv(s, n);
+    int32_t e = find_entry(p, s, n, h);
     int is_eos = n == 4 && memcmp(s, EOS, 4) == 0;
     if (e >= 0) {
         if (p->entry_type[e] == 0)
@@ -196,10 +257,7 @@ token(const Predictor *p, const unsigned char *s, Py_ssize_t n, unsigned char *s
                 sink_row(p, sink, p->sub_rows[i]);
     }
     else if (!(n >= 9 && memcmp(s, LABEL_PREFIX, 9) == 0) && !is_eos) {
-        scratch[0] = '<';
-        memcpy(scratch + 1, s, n);
-        scratch[n + 1] = '>';
-        subwords(p, scratch, n + 2, sink);
+        unknown_word(p, u, s, n, h, scratch, sink);
     }
     return is_eos;
 }
@@ -310,7 +368,7 @@ dfs(const Predictor *p, Search *s, int32_t node, float score, const float *hidde
 
 /* predicts one line: fills heap[0:*n] best first; returns 0, or -1 on a NaN */
 static int
-predict_line(const Predictor *p, const unsigned char *s, Py_ssize_t n, Py_ssize_t k,
+predict_line(const Predictor *p, Unknown *u, const unsigned char *s, Py_ssize_t n, Py_ssize_t k,
              unsigned char *scratch, float *hidden, int32_t *buf, Pair *heap, Py_ssize_t *n_out)
 {
     Sink sink = {hidden, 0, buf, 0, SINK_CAP};
@@ -324,10 +382,10 @@ predict_line(const Predictor *p, const unsigned char *s, Py_ssize_t n, Py_ssize_
         while (i < n && !is_space(s[i]))
             i++;
         if (i > start)
-            ended = token(p, s + start, i - start, scratch, &sink);
+            ended = token(p, u, s + start, i - start, scratch, &sink);
     }
     if (!ended)
-        token(p, (const unsigned char *)EOS, 4, scratch, &sink);
+        token(p, u, (const unsigned char *)EOS, 4, scratch, &sink);
     sink_flush(p, &sink);
     *n_out = 0;
     if (sink.count == 0)
@@ -593,13 +651,14 @@ Predictor_predict(Predictor *p, PyObject *args)
     PyObject *texts_ref = PyList_GetSlice(texts, 0, n); /* the caller may not mutate ours */
     PyObject *out = NULL;
     unsigned char *scratch = NULL;
+    Unknown unknown = {NULL, 0, 0, NULL, 0, 0};
     float *hidden = PyMem_Malloc(sizeof(float) * p->dim);
     int32_t *buf = PyMem_Malloc(sizeof(int32_t) * SINK_CAP);
     if (!bytes || !lens || !results || !counts || !texts_ref || !hidden || !buf) {
         PyErr_NoMemory();
         goto done;
     }
-    Py_ssize_t max_len = 0;
+    Py_ssize_t max_len = 0, total = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *t = PyList_GET_ITEM(texts_ref, i);
         if (!PyUnicode_Check(t)) {
@@ -610,7 +669,13 @@ Predictor_predict(Predictor *p, PyObject *args)
         if (!bytes[i])
             goto done;
         max_len = lens[i] > max_len ? lens[i] : max_len;
+        total += lens[i];
     }
+    /* the call's unknown words: sized by its text (~ a word per 6 bytes), at most 2^16 */
+    unknown.mask = table_size(total / 12 + 8 < 32768 ? total / 12 + 8 : 32768) - 1;
+    unknown.pool_cap = total < (1 << 20) ? total + 64 : (1 << 20);
+    unknown.slots = PyMem_Calloc(unknown.mask + 1, sizeof(Known));
+    unknown.pool = PyMem_Malloc(sizeof(int32_t) * unknown.pool_cap);
     scratch = PyMem_Malloc(max_len + 2);
     if (!scratch) {
         PyErr_NoMemory();
@@ -619,8 +684,9 @@ Predictor_predict(Predictor *p, PyObject *args)
     int failed = 0;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < n && !failed; i++)
-        failed = predict_line(p, (const unsigned char *)bytes[i], lens[i], k, scratch, hidden,
-                              buf, results + i * k, &counts[i]);
+        failed = predict_line(p, unknown.slots && unknown.pool ? &unknown : NULL,
+                              (const unsigned char *)bytes[i], lens[i], k, scratch, hidden, buf,
+                              results + i * k, &counts[i]);
     Py_END_ALLOW_THREADS
     if (failed) {
         PyErr_SetString(PyExc_RuntimeError, "Encountered NaN."); /* as fastText */
@@ -669,6 +735,8 @@ done:
     PyMem_Free(scratch);
     PyMem_Free(hidden);
     PyMem_Free(buf);
+    PyMem_Free(unknown.slots);
+    PyMem_Free(unknown.pool);
     Py_XDECREF(texts_ref);
     return out;
 }
