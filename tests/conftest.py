@@ -130,6 +130,20 @@ def sample_build(tmp_path_factory) -> Path:
     return out
 
 
+def build_snapshot(source: Path, out: Path, env: dict[str, str]) -> tuple:
+    """Build ``source`` with ``build webfaq`` under ``env``: (the manifest's configs, counts,
+    filters and problems; the shard paths; their bytes), to compare two builds exactly."""
+    run_cli("build", "webfaq", "--source", str(source), "--out", str(out), "--min-rows", "1",
+            env=env, check=True)  # fmt: skip
+    manifest = json.loads((out / "mkdata.json").read_text())
+    shards = sorted(p.relative_to(out) for p in out.rglob("*.parquet"))
+    return (
+        {k: manifest[k] for k in ("configs", "counts", "filters", "problems")},
+        shards,
+        [(out / s).read_bytes() for s in shards],
+    )
+
+
 def one_line_error(proc: subprocess.CompletedProcess) -> str:
     """The single stderr line of a run that failed with exit 2 (bad input), no traceback."""
     assert proc.returncode == 2, proc.stderr + proc.stdout

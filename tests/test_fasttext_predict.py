@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CAN_BUILD, run_cli
+from conftest import CAN_BUILD, build_snapshot
 
 from mkdata.core import lang
 from mkdata.core.fasttext_file import UnsupportedModel, read_fasttext_model
@@ -225,19 +225,7 @@ def test_bad_arguments_are_refused():
 
 
 def test_build_through_the_cli_is_identical_with_the_binding(tmp_path):
-    outs = {}
-    for name, binding in (("compiled", ""), ("binding", "1")):
-        out = tmp_path / name
-        run_cli(
-            "build", "webfaq", "--source", str(SAMPLE), "--out", str(out), "--min-rows", "1",
-            env={"MKDATA_FASTTEXT_BINDING": binding}, check=True,
-        )  # fmt: skip
-        manifest = json.loads((out / "mkdata.json").read_text())
-        shards = sorted(p.relative_to(out) for p in out.rglob("*.parquet"))
-        outs[name] = (
-            {k: manifest[k] for k in ("configs", "counts", "filters", "problems")},
-            shards,
-            [(out / s).read_bytes() for s in shards],
-        )
-    assert outs["compiled"] == outs["binding"]
-    assert sum(outs["compiled"][0]["configs"][c]["train"] for c in outs["compiled"][0]["configs"])
+    compiled = build_snapshot(SAMPLE, tmp_path / "c", {"MKDATA_FASTTEXT_BINDING": ""})
+    binding = build_snapshot(SAMPLE, tmp_path / "b", {"MKDATA_FASTTEXT_BINDING": "1"})
+    assert compiled == binding
+    assert sum(c["train"] for c in compiled[0]["configs"].values())

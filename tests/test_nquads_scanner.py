@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import gzip
-import json
 import random
 
 import pytest
-from conftest import CAN_BUILD, TYPE, S, faq_page, quad, run_cli, write_nq
+from conftest import CAN_BUILD, TYPE, S, build_snapshot, faq_page, quad, write_nq
 
 from mkdata.builders import nquads
 from mkdata.core.report import Report
@@ -202,20 +201,9 @@ def test_build_through_the_cli_is_identical_with_the_python_tokenizer(tmp_path):
         lines.append(quad("_:x", TYPE, f"{S}Offer>", f"{URL}/{i}"))
         lines.append(f'_:bad{i}\u00a0{S}name> "nbsp-split subject" <{URL}/{i}> .')
     src = write_nq(tmp_path / "in.nq.gz", lines)
-    outs = {}
-    for name, pure in (("c", ""), ("py", "1")):
-        out = tmp_path / name
-        run_cli(
-            "build", "webfaq", "--source", str(src), "--out", str(out), "--min-rows", "1",
-            env={"MKDATA_PURE_PYTHON_NQUADS": pure},
-            check=True,
-        )  # fmt: skip
-        manifest = json.loads((out / "mkdata.json").read_text())
-        shards = sorted(p.relative_to(out) for p in out.rglob("*.parquet"))
-        outs[name] = (
-            {k: manifest[k] for k in ("configs", "counts", "filters", "problems")},
-            shards,
-            [(out / s).read_bytes() for s in shards],
-        )
+    outs = {
+        name: build_snapshot(src, tmp_path / name, {"MKDATA_PURE_PYTHON_NQUADS": pure})
+        for name, pure in (("c", ""), ("py", "1"))
+    }
     assert outs["c"] == outs["py"]
     assert outs["c"][0]["counts"]["raw_pairs"] == 40
