@@ -125,20 +125,35 @@ def split_stats(
     plain = [c for c in texts if df.schema[c] == pl.String]
     if plain:
         head = df.head(sample_rows).select(plain)
-        seen: set[str] = set()
-        dup = 0
-        forms: dict[str, str] = {}  # titles, questions repeat: each value normalized once
-        for row in head.iter_rows():
-            key = "\x1f".join(
-                forms.get(v) or forms.setdefault(v, normalize(v)) if v else "" for v in row
-            )
-            dup += key in seen
-            seen.add(key)
         st.duplicates_checked = head.height
+        dup = duplicate_rows(head)
         st.duplicates = round(dup / head.height, 4) if head.height else 0.0
     for row in df.head(EXAMPLES).select(texts or df.columns[:3]).iter_rows(named=True):
         st.examples.append({k: _short(v) for k, v in row.items()})
     return st, lengths
+
+
+def duplicate_rows(df: pl.DataFrame) -> int:
+    """How many rows of ``df`` (string columns; null reads as "") equal an earlier row on
+    every column, compared in their normalized form (:func:`mkdata.core.text.normalize`)."""
+    # rows are split into groups equal on one column after another, the column with the most
+    # distinct values first: a row alone in its group is no duplicate, and its other columns
+    # (long answers, most often) are never normalized
+    order = sorted(df.columns, key=lambda c: -df[c].n_unique())
+    groups = [range(df.height)] if df.height > 1 else []
+    for column in order:
+        values = df[column].to_list()
+        forms: dict[str, str] = {}  # titles, questions repeat: each value normalized once
+        split: list[range | list[int]] = []
+        for group in groups:
+            by_form: dict[str, list[int]] = {}
+            for i in group:
+                v = values[i]
+                form = (forms.get(v) or forms.setdefault(v, normalize(v))) if v else ""
+                by_form.setdefault(form, []).append(i)
+            split.extend(g for g in by_form.values() if len(g) > 1)
+        groups = split
+    return sum(len(g) - 1 for g in groups)
 
 
 def _short(value: Any) -> Any:

@@ -10,6 +10,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 _PUNCT = re.compile(r"[^\w\s]+", re.UNICODE)
+# the ASCII characters _PUNCT replaces, each mapped to a space: on ASCII text, followed by
+# the whitespace collapse, the same result as _PUNCT.sub(" ", ...) (runs become one space)
+_ASCII_PUNCT = str.maketrans({c: " " for c in map(chr, range(128)) if _PUNCT.fullmatch(c)})
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -42,7 +45,10 @@ def normalize(text: str, cfg: NormConfig = NormConfig()) -> str:
     if cfg.lowercase:
         text = text.casefold()
     if cfg.strip_punctuation:
-        text = _PUNCT.sub(" ", text)
+        if cfg.collapse_whitespace and text.isascii():
+            text = text.translate(_ASCII_PUNCT)
+        else:
+            text = _PUNCT.sub(" ", text)
     if cfg.collapse_whitespace:
         text = " ".join(text.split())
     return text

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import random
+import re
+import unicodedata
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mkdata.builders import filters as F
+from mkdata.cards.stats import duplicate_rows
 from mkdata.core import shards
 from mkdata.core.lang import Prediction
+from mkdata.core.text import NormConfig, normalize
 from mkdata.core.units import done_result, file_identity, mark_done, unit_key
 from mkdata.dedup.clusters import components, size_histogram
 from mkdata.dedup.minhash import band_hashes
@@ -124,3 +130,47 @@ def test_bucket_writer_offer_builds_only_rows_it_would_keep(tmp_path: Path) -> N
     assert writer.duplicates == {"deu": 3}
     rows = pq.read_table(tmp_path / "bucket-a.parquet").to_pylist()
     assert [r["url"] for r in rows] == ["https://a"]
+
+
+def _normalize_by_regex(text: str, cfg: NormConfig) -> str:
+    """``normalize`` as it was written before its ASCII fast path: the reference."""
+    if cfg.unicode_form:
+        text = unicodedata.normalize(cfg.unicode_form, text)
+    if cfg.lowercase:
+        text = text.casefold()
+    if cfg.strip_punctuation:
+        text = re.sub(r"[^\w\s]+", " ", text)
+    if cfg.collapse_whitespace:
+        text = " ".join(text.split())
+    return text
+
+
+def test_normalize_ascii_fast_path_equals_the_regex() -> None:
+    rng = random.Random(5)
+    ascii_chars = "".join(map(chr, range(128)))
+    texts = [ascii_chars, ascii_chars[::-1], "", "!!!", "a--b", " ,x_y. ", "Q: What? A: 100%!"]
+    texts += [
+        "".join(rng.choice(ascii_chars) for _ in range(rng.randint(0, 60))) for _ in range(3000)
+    ]
+    texts += [t + "é" for t in texts[:200]] + ["ﬁ…", "Straße, «Zitat»!"]
+    for cfg in (NormConfig(), NormConfig(collapse_whitespace=False), NormConfig(lowercase=False)):
+        for t in texts:
+            assert normalize(t, cfg) == _normalize_by_regex(t, cfg), (t, cfg)
+
+
+def test_duplicate_rows_counts_rows_equal_to_an_earlier_one_on_every_column() -> None:
+    df = pl.DataFrame(
+        {
+            "question": ["How?", "how", "How?", "Why?", None, "", "Why!", "x"],
+            "answer": ["Like this.", "like THIS", "Other.", "Because.", "a", "a", "because", "y"],
+            "title": ["T", "t!", "T", "T", "", None, "T", "z"],
+        }
+    )
+    # rows 1 (= 0), 5 (= 4: null reads as "") and 6 (= 3) repeat an earlier row; 2 differs
+    # from 0 on its answer only
+    assert duplicate_rows(df) == 3
+    by_brute_force = len(df) - len(
+        {tuple(normalize(v) if v else "" for v in row) for row in df.iter_rows()}
+    )
+    assert by_brute_force == 3
+    assert duplicate_rows(df.head(1)) == 0 and duplicate_rows(df.head(0)) == 0
