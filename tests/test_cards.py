@@ -374,3 +374,70 @@ def test_chart_helper_loads_only_the_drawing_stack() -> None:
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+# the CLI with ChartProcess.start recording, at each call, whether polars was imported yet
+HELPER_STARTS = """
+import sys
+from mkdata.cards.chart_process import ChartProcess
+from mkdata.cli import main
+starts, start = [], ChartProcess.start.__func__
+def recorded(cls):
+    starts.append("polars" in sys.modules)
+    return start(cls)
+ChartProcess.start = classmethod(recorded)
+sys.argv = ["mkdata", *sys.argv[1:]]
+try:
+    main()
+finally:
+    print("helpers started:", starts)
+"""
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_build_starts_its_chart_helper_before_its_imports(tmp_path: Path, workers: str) -> None:
+    """`build` with a core to spare starts the card's chart helper before it imports the build
+    (polars among it), and the run uses that helper: one helper in all. With every core
+    busy (two workers here, as many as the machine may have), it starts once a core is
+    free, after the imports."""
+    out = tmp_path / "out"
+    args = ["build", "webfaq", "--sample", "--out", str(out), "--workers", workers]
+    proc = subprocess.run(
+        [sys.executable, "-c", HELPER_STARTS, *args], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    spare = int(workers) < (os.cpu_count() or 1)
+    assert f"helpers started: [{'False' if spare else 'True'}]" in proc.stdout
+    charts = sorted(p.name for p in (out / "images").iterdir())
+    assert charts == ["funnel.png", "languages.png", "lengths.png"]
+
+
+def test_a_chart_helper_started_ahead_is_taken_by_the_run_or_stopped(tmp_path: Path) -> None:
+    """The helper `card_prepared_ahead` starts is the one the first run preparing its card
+    uses (and the card gets its charts); one no run took is stopped when the block ends."""
+    from mkdata.cards import write_card_of_run
+    from mkdata.cards.chart_process import ChartProcess
+    from mkdata.core import output
+    from mkdata.core.output import ANY_COMMAND, OutputRun, card_prepared_ahead
+
+    out = tmp_path / "out"
+    run_cli("build", "webfaq", "--sample", "--out", str(out), check=True, timeout=300)
+    shutil.rmtree(out / "images")
+    with card_prepared_ahead(True):
+        [helper] = output._prepared_ahead
+        assert isinstance(helper, ChartProcess) and helper.proc.poll() is None
+        with card_prepared_ahead(True):  # not inside another block
+            assert output._prepared_ahead == [helper]
+        with OutputRun(out, ANY_COMMAND, prepare_card=True) as run:
+            assert run.card_prepared is helper and not output._prepared_ahead
+            write_card_of_run(run)
+    assert helper.proc.returncode == 0
+    assert sorted(p.name for p in (out / "images").iterdir()) == [
+        "funnel.png", "languages.png", "lengths.png",
+    ]  # fmt: skip
+    with card_prepared_ahead(False):
+        assert not output._prepared_ahead
+    with card_prepared_ahead(True):
+        [unused] = output._prepared_ahead
+        time.sleep(1)  # inside its imports
+    assert unused.proc.returncode == 0 and not output._prepared_ahead  # stopped, normally

@@ -31,7 +31,8 @@ from mkdata.cli.common import (
     warn,
 )
 from mkdata.core.errors import EXIT_FAILED
-from mkdata.core.runner import started_workers
+from mkdata.core.output import card_prepared_ahead
+from mkdata.core.runner import core_left_free, started_workers
 
 app = typer.Typer(help="Build QA datasets from crawl sources.", no_args_is_help=True)
 Layout = choices("Layout", LAYOUTS)
@@ -198,7 +199,10 @@ def build_webfaq(
     """Build a per-language FAQ dataset from Web Data Commons FAQPage N-Quads (WebFAQ recipe)."""
     if sample and source:
         raise fail("--sample and --source are exclusive")
-    with started_workers(workers, executor.value, "mkdata.builders.webfaq"):
+    with (
+        started_workers(workers, executor.value, "mkdata.builders.webfaq"),
+        card_prepared_ahead(core_left_free(workers, executor.value)),
+    ):
         from mkdata.builders import webfaq
 
         sources = _resolve(lambda: webfaq.resolve_sources(source, snapshot, sample, wdc_base_url))
@@ -261,7 +265,10 @@ def build_mfaq(
         raise fail("--sample, --source and --crawl are exclusive")
     if segments and not crawl:
         raise fail("--segments needs --crawl")
-    with started_workers(workers, executor.value, "mkdata.builders.mfaq"):
+    with (
+        started_workers(workers, executor.value, "mkdata.builders.mfaq"),
+        card_prepared_ahead(core_left_free(workers, executor.value)),
+    ):
         from mkdata.builders import mfaq
 
         sources = _resolve(

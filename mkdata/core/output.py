@@ -19,16 +19,19 @@ Every command writes through :class:`OutputRun`:
   chart library, and that holds no large model, opens its run with ``prepare_card`` (or
   calls :meth:`OutputRun.prepare_card_now` once a core is left free) so that the card
   writer's preparation (a helper process that loads the chart library) runs while the
-  command works.
+  command works; a CLI command that will leave a core free enters
+  :func:`card_prepared_ahead` before its own imports, so that the preparation overlaps
+  them too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Protocol
@@ -65,6 +68,33 @@ def set_card_writer(writer: CardWriter | None, prepare: CardPreparer | None = No
     an object with ``close()``, closed when the run ends) is the run's ``card_prepared``."""
     _card_writer[:] = [writer] if writer else []
     _card_preparer[:] = [prepare] if writer and prepare else []
+
+
+# the preparation card_prepared_ahead started, until a run takes it
+_prepared_ahead: list[CardPrepared] = []
+
+
+@contextlib.contextmanager
+def card_prepared_ahead(spare: bool) -> Iterator[None]:
+    """Within this block, the card writer's preparation (see set_card_writer) has started on
+    entry where ``spare`` (the command will leave a core free), and the first run that
+    prepares its card takes it (:meth:`OutputRun.prepare_card_now`) instead of starting its
+    own. A command enters the block before its own imports. Nothing starts without a
+    preparer, nor inside another such block; a preparation no run took is closed on exit."""
+    if not spare or not _card_preparer or _prepared_ahead:
+        yield
+        return
+    prepared = _card_preparer[0]()
+    if prepared is None:
+        yield
+        return
+    _prepared_ahead.append(prepared)
+    try:
+        yield
+    finally:
+        if _prepared_ahead and _prepared_ahead[0] is prepared:
+            _prepared_ahead.clear()
+            prepared.close()
 
 
 def _legacy_marker(out: Path) -> dict[str, Any] | None:
@@ -273,6 +303,9 @@ class OutputRun:
         """Start the card writer's preparation (see set_card_writer) if it has not started:
         for a command that leaves a core free only part of the way (its last units)."""
         if self.card_prepared is None and not self._published:
+            if _prepared_ahead:
+                self.card_prepared = _prepared_ahead.pop()
+                return
             for prepare in _card_preparer:
                 self.card_prepared = prepare()
 
