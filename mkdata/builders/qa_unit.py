@@ -39,9 +39,10 @@ LANGUAGE_TAG_MAX = 64  # longer "language tags" are not kept
 LID_MAX_CHARS = 400  # language ID reads the first 400 characters of question and answer
 SIDE_CACHE_MAX = 50_000  # side predictions kept per unit (cleared when full): <= 20M chars
 # raw pairs up to PAIR_CACHE_CHARS long are normalized once per unit (the FAQ of a site
-# repeats on its pages); the cache is cleared once a batch starts past PAIR_CACHE_MAX pairs.
-# An entry holds the raw pair, its normalized form and its key: <= ~37M chars per worker
-PAIR_CACHE_MAX, PAIR_CACHE_CHARS = 4096, 2000
+# repeats on its pages); the cache is emptied when it would pass PAIR_CACHE_TOTAL characters
+# of raw pairs. An entry holds the raw pair, its normalized form and its key (each about
+# as long as the raw pair): <= ~32M chars per worker
+PAIR_CACHE_CHARS, PAIR_CACHE_TOTAL = 2000, 8_000_000
 
 
 # which of the rows equal on language and id a build keeps: the first in this order (the
@@ -129,13 +130,37 @@ def prepare_pair(question: str, answer: str) -> Prepared:
     return had_control, q, a, key, stable_id(key)
 
 
+class PreparedPairs:
+    """Raw (question, answer) -> its :func:`prepare_pair` result, the pairs met before kept
+    (see PAIR_CACHE_CHARS)."""
+
+    def __init__(self) -> None:
+        self.pairs: dict[tuple[str, str], Prepared] = {}
+        self.chars = 0
+
+    def get(self, question: str, answer: str) -> Prepared:
+        """``prepare_pair(question, answer)``, computed once while the pair is kept."""
+        prep = self.pairs.get((question, answer))
+        if prep is not None:
+            return prep
+        prep = prepare_pair(question, answer)
+        size = len(question) + len(answer)
+        if size <= PAIR_CACHE_CHARS:
+            if self.chars + size > PAIR_CACHE_TOTAL:
+                self.pairs.clear()
+                self.chars = 0
+            self.pairs[(question, answer)] = prep
+            self.chars += size
+        return prep
+
+
 def _process_batch(
     batch: list[RawPair],
     label: str,
     cfg: F.QAFilterConfig,
     seen: dict[str, Verdict],
     sides: dict[str, Prediction],
-    prepared: dict[tuple[str, str], Prepared],
+    prepared: PreparedPairs,
     report: Report,
     writer: BucketWriter,
 ) -> None:
@@ -146,22 +171,14 @@ def _process_batch(
     or None, language score, hint candidates): a repeated pair gets its first occurrence's
     verdict without running language ID again, and its own page's language hints. ``sides``
     caches the predictions of single questions and answers (texts repeat across pages).
-    ``prepared`` maps a raw (question, answer) met before to its normalized form (see
-    :func:`prepare_pair`). Repeats that pass go to the writer too (same id for the same
+    ``prepared`` gives the normalized form of a raw (question, answer) (see
+    :func:`prepare_pair`), met before or not. Repeats that pass go to the writer too (same id for the same
     language), which keeps the copy with the smallest URL, as the build's merge does.
     """
     fresh: list[tuple[RawPair, str, str, str, str]] = []
     repeats: list[tuple[RawPair, str, str, str, str]] = []
-    if len(prepared) > PAIR_CACHE_MAX:
-        prepared.clear()
     for raw in batch:
-        raw_pair = (raw.question, raw.answer)
-        prep = prepared.get(raw_pair)
-        if prep is None:
-            prep = prepare_pair(raw.question, raw.answer)
-            if len(raw.question) + len(raw.answer) <= PAIR_CACHE_CHARS:
-                prepared[raw_pair] = prep
-        had_control, q, a, key, digest = prep
+        had_control, q, a, key, digest = prepared.get(raw.question, raw.answer)
         if had_control:
             report.counts["control_characters_removed"] += 1
         if not key:
@@ -284,7 +301,7 @@ def process_unit(
     writer = BucketWriter(directory)
     seen: dict[str, Verdict] = {}
     sides: dict[str, Prediction] = {}
-    prepared: dict[tuple[str, str], Prepared] = {}
+    prepared = PreparedPairs()
     batch: list[RawPair] = []
     try:
         for raw in read(path, report, spec, limit):

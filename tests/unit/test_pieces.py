@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mkdata.builders import filters as F
+from mkdata.builders import qa_unit
 from mkdata.cards.stats import duplicate_rows
 from mkdata.core import shards
 from mkdata.core.lang import Prediction
@@ -174,3 +175,15 @@ def test_duplicate_rows_counts_rows_equal_to_an_earlier_one_on_every_column() ->
     )
     assert by_brute_force == 3
     assert duplicate_rows(df.head(1)) == 0 and duplicate_rows(df.head(0)) == 0
+
+
+def test_prepared_pairs_keep_short_pairs_within_their_character_budget(monkeypatch) -> None:
+    monkeypatch.setattr(qa_unit, "PAIR_CACHE_TOTAL", 100)
+    cache = qa_unit.PreparedPairs()
+    pairs = [(f"<p>Question {i}?</p>", f"Answer number {i}, long enough.") for i in range(6)]
+    for q, a in pairs + pairs:
+        assert cache.get(q, a) == qa_unit.prepare_pair(q, a)
+    assert 0 < cache.chars <= 100 and len(cache.pairs) < len(pairs)  # emptied on the way
+    assert cache.chars == sum(len(q) + len(a) for q, a in cache.pairs)
+    long = ("Why " * 300, "Because " * 300)  # past PAIR_CACHE_CHARS: prepared, not kept
+    assert cache.get(*long) == qa_unit.prepare_pair(*long) and long not in cache.pairs
