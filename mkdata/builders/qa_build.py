@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mkdata.builders import filters as F
@@ -62,21 +63,21 @@ def _unit_key(cfg: QABuildConfig, spec: str) -> str:
     return unit_key([*key, UNIT_LAYOUT])
 
 
-def merge_bucket(bucket: int, unit_dirs: list[str], target: str) -> dict[str, Any]:
-    """Deduplicate one id bucket across units into ``target/rows.parquet``, sorted by
-    ``KEEP_FIRST_BY`` (language, id, url, source): the first row of each language and id
-    is kept.
+def merge_bucket(bucket: int, unit_dirs: list[str], target: str | None = None) -> dict[str, Any]:
+    """Deduplicate one id bucket across units, sorted by ``KEEP_FIRST_BY`` (language, id,
+    url, source): the first row of each language and id is kept.
 
-    Returns ``languages`` as ``[language, rows]`` in file order and the duplicates removed
-    per language.
+    Returns ``languages`` as ``[language, rows]`` in row order, the duplicates removed per
+    language, and the rows: as ``rows`` (an Arrow table, None when there are none), or,
+    with ``target`` (a bucket merged on Ray), written to ``target/rows.parquet`` instead.
     """
     files = [Path(d) / f"bucket-{bucket:x}.parquet" for d in unit_dirs]
     files = [f for f in files if f.exists()]
-    out = Path(target)
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
+    if target is not None:
+        shutil.rmtree(target, ignore_errors=True)
+        Path(target).mkdir(parents=True)
     if not files:
-        return {"languages": [], "duplicates": {}}
+        return {"languages": [], "duplicates": {}, "rows": None}
     df = pl.scan_parquet(files).collect()  # the files in order, read at once (not one by one)
     # stable: of rows equal on all four, the first met (unit order, then file order) is kept
     df = df.sort(list(KEEP_FIRST_BY), maintain_order=True)
@@ -87,11 +88,37 @@ def merge_bucket(bucket: int, unit_dirs: list[str], target: str) -> dict[str, An
     duplicates = {lang: n - kept.get(lang, 0) for lang, n in before.iter_rows()}
     # polars' large strings kept here: one bucket may pass 2 GiB of text; each language is
     # cast to the output schema on its own in _merge
-    pq.write_table(df.to_arrow(), out / "rows.parquet")
+    rows = df.to_arrow()
+    if target is not None:
+        pq.write_table(rows, Path(target) / "rows.parquet")
     return {
         "languages": [[lang, n] for lang, n in after.iter_rows()],
         "duplicates": {k: v for k, v in duplicates.items() if v},
+        "rows": rows if target is None else None,
     }
+
+
+def _merged_buckets(
+    unit_dirs: list[Path], cfg: QABuildConfig, scratch: Path
+) -> Iterator[tuple[dict[str, Any], pa.Table | None]]:
+    """Each id bucket's :func:`merge_bucket` result and rows, in bucket order, one bucket's
+    rows in memory at a time: merged here (polars already spreads a bucket's sort over the
+    cores; a process pool would only add its start-up), or on Ray, through files in
+    ``scratch``."""
+    dirs = [str(d) for d in unit_dirs]
+    if cfg.executor != "ray":
+        for b in range(N_BUCKETS):
+            result = merge_bucket(b, dirs)
+            yield result, result["rows"]
+        return
+    tasks = [(b, dirs, str(scratch / f"{b:x}")) for b in range(N_BUCKETS)]
+    merged: dict[int, dict[str, Any]] = {}
+    for task, result in run_units(merge_bucket, tasks, cfg.workers, "ray", cfg.ray_address):
+        merged[task[0]] = result
+    for b in range(N_BUCKETS):
+        # ParquetFile, not read_table: pyarrow.dataset imports pandas (0.5 s)
+        rows = scratch / f"{b:x}" / "rows.parquet"
+        yield merged[b], pq.ParquetFile(rows).read() if merged[b]["languages"] else None
 
 
 def _merge(
@@ -100,24 +127,14 @@ def _merge(
     """Deduplicate across units (one unit per id bucket) and write per-language shards
     under the run's staging area."""
     scratch = run.state("merge")
-    tasks = [(b, [str(d) for d in unit_dirs], str(scratch / f"{b:x}")) for b in range(N_BUCKETS)]
-    merged: dict[int, dict[str, Any]] = {}
-    # locally, polars already spreads a bucket's sort over the cores: a process pool would only
-    # add its start-up; on Ray the buckets go to the cluster
-    workers = cfg.workers if cfg.executor == "ray" else 1
-    for task, result in run_units(merge_bucket, tasks, workers, cfg.executor, cfg.ray_address):
-        merged[task[0]] = result
     data = run.staging / "data"
     selected = set(cfg.langs) if cfg.langs else None
     writers: dict[str, ShardWriter] = {}
-    for b in range(N_BUCKETS):
-        for lang, n in merged[b]["duplicates"].items():
+    for merged, rows in _merged_buckets(unit_dirs, cfg, scratch):
+        for lang, n in merged["duplicates"].items():
             report.filters[lang][F.DUPLICATE] += n
-        languages = merged[b]["languages"]
-        # ParquetFile, not read_table: pyarrow.dataset imports pandas (0.5 s)
-        rows = pq.ParquetFile(scratch / f"{b:x}" / "rows.parquet").read() if languages else None
         offset = 0
-        for lang, n in languages:
+        for lang, n in merged["languages"]:
             start, offset = offset, offset + n
             if selected is not None and lang not in selected:
                 report.filters[lang]["not_selected"] += n
