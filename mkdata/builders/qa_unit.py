@@ -24,6 +24,7 @@ from mkdata.core.lang import Prediction, get_identifier
 from mkdata.core.language_hints import language_hints
 from mkdata.core.manifest import file_checksum
 from mkdata.core.report import Report
+from mkdata.core.runner import fewer_collections
 from mkdata.core.schema import QA_PAIR, origin_of, stable_id
 from mkdata.core.units import mark_done
 
@@ -303,18 +304,19 @@ def process_unit(
     sides: dict[str, Prediction] = {}
     prepared = PreparedPairs()
     batch: list[RawPair] = []
-    try:
-        for raw in read(path, report, spec, limit):
-            report.counts["raw_pairs"] += 1
-            batch.append(raw)
-            if len(batch) >= BATCH:
+    with fewer_collections():
+        try:
+            for raw in read(path, report, spec, limit):
+                report.counts["raw_pairs"] += 1
+                batch.append(raw)
+                if len(batch) >= BATCH:
+                    _process_batch(batch, label, cfg, seen, sides, prepared, report, writer)
+                    batch = []
+            if batch:
                 _process_batch(batch, label, cfg, seen, sides, prepared, report, writer)
-                batch = []
-        if batch:
-            _process_batch(batch, label, cfg, seen, sides, prepared, report, writer)
-    except OSError as exc:
-        report.error = f"{spec}: read error: {exc}"
-    writer.close()
+        except OSError as exc:
+            report.error = f"{spec}: read error: {exc}"
+        writer.close()
     for lang, n in writer.duplicates.items():
         report.filters[lang][F.DUPLICATE] += n
     info["size"] = path.stat().st_size

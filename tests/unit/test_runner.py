@@ -111,3 +111,28 @@ def test_started_workers_errors_other_sizes_and_unused_pools() -> None:
     assert not multiprocessing.active_children()
     with started_workers(2, "ray"), started_workers(1, "local"):
         assert not multiprocessing.active_children()  # nothing for Ray or one worker
+
+
+def test_fewer_collections_raises_the_thresholds_and_restores_them() -> None:
+    import gc
+    import weakref
+
+    from mkdata.core.runner import RECORD_LOOP_GC_THRESHOLD, fewer_collections
+
+    before = gc.get_threshold()
+    assert before != RECORD_LOOP_GC_THRESHOLD
+    with pytest.raises(KeyError), fewer_collections():
+        assert gc.get_threshold() == RECORD_LOOP_GC_THRESHOLD
+        assert gc.get_freeze_count() > 0  # what existed on entry is left alone
+
+        class Node:
+            pass
+
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # a cycle made inside: still collected
+        gone = weakref.ref(a)
+        del a, b
+        gc.collect()
+        assert gone() is None
+        raise KeyError
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
