@@ -109,10 +109,9 @@ def language_rule(
     """
     if joint.score < cfg.min_lang_score:
         return LANG_LOW_SCORE
+    lang, k = joint.lang, cfg.lang_agree_k
     for side in (question, answer):
-        k = min(cfg.lang_agree_k, len(side.langs))
-        scores = dict(zip(side.langs[:k], side.scores[:k], strict=True))
-        if scores.get(joint.lang, 0.0) < cfg.min_agree_score:
+        if _score_of(side, lang, k) < cfg.min_agree_score:
             return LANG_MISMATCH
     return None
 
@@ -131,8 +130,13 @@ NO_PREDICTION = Prediction((), ())
 
 
 def _score_of(p: Prediction, lang: str, k: int) -> float:
-    k = min(k, len(p.langs))
-    return dict(zip(p.langs[:k], p.scores[:k], strict=True)).get(lang, 0.0)
+    """The probability ``p`` gives ``lang`` among its top ``k`` (the last such where two
+    labels map to one language), else 0.0."""
+    score = 0.0
+    for other, value in zip(p.langs[:k], p.scores[:k], strict=True):
+        if other == lang:
+            score = value
+    return score
 
 
 def hint_candidates(

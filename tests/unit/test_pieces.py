@@ -187,3 +187,33 @@ def test_prepared_pairs_keep_short_pairs_within_their_character_budget(monkeypat
     assert cache.chars == sum(len(q) + len(a) for q, a in cache.pairs)
     long = ("Why " * 300, "Because " * 300)  # past PAIR_CACHE_CHARS: prepared, not kept
     assert cache.get(*long) == qa_unit.prepare_pair(*long) and long not in cache.pairs
+
+
+def _language_rule_by_dicts(joint: Prediction, q: Prediction, a: Prediction, cfg) -> str | None:
+    """``language_rule`` as it was written before: the reference."""
+    if joint.score < cfg.min_lang_score:
+        return F.LANG_LOW_SCORE
+    for side in (q, a):
+        k = min(cfg.lang_agree_k, len(side.langs))
+        scores = dict(zip(side.langs[:k], side.scores[:k], strict=True))
+        if scores.get(joint.lang, 0.0) < cfg.min_agree_score:
+            return F.LANG_MISMATCH
+    return None
+
+
+def test_language_rule_equals_its_reference_on_random_predictions() -> None:
+    rng = random.Random(11)
+
+    def prediction() -> Prediction:
+        n = rng.randint(0, 5)
+        langs = tuple(rng.choice(["deu", "eng", "fra"]) for _ in range(n))  # repeats too
+        return Prediction(langs, tuple(sorted((rng.random() for _ in range(n)), reverse=True)))
+
+    for _ in range(20_000):
+        cfg = F.QAFilterConfig(
+            lang_agree_k=rng.randint(1, 5),
+            min_lang_score=rng.random() / 2,
+            min_agree_score=rng.random() / 4,
+        )
+        joint, q, a = prediction(), prediction(), prediction()
+        assert F.language_rule(joint, q, a, cfg) == _language_rule_by_dicts(joint, q, a, cfg)
