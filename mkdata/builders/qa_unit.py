@@ -173,8 +173,9 @@ def _process_batch(
     verdict without running language ID again, and its own page's language hints. ``sides``
     caches the predictions of single questions and answers (texts repeat across pages).
     ``prepared`` gives the normalized form of a raw (question, answer) (see
-    :func:`prepare_pair`), met before or not. Repeats that pass go to the writer too (same id for the same
-    language), which keeps the copy with the smallest URL, as the build's merge does.
+    :func:`prepare_pair`), met before or not. Repeats that pass go to the writer too (same
+    id for the same language), which keeps the copy with the smallest URL, as the build's
+    merge does.
     """
     fresh: list[tuple[RawPair, str, str, str, str]] = []
     repeats: list[tuple[RawPair, str, str, str, str]] = []

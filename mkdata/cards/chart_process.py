@@ -23,10 +23,12 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mkdata.cards.stats_records import DatasetStats
 from mkdata.core.runner import helper_env
+
+if TYPE_CHECKING:  # numpy, which it imports, would delay the helper's start by ~0.1 s
+    from mkdata.cards.stats_records import DatasetStats
 
 TIMEOUT_S = 600  # for the drawing, after the helper got its job
 # run as -c, not -m: the working directory leaves sys.path, so nothing there shadows mkdata;
