@@ -109,7 +109,7 @@ def _merged_buckets(
     if cfg.executor != "ray":
         for b in range(N_BUCKETS):
             result = merge_bucket(b, dirs)
-            yield result, result["rows"]
+            yield result, result.pop("rows")
         return
     tasks = [(b, dirs, str(scratch / f"{b:x}")) for b in range(N_BUCKETS)]
     merged: dict[int, dict[str, Any]] = {}
@@ -144,6 +144,7 @@ def _merge(
                     data / lang, QA_PAIR, "train", cfg.max_shard_rows, cfg.max_shard_bytes
                 )
             writers[lang].write(rows.slice(start, n).cast(QA_PAIR))  # type: ignore[union-attr]
+        rows = None  # let it go before the next bucket is merged
     shutil.rmtree(scratch, ignore_errors=True)
     configs: dict[str, int] = {}
     for lang, writer in sorted(writers.items()):

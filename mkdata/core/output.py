@@ -80,7 +80,8 @@ def card_prepared_ahead(spare: bool) -> Iterator[None]:
     entry where ``spare`` (the command will leave a core free), and the first run that
     prepares its card takes it (:meth:`OutputRun.prepare_card_now`) instead of starting its
     own. A command enters the block before its own imports. Nothing starts without a
-    preparer, nor inside another such block; a preparation no run took is closed on exit."""
+    preparer, nor while a preparation such a block started waits for its run; a
+    preparation no run took is closed on exit."""
     if not spare or not _card_preparer or _prepared_ahead:
         yield
         return

@@ -70,26 +70,39 @@ def helper_env() -> dict[str, str]:
 
 
 # within fewer_collections: Python's cyclic collector looks at its youngest objects after
-# 50,000 new ones instead of 700, and at all of them ~5,000 times less often
+# 50,000 new ones instead of 700, and at all of them ~1,400 times less often
 RECORD_LOOP_GC_THRESHOLD = (50_000, 20, 100)
+_gc_lock = threading.Lock()
+_gc_blocks: list[tuple[tuple[int, int, int], bool]] = []  # the settings on first entry
 
 
 @contextlib.contextmanager
 def fewer_collections() -> Iterator[None]:
     """Within this block, Python's cyclic garbage collector runs less often
     (``RECORD_LOOP_GC_THRESHOLD``) and never looks at the objects that exist on entry
-    (``gc.freeze``), for a unit's loop over many records: every record leaves short-lived
-    tuples and objects that the default thresholds collect again and again (a tenth of a
-    webfaq unit's time), among caches that a full collection walks each time. Garbage in a
-    cycle still goes, ~70 times later; the collector's settings are restored on exit."""
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(*RECORD_LOOP_GC_THRESHOLD)
+    (``gc.freeze``, unless something else froze objects before), for a unit's loop over many
+    records: every record leaves short-lived tuples and objects that the default thresholds
+    collect again and again (a tenth of a webfaq unit's time), among caches that a full
+    collection walks each time. Garbage in a cycle still goes, later. Blocks may overlap
+    (threads): the collector's settings are restored when the last one ends."""
+    with _gc_lock:
+        if not _gc_blocks:
+            freeze = gc.get_freeze_count() == 0
+            _gc_blocks.append((gc.get_threshold(), freeze))
+            if freeze:
+                gc.freeze()
+            gc.set_threshold(*RECORD_LOOP_GC_THRESHOLD)
+        else:
+            _gc_blocks.append(_gc_blocks[0])
     try:
         yield
     finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
+        with _gc_lock:
+            threshold, froze = _gc_blocks.pop()
+            if not _gc_blocks:
+                gc.set_threshold(*threshold)
+                if froze:
+                    gc.unfreeze()
 
 
 def _init_worker(modules: tuple[str, ...] = ()) -> None:

@@ -119,20 +119,39 @@ def test_fewer_collections_raises_the_thresholds_and_restores_them() -> None:
 
     from mkdata.core.runner import RECORD_LOOP_GC_THRESHOLD, fewer_collections
 
+    class Node:
+        other: object
+
     before = gc.get_threshold()
-    assert before != RECORD_LOOP_GC_THRESHOLD
+    assert before != RECORD_LOOP_GC_THRESHOLD and gc.get_freeze_count() == 0
     with pytest.raises(KeyError), fewer_collections():
         assert gc.get_threshold() == RECORD_LOOP_GC_THRESHOLD
         assert gc.get_freeze_count() > 0  # what existed on entry is left alone
-
-        class Node:
-            pass
-
         a, b = Node(), Node()
-        a.other, b.other = b, a  # a cycle made inside: still collected
+        a.other, b.other = b, a  # a cycle made inside: collected without being asked
         gone = weakref.ref(a)
         del a, b
-        gc.collect()
+        keep = [[] for _ in range(2 * RECORD_LOOP_GC_THRESHOLD[0])]  # allocations
         assert gone() is None
+        del keep
         raise KeyError
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+    # blocks that overlap (units in threads) restore the settings when the last one ends
+    first, second = fewer_collections(), fewer_collections()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert gc.get_threshold() == RECORD_LOOP_GC_THRESHOLD and gc.get_freeze_count() > 0
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+    # objects another library froze stay frozen
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with fewer_collections():
+            assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() == frozen and gc.get_threshold() == before
+    finally:
+        gc.unfreeze()
