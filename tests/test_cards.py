@@ -397,7 +397,8 @@ finally:
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_build_starts_its_chart_helper_before_its_imports(tmp_path: Path, workers: str) -> None:
     """`build` with a core to spare starts the card's chart helper before it imports the build
-    (polars among it), and the run uses that helper: one helper in all. With every core
+    (polars among it), and the run uses that helper: one helper in all (`dedup` and `export
+    beir` too). With every core
     busy (two workers here, as many as the machine may have), it starts once a core is
     free, after the imports."""
     out = tmp_path / "out"
@@ -413,6 +414,17 @@ def test_build_starts_its_chart_helper_before_its_imports(tmp_path: Path, worker
     assert f"helpers started: {expected}" in proc.stdout
     charts = sorted(p.name for p in (out / "images").iterdir())
     assert charts == ["funnel.png", "languages.png", "lengths.png"]
+    if workers == "1" and expected == "[False]":  # the other commands that run units
+        for command in (["dedup"], ["export", "beir"]):
+            target = tmp_path / command[0]
+            args = [*command, str(out), "--out", str(target), "--workers", "1"]
+            proc = subprocess.run(
+                [sys.executable, "-c", HELPER_STARTS, *args],
+                capture_output=True, text=True, timeout=300,
+            )  # fmt: skip
+            assert proc.returncode == 0, proc.stderr
+            assert "helpers started: [False]" in proc.stdout, command
+            assert (target / "images").is_dir()
 
 
 def test_a_chart_helper_started_ahead_is_taken_by_the_run_or_stopped(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """The card's charts drawn by a helper process.
 
 A command that leaves a core free starts the helper (:meth:`ChartProcess.start`) before
-its own imports (``build``: :func:`mkdata.core.output.card_prepared_ahead`), when it opens
+its own imports (:func:`mkdata.core.output.card_prepared_ahead`), when it opens
 its output, or once its last units free one (``OutputRun(prepare_card=...)``,
 :meth:`OutputRun.prepare_card_now`); the helper imports matplotlib and loads its font while
 the command works (0.5-1 s that would otherwise come after the command's work), then waits

@@ -142,6 +142,8 @@ def duplicate_rows(df: pl.DataFrame) -> int:
     order = sorted(df.columns, key=lambda c: -df[c].n_unique())
     groups = [range(df.height)] if df.height > 1 else []
     for column in order:
+        if not groups:  # no row equals another on the columns so far
+            break
         values = df[column].to_list()
         forms: dict[str, str] = {}  # titles, questions repeat: each value normalized once
         split: list[range | list[int]] = []

@@ -27,12 +27,11 @@ from mkdata.cli.common import (
     out_console,
     parse_langs,
     progress_bar,
+    started_before_imports,
     user_errors,
     warn,
 )
 from mkdata.core.errors import EXIT_FAILED
-from mkdata.core.output import card_prepared_ahead
-from mkdata.core.runner import core_left_free, started_workers
 
 app = typer.Typer(help="Build QA datasets from crawl sources.", no_args_is_help=True)
 Layout = choices("Layout", LAYOUTS)
@@ -199,10 +198,7 @@ def build_webfaq(
     """Build a per-language FAQ dataset from Web Data Commons FAQPage N-Quads (WebFAQ recipe)."""
     if sample and source:
         raise fail("--sample and --source are exclusive")
-    with (
-        started_workers(workers, executor.value, "mkdata.builders.webfaq"),
-        card_prepared_ahead(core_left_free(workers, executor.value)),
-    ):
+    with started_before_imports(workers, executor.value, "mkdata.builders.webfaq"):
         from mkdata.builders import webfaq
 
         sources = _resolve(lambda: webfaq.resolve_sources(source, snapshot, sample, wdc_base_url))
@@ -265,10 +261,7 @@ def build_mfaq(
         raise fail("--sample, --source and --crawl are exclusive")
     if segments and not crawl:
         raise fail("--segments needs --crawl")
-    with (
-        started_workers(workers, executor.value, "mkdata.builders.mfaq"),
-        card_prepared_ahead(core_left_free(workers, executor.value)),
-    ):
+    with started_before_imports(workers, executor.value, "mkdata.builders.mfaq"):
         from mkdata.builders import mfaq
 
         sources = _resolve(

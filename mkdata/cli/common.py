@@ -210,3 +210,20 @@ def report_failures(failed: dict[str, Any], what: str = "prompts") -> None:
     if not failed["within_allowed"]:
         raise fail(f"{message} (--allow-failures {failed['allowed']})", EXIT_FAILED)
     warn(message)
+
+
+@contextmanager
+def started_before_imports(workers: int, executor: str, module: str) -> Iterator[None]:
+    """Enter before a unit-running command imports ``module`` (its library code): what its
+    run will use starts now, so its start-up overlaps those imports: the command's
+    ``workers - 1`` worker processes, each importing ``module``
+    (:func:`mkdata.core.runner.started_workers`), and, where the command leaves a core free,
+    the card's chart helper (:func:`mkdata.core.output.card_prepared_ahead`)."""
+    from mkdata.core.output import card_prepared_ahead
+    from mkdata.core.runner import core_left_free, started_workers
+
+    with (
+        started_workers(workers, executor, module),
+        card_prepared_ahead(core_left_free(workers, executor)),
+    ):
+        yield

@@ -21,10 +21,10 @@ from mkdata.cli.common import (
     filter_summary,
     out_console,
     progress_bar,
+    started_before_imports,
     user_errors,
     warn_malformed,
 )
-from mkdata.core.runner import started_workers
 from mkdata.dedup.config import HASHES, SEMANTIC_SCOPES, SHINGLES, DedupConfig
 
 Shingle = choices("Shingle", SHINGLES)
@@ -119,7 +119,7 @@ def dedup(
         raise fail("--bands and --rows go together")
     if bands and rows and bands * rows > num_perm:
         raise fail(f"--bands x --rows ({bands * rows}) exceeds --num-perm ({num_perm})")
-    with started_workers(workers, executor.value, "mkdata.dedup.run"):  # before the imports
+    with started_before_imports(workers, executor.value, "mkdata.dedup.run"):
         from mkdata.core.text import NormConfig
         from mkdata.dedup.run import run_dedup
 

@@ -17,11 +17,11 @@ from mkdata.cli.common import (
     WorkersOpt,
     choices,
     out_console,
+    started_before_imports,
     user_errors,
     warn,
     warn_malformed,
 )
-from mkdata.core.runner import started_workers
 from mkdata.exports.beir_config import SPLITS_BY, BeirExportConfig
 
 app = typer.Typer(help="Export datasets to other tools' layouts.", no_args_is_help=True)
@@ -55,7 +55,7 @@ def export_beir(
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Write corpus, queries and train/test qrels per language (WebFAQ / BEIR layout)."""
-    with started_workers(workers, executor.value, "mkdata.exports.beir"):  # before the imports
+    with started_before_imports(workers, executor.value, "mkdata.exports.beir"):
         from mkdata.exports.beir import run_export_beir
 
         with user_errors(out):
