@@ -160,14 +160,14 @@ def lid_seconds(corpus: Path) -> tuple[float, float]:
 
 
 def reader_seconds(corpus: Path) -> tuple[float | None, float]:
-    """Seconds the N-Quads reader takes on ``corpus`` with the compiled scanner (None when it
-    was not built) and with the Python tokenizer: best of 3, alternating, in this process."""
+    """Seconds the N-Quads reader takes on ``corpus`` compiled (None when it was not built)
+    and in Python: best of 3, alternating, in this process."""
     import os
 
     from mkdata.builders import nquads
     from mkdata.core.report import Report
 
-    compiled = nquads._scanner() is not nquads._scan_py
+    compiled = nquads._compiled() is not None
     best = {"": float("inf"), "1": float("inf")}
     for _ in range(3):
         for pure in best if compiled else ["1"]:
@@ -237,8 +237,8 @@ def bench_shape(shape: str, mb: int, n_parts: int, profile_mb: int) -> tuple[dic
         "lid_fasttext_binding_ratio_vs_gzip": round(lid_binding / gz, 2),
         "lid_mkdata_seconds": round(lid_ours, 3),
         "lid_speedup_vs_binding": round(lid_binding / lid_ours, 2),
-        "reader_seconds_compiled_scanner": reader_c and round(reader_c, 3),
-        "reader_seconds_python_tokenizer": round(reader_py, 3),
+        "reader_seconds_compiled": reader_c and round(reader_c, 3),
+        "reader_seconds_python": round(reader_py, 3),
         "unit_seconds": manifest["timings"]["parse_seconds"],
         "merge_seconds": manifest["timings"]["merge_seconds"],
         "parts": n_parts,

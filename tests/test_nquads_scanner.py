@@ -1,4 +1,5 @@
-"""The compiled N-Quads scanner splits every line exactly as the Python tokenizer does."""
+"""The compiled N-Quads reader splits every line exactly as the Python tokenizer does and
+gives the same pairs and report as the Python reader."""
 
 from __future__ import annotations
 
@@ -15,16 +16,16 @@ URL = "https://example.com/faq"
 
 
 try:
-    from mkdata.builders._nquads_scan import scan
+    from mkdata.builders._nquads_scan import Pages, split
 except ImportError:
-    scan = None
+    Pages = split = None
 
 pytestmark = pytest.mark.skipif(
-    scan is None and not CAN_BUILD, reason="no C compiler here: the Python tokenizer is used"
+    split is None and not CAN_BUILD, reason="no C compiler here: the Python reader is used"
 )
 
 PREDICATES = {k.encode(): v for k, v in nquads.PREDICATES.items()}
-KNOWN_TYPES = tuple(k.encode() for k in nquads.TYPES)
+KINDS = {k.encode(): nquads.KIND_CODES[v] for k, v in nquads.TYPES.items()}
 
 # whitespace str.split() knows beyond ASCII space/tab, and look-alikes it does not
 SPACES = ["\u00a0", "\u2028", "\u3000", "\u0085", "\u1680", "\u2009", "\x1c", "\x1f", "\x0b", "\r"]
@@ -33,12 +34,12 @@ BAD_UTF8 = [b"\xc0\xaf", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xe2\x82", b"\x
 
 
 def test_the_scanner_was_built_at_install():
-    assert scan is not None, "a C compiler is here but mkdata/builders/_nquads_scan was not built"
+    assert split is not None, "a C compiler is here but mkdata/builders/_nquads_scan was not built"
     from mkdata.builders import _nquads_scan
 
     # an editable install keeps an old build after the C source changes: rebuild it
     assert _nquads_scan.VERSION == nquads.SCANNER_VERSION, "stale build: pip install -e ."
-    assert nquads._scanner() is not nquads._scan_py
+    assert nquads._compiled() is _nquads_scan
 
 
 def _pick(rng: random.Random, usual: list[str], odd: list[str]) -> str:
@@ -99,20 +100,15 @@ def _expected(raw: bytes):
 @pytest.mark.parametrize("seed", range(4))
 def test_every_line_splits_as_the_python_tokenizer_splits_it(seed):
     for raw in _lines(seed, 3000):
-        items, n_lines, other, skipped, invalid = scan(raw, len(raw), 7, PREDICATES, 0, None, None)
-        expected = _expected(raw)
-        assert n_lines == 1 and skipped == 0 and invalid == (expected == "invalid")
-        if not items:  # only counted: a blank line or a quad with another predicate
-            assert expected == (nquads.OTHER_QUAD if other else None), raw
-            continue
-        assert len(items) == 1 and other == 0, raw
-        item = items[0]
-        if len(item) == 5:  # split in C
-            assert item[0] == 7 and item[1:] == expected, raw
-        else:  # left to the Python tokenizer, as bytes only when it is not UTF-8
-            assert item == (7, raw if expected == "invalid" else raw.decode()), raw
-            if expected != "invalid":
-                assert expected is None or len(expected) == 2, raw  # a comment or a problem
+        got, expected = split(raw, PREDICATES), _expected(raw)
+        if expected == "invalid":  # not UTF-8: left to the Python reader
+            assert got == "python", raw
+        elif got == "python":  # left to the Python tokenizer: a comment or a problem
+            assert expected is None or len(expected) == 2, raw
+        elif got == "other":  # counted only: a quad with another predicate
+            assert expected == nquads.OTHER_QUAD, raw
+        else:
+            assert got == expected, raw
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -161,35 +157,144 @@ def test_invalid_utf8_is_reported_before_the_blocks_other_problems(tmp_path, mon
     assert report.problems["invalid_utf8"] == 2
 
 
-def test_type_quads_are_skipped_only_on_the_page_they_cannot_change():
-    g1, g2 = "https://a.example/1", "https://a.example/2"
-    text = "\n".join(
-        [
-            quad("_:p", TYPE, f"{S}Product>", g1),  # first of its graph: a new page
-            quad("_:o", TYPE, f"{S}Offer>", g1),  # same graph, unknown type: counted only
-            quad("_:q", TYPE, f"{S}Question>", g1),  # a type the reader keeps
-            quad("_:o", TYPE, f"{S}Offer>", g2),  # another graph: the page changes
-            "broken line",  # left to Python: the page the caller is on is unknown now
-            quad("_:o", TYPE, f"{S}Offer>", g2),
+LITERAL_BITS = [
+    "plain words",
+    "東京 Grüße",
+    "",
+    '\\"quoted\\"',
+    "\\n\\t\\r\\b\\f\\'\\\\",
+    "\\u00e9\\u00E9",
+    "\\uD83D\\uDE00",  # a surrogate pair, joined
+    "\\uD800",  # lone surrogates become U+FFFD
+    "\\uDC00\\uD800x",
+    "\\uD800\\uD800\\uDC00",
+    "\\U0001F600",
+    "\\U0000D83D\\uDE00",
+    "\\U00110000",  # broken escapes are kept
+    "\\x41",
+    "\\u12G4",
+    "\\U0010",
+    "\\a",
+    "\\é",
+    "\\\\uD800",
+    "<p>markup</p>",
+]
+
+
+def _literal(rng: random.Random) -> str:
+    text = "".join(rng.choice(LITERAL_BITS) for _ in range(rng.randrange(4)))
+    if rng.random() < 0.05:
+        text += "\\"  # a backslash just before the closing quote
+    tail = rng.choice(["", "", "@en", "@de-AT", "^^<http://www.w3.org/2001/XMLSchema#string>"])
+    return rng.choice([f'"{text}"{tail}'] * 20 + [f'"{text}', '"a"b"', '"'])
+
+
+def _random_page_lines(rng: random.Random, graph: str) -> list[str]:
+    """One page's quads, drawn to reach every branch of the page assembly."""
+    nodes = ["_:f", "_:f2", "_:q1", "_:q2", "_:q3", "_:a1", "_:a2", "_:w", "_:x"]
+    nodes += [f"<{graph}>", f"<{graph}#faq>", f"<{graph}#q>", "<https://other.example/>"]
+    types = [*nquads.TYPES, f"{S}Product>", f"{S}Organization>"]
+    kept = list(nquads.PREDICATES)
+    lines = []
+    if rng.random() < 0.8:  # a FAQ skeleton, some of it left out, with random literals
+        ctx = rng.choice([f"<{graph}>", "_:w", "_:x", "<https://other.example/>"])
+        skeleton = [
+            ("_:f", TYPE, f"{S}FAQPage>"),
+            (ctx, TYPE, rng.choice([f"{S}WebPage>", f"{S}Article>", f"{S}WebSite>"])),
+            (ctx, rng.choice([f"{S}name>", f"{S}headline>"]), _literal(rng)),
+            (ctx, f"{S}description>", _literal(rng)),
+            (ctx, f"{S}inLanguage>", '"de"'),
         ]
-    ).encode()
-    items, n_lines, other, skipped, invalid = scan(
-        text, len(text), 1, PREDICATES, 0, KNOWN_TYPES, None
-    )
-    assert [item[0] for item in items] == [1, 3, 4, 5, 6]
-    assert (n_lines, other, skipped, invalid) == (6, 0, 1, 0)
-    # the page the caller is on, passed in from the block before, counts as the same graph
-    one = quad("_:o", TYPE, f"{S}Offer>", g1).encode()
-    assert scan(one, len(one), 1, PREDICATES, 0, KNOWN_TYPES, g1)[:4] == ([], 1, 0, 1)
+        for q, a in (("_:q1", "_:a1"), ("_:q2", "_:a2"), ("_:q3", _literal(rng))):
+            skeleton += [
+                ("_:f", f"{S}mainEntity>", q),
+                (q, f"{S}name>", _literal(rng)),
+                (q, rng.choice([f"{S}acceptedAnswer>", f"{S}suggestedAnswer>"]), a),
+                (a, f"{S}text>", _literal(rng)),
+            ]
+        lines += [quad(*t, graph) for t in skeleton if rng.random() < 0.9]
+    for _ in range(rng.randrange(1, 15)):
+        subj, pred = rng.choice(nodes), rng.choice(kept)
+        if nquads.PREDICATES[pred] == nquads.TYPE:
+            obj = rng.choice(types) if rng.random() < 0.9 else _literal(rng)
+        elif rng.random() < 0.5:
+            obj = rng.choice(nodes)
+        else:
+            obj = _literal(rng)
+        lines.append(quad(subj, pred, obj, graph, sep=rng.choice([" ", "\t", "  "])))
+    rng.shuffle(lines)
+    return lines
 
 
-def test_scanner_rejects_bad_arguments():
+@pytest.mark.parametrize("seed", range(6))
+def test_random_pages_give_the_same_pairs_and_report_with_both_readers(tmp_path, monkeypatch, seed):
+    rng = random.Random(1000 + seed)
+    graphs = [f"{URL}/{i}" for i in range(5)] + ["https://例え.jp/ページ"]
+    lines: list[bytes] = []
+    for i in range(400):
+        lines += [ln.encode() for ln in _random_page_lines(rng, rng.choice(graphs))]
+        if rng.random() < 0.1:
+            lines += _lines(seed * 1000 + i, 1)  # malformed, comments, not UTF-8
+    path = tmp_path / "random.nq"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    results = {}
+    for pure in ("1", ""):
+        monkeypatch.setenv("MKDATA_PURE_PYTHON_NQUADS", pure)
+        for limit in (None, 1, 37):
+            report = Report()
+            pairs = list(nquads.read_faq_pairs(path, report, limit=limit))
+            results[pure, limit] = (pairs, report.to_dict())
+    for limit in (None, 1, 37):
+        assert results["", limit] == results["1", limit], limit
+    pairs, report = results["", None]
+    assert len(pairs) > 50 and report["problems"]["broken_escape"] > 10
+    assert {"dangling_entities", "questions_without_answer"} <= set(report["counts"])
+    assert any(p.title for p in pairs) and any(p.page_language for p in pairs)
+    assert any("\ufffd" in p.question + p.answer for p in pairs)
+
+
+@pytest.mark.parametrize("pure", ["1", ""])
+def test_a_page_larger_than_a_block_and_many_nodes(tmp_path, monkeypatch, pure):
+    """One page of 20,000 questions (many 1 MiB blocks, node tables regrown), then small
+    pages (the tables are shrunk again)."""
+    monkeypatch.setenv("MKDATA_PURE_PYTHON_NQUADS", pure)
+    pairs = [(f"Question number {i} here?", f"Answer {i} \\u00e9.") for i in range(20_000)]
+    lines = faq_page(URL, pairs)
+    for i in range(3):
+        lines += faq_page(f"{URL}/{i}", [("Small page?", "Yes.")])
+    path = write_nq(tmp_path / "big.nq.gz", lines)
+    report = Report()
+    got = list(nquads.read_faq_pairs(path, report))
+    assert len(got) == 20_003
+    assert got[19_999].question == "Question number 19999 here?"
+    assert got[19_999].answer == "Answer 19999 é."
+    assert got[-1].url == f"{URL}/2"
+    assert report.counts["pages"] == 4 and report.counts["lines"] == len(lines)
+
+
+def test_the_compiled_reader_rejects_bad_arguments():
+    with pytest.raises(TypeError):
+        Pages({"str key": 1}, KINDS, -1)
     with pytest.raises(ValueError):
-        scan(b"abc", 4, 1, PREDICATES, 0, None, None)
-    with pytest.raises(TypeError):
-        scan(b"abc", 3, 1, {"str key": 1}, 0, None, None)
-    with pytest.raises(TypeError):
-        scan(b"abc", 3, 1, PREDICATES, 0, {b"a set"}, None)
+        Pages({b"<p>": 9}, KINDS, -1)
+    pages = Pages(PREDICATES, KINDS, -1)
+    with pytest.raises(ValueError):
+        pages.feed(b"abc", 0, 4, 1, True)
+    with pytest.raises(ValueError):
+        pages.feed(b"abc", 4, 3, 1, True)
+    with pytest.raises(ValueError):
+        pages.add(1, 9, "_:s", "_:o", URL)
+    with pytest.raises(ValueError):
+        split(b"two\nlines", PREDICATES)
+    one = (
+        quad("_:o", TYPE, f"{S}Offer>", URL).encode()
+        + b"\n"
+        + quad("_:o", TYPE, "_:t", "g").encode()
+    )
+    pages = Pages(PREDICATES, KINDS, 1)
+    assert pages.feed(one, 0, len(one), 1, True) == ([], [], None)  # the limit: one page
+    with pytest.raises(RuntimeError):
+        pages.feed(one, 0, len(one), 1, True)
 
 
 def test_build_through_the_cli_is_identical_with_the_python_tokenizer(tmp_path):

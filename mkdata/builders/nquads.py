@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mkdata.builders.raw_pair import RawPair
 from mkdata.core.fetch import CorruptInput, iter_decompressed
@@ -256,118 +258,101 @@ def _iter_blocks(path: Path, report: Report, where: str) -> Iterator[tuple[int, 
         yield lineno, tail, len(tail)
 
 
-ScanResult = tuple[Iterable[tuple], int, int, int, int]
-SCANNER_VERSION = 2  # of the compiled scanner's interface: a stale build is not used
+SCANNER_VERSION = 3  # of the compiled reader's interface: a stale build is not used
+# the type kinds as the compiled reader codes them
+KIND_CODES = {FAQ_PAGE: 0, QUESTION: 1, ANSWER: 2, WEB_PAGE: 3, ARTICLE: 4, WEB_SITE: 5}
 
 
-def _scan_py(data: bytes, end: int, first: int, page_graph: str | None, skip: bool) -> ScanResult:
-    """The Python scanner: every line is left to :func:`_tokenize` (see ``_scanner``)."""
-    block = data[:end]
-    try:
-        lines: list[str] | list[bytes] = block.decode("utf-8").split("\n")
-    except UnicodeDecodeError:
-        lines = block.split(b"\n")
-        return enumerate(lines, first), len(lines), 0, 0, 1
-    return enumerate(lines, first), len(lines), 0, 0, 0
-
-
-def _scanner() -> Callable[[bytes, int, int, str | None, bool], ScanResult]:
-    """The scanner of a block of lines: the compiled one when it was built at install (and
-    ``MKDATA_PURE_PYTHON_NQUADS`` is not set), else the Python one.
-
-    ``scan(data, end, first, page_graph, skip)`` reads the lines of ``data[:end]``, the first
-    numbered ``first``, and returns ``(items, lines, other_quads, skipped_quads, invalid)``:
-    items are ``(line, code, subject, object, graph)`` for a kept quad split in C, or
-    ``(line, text)`` for a line left to :func:`_tokenize` (``bytes`` where it is not UTF-8;
-    ``invalid`` is then non-zero). With ``skip``, type quads of ignored types on the page of
-    ``page_graph`` are only counted (``skipped_quads``).
-    """
+def _compiled() -> Any:
+    """The compiled page reader (``_nquads_scan``) when it was built at install, is current
+    and ``MKDATA_PURE_PYTHON_NQUADS`` is not set; else None (the Python reader is used)."""
     if os.environ.get("MKDATA_PURE_PYTHON_NQUADS", "") not in ("", "0"):
-        return _scan_py
+        return None
     try:
         from mkdata.builders import _nquads_scan
     except ImportError:
-        return _scan_py
+        return None
     if getattr(_nquads_scan, "VERSION", None) != SCANNER_VERSION:
-        return _scan_py
-    predicates = {k.encode(): v for k, v in PREDICATES.items()}
-    known_types = tuple(k.encode() for k in TYPES)
-
-    def scan_compiled(
-        data: bytes, end: int, first: int, page_graph: str | None, skip: bool
-    ) -> ScanResult:
-        types = known_types if skip else None
-        return _nquads_scan.scan(data, end, first, predicates, TYPE, types, page_graph)
-
-    return scan_compiled
+        return None
+    return _nquads_scan
 
 
-def _decoded(items: Iterable[tuple], where: str, report: Report) -> list[tuple]:
-    """``items`` with every line given as bytes decoded; each one that is not UTF-8 is
-    reported (in line order) and decoded with replacement characters."""
-    out = []
-    for item in items:
-        if len(item) == 2 and type(item[1]) is bytes:
-            lineno, raw = item
-            try:
-                item = (lineno, raw.decode("utf-8"))
-            except UnicodeDecodeError as exc:
-                reason = f"invalid UTF-8 ({exc.reason})"
-                report.problem("invalid_utf8", f"{where}:{lineno}", reason)
-                item = (lineno, raw.decode("utf-8", "replace"))
-        out.append(item)
+def _decoded(items: Iterable[tuple[int, bytes]], where: str, report: Report) -> dict[int, str]:
+    """Each line of ``items`` (``(line, raw)``, not UTF-8) reported in line order and
+    decoded with replacement characters, by line number."""
+    out = {}
+    for lineno, raw in items:
+        try:
+            out[lineno] = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            report.problem("invalid_utf8", f"{where}:{lineno}", f"invalid UTF-8 ({exc.reason})")
+            out[lineno] = raw.decode("utf-8", "replace")
     return out
 
 
-def read_faq_pairs(
-    path: Path, report: Report, where: str | None = None, limit: int | None = None
-) -> Iterator[RawPair]:
-    """Yield the FAQ pairs of an N-Quads file in file order.
+def _block_lines(data: bytes, end: int, first: int, where: str, report: Report) -> list[str]:
+    """The lines of ``data[:end]``; the block's lines that are not UTF-8 are reported first."""
+    block = data[:end]
+    try:
+        return block.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        raws = block.split(b"\n")
+    bad = []
+    for i, raw in enumerate(raws):
+        try:
+            raws[i] = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.append((first + i, raw))
+    fixed = _decoded(bad, where, report)
+    return [fixed.get(first + i, line) for i, line in enumerate(raws)]
 
-    ``where`` names the file in messages (default: the path). ``limit`` stops after
-    that many FAQ pages. Malformed lines and broken escapes are counted in
-    ``report`` with their line number and skipped (or kept verbatim, for escapes).
-    """
-    where = where or str(path)
-    scan = _scanner()
+
+@dataclass
+class _Tally:
+    """What a reader counted besides its pairs."""
+
+    lines: int = 0
+    quads: int = 0
+    other_quads: int = 0
+    pages: int = 0
+
+    def close(self, report: Report, where: str) -> None:
+        """Add the counts to ``report``; an input with no quad at all is an error."""
+        report.counts["lines"] += self.lines
+        report.counts["faq_quads"] += self.quads
+        report.counts["pages"] += self.pages
+        if not (self.quads or self.other_quads) and report.error is None:
+            report.error = f"{where}: no N-Quads in this file (empty, or not N-Quads)"
+            report.problem("not_nquads", where, "no N-Quads in this file")
+
+
+def _read_python(path: Path, report: Report, where: str, limit: int | None) -> Iterator[RawPair]:
+    """The reference reader: every line split by :func:`_tokenize`, pages assembled by
+    :func:`_assemble`."""
     types_map = TYPES
-    counts = report.counts
     page: _Page | None = None
-    pages = 0
-    n_lines = 0
-    n_quads = 0
-    other_quads = 0
+    tally = _Tally()
     for first, data, end in _iter_blocks(path, report, where):
-        graph = page.graph if page is not None else None
-        items, block_lines, other, skipped, invalid = scan(data, end, first, graph, limit is None)
-        if invalid:  # reported before the block's other problems
-            items = _decoded(items, where, report)
-        other_quads += other
-        n_quads += skipped
-        for item in items:
-            if len(item) == 2:
-                lineno, line = item
-                quad = _tokenize(line)
-                if quad is None:
-                    continue
-                if quad is OTHER_QUAD:
-                    other_quads += 1
-                    continue
-                if len(quad) == 2:
-                    report.problem(quad[0], f"{where}:{lineno}", quad[1])
-                    continue
-                code, subj, obj, graph = quad
-            else:
-                lineno, code, subj, obj, graph = item
-            n_quads += 1
+        lines = _block_lines(data, end, first, where, report)
+        for lineno, line in enumerate(lines, first):
+            quad = _tokenize(line)
+            if quad is None:
+                continue
+            if quad is OTHER_QUAD:
+                tally.other_quads += 1
+                continue
+            if len(quad) == 2:
+                report.problem(quad[0], f"{where}:{lineno}", quad[1])
+                continue
+            code, subj, obj, graph = quad
+            tally.quads += 1
             if page is None or graph != page.graph:
                 if page is not None:
                     yield from _assemble(page, report)
-                    pages += 1
-                    if limit is not None and pages >= limit:
-                        counts["lines"] += lineno - 1
-                        counts["faq_quads"] += n_quads
-                        counts["pages"] += pages
+                    tally.pages += 1
+                    if limit is not None and tally.pages >= limit:
+                        tally.lines = lineno - 1
+                        tally.close(report, where)
                         return
                 page = _Page(graph)
             if code == TYPE:
@@ -409,13 +394,89 @@ def read_faq_pairs(
                 page.accepted.setdefault(subj, []).append(obj)
             elif code == SUGGESTED:
                 page.suggested.setdefault(subj, []).append(obj)
-        n_lines += block_lines
+        tally.lines += len(lines)
     if page is not None:
         yield from _assemble(page, report)
-        pages += 1
-    counts["lines"] += n_lines
-    counts["faq_quads"] += n_quads
-    counts["pages"] += pages
-    if not (n_quads or other_quads) and report.error is None:  # an empty or foreign file
-        report.error = f"{where}: no N-Quads in this file (empty, or not N-Quads)"
-        report.problem("not_nquads", where, "no N-Quads in this file")
+        tally.pages += 1
+    tally.close(report, where)
+
+
+def _read_compiled(
+    compiled: Any, path: Path, report: Report, where: str, limit: int | None
+) -> Iterator[RawPair]:
+    """The compiled reader: the same pairs and report as :func:`_read_python`. Lines it
+    cannot split (malformed, comments, not UTF-8) are split here by :func:`_tokenize`."""
+    pages = compiled.Pages(_PREDICATE_BYTES, _KIND_BYTES, -1 if limit is None else limit)
+    tally = _Tally()
+    counts = report.counts
+
+    def taken(pairs: list[tuple], problems: list[tuple]) -> Iterator[RawPair]:
+        for kind, lineno, message in problems:
+            report.problem(kind, f"{where}:{lineno}", message)
+        for pair in pairs:
+            yield RawPair(*pair)
+
+    def close(counted: dict[str, int]) -> None:
+        tally.quads += counted.pop("quads")
+        tally.other_quads += counted.pop("other_quads")
+        tally.pages = counted.pop("pages")
+        for key, n in counted.items():
+            if n and key != "limit_line":
+                counts[key] += n
+        tally.close(report, where)
+
+    for first, data, end in _iter_blocks(path, report, where):
+        invalid = pages.invalid_lines(data, end, first)
+        decoded = _decoded(invalid, where, report)  # reported before the block's problems
+        start, lineno = 0, first
+        while True:
+            pairs, problems, left = pages.feed(data, start, end, lineno, not invalid)
+            yield from taken(pairs, problems)
+            if left is None:  # the page limit
+                counted = pages.counts()
+                tally.lines = counted["limit_line"] - 1
+                close(counted)
+                return
+            if type(left) is int:
+                tally.lines += left - first + 1
+                break
+            lineno, line, start = left
+            quad = _tokenize(decoded[lineno] if type(line) is bytes else line)
+            if quad is OTHER_QUAD:
+                tally.other_quads += 1
+            elif quad is not None and len(quad) == 2:
+                report.problem(quad[0], f"{where}:{lineno}", quad[1])
+            elif quad is not None:
+                pairs, problems, reached = pages.add(lineno, *quad)
+                yield from taken(pairs, problems)
+                if reached:
+                    counted = pages.counts()
+                    tally.lines = counted["limit_line"] - 1
+                    close(counted)
+                    return
+            if start > end:
+                tally.lines += lineno - first + 1
+                break
+            lineno += 1
+    yield from taken(pages.finish(), [])
+    close(pages.counts())
+
+
+_PREDICATE_BYTES = {k.encode(): v for k, v in PREDICATES.items()}
+_KIND_BYTES = {k.encode(): KIND_CODES[v] for k, v in TYPES.items()}
+
+
+def read_faq_pairs(
+    path: Path, report: Report, where: str | None = None, limit: int | None = None
+) -> Iterator[RawPair]:
+    """Yield the FAQ pairs of an N-Quads file in file order.
+
+    ``where`` names the file in messages (default: the path). ``limit`` stops after
+    that many FAQ pages. Malformed lines and broken escapes are counted in
+    ``report`` with their line number and skipped (or kept verbatim, for escapes).
+    """
+    where = where or str(path)
+    compiled = _compiled()
+    if compiled is None:
+        return _read_python(path, report, where, limit)
+    return _read_compiled(compiled, path, report, where, limit)
