@@ -48,6 +48,11 @@ _TEMPLATE = re.compile(
 )
 _CODE_CHARS = re.compile(r"[{}<>;=|\\$]")
 _LOREM = re.compile(r"lorem ipsum|dolor sit amet|consectetur adipiscing", re.IGNORECASE)
+# a text _LOREM matches holds one of these once lower-cased: under re.IGNORECASE their letters
+# match their ASCII capitals only (tested), so a text without them is not searched
+_LOREM_PARTS = ("lorem", "dolor", "ctetur")
+# a text _TEMPLATE matches holds one of these
+_TEMPLATE_PARTS = ("{", "[", "<?php")
 _PLACEHOLDER = re.compile(
     r"^(?:n/?a|tbd|todo|test|answer|antwort|réponse|respuesta|content|text|\.+|-+"
     r"|your answer here|add (?:your )?answer(?: here)?|insert answer(?: here)?)$",
@@ -64,7 +69,9 @@ def is_markup(text: str) -> bool:
     """True when text is mostly template syntax or code rather than prose."""
     if not text:
         return False
-    templ = sum(len(m) for m in _TEMPLATE.findall(text))
+    templ = 0
+    if any(part in text for part in _TEMPLATE_PARTS):
+        templ = sum(len(m) for m in _TEMPLATE.findall(text))
     if templ > 0.2 * len(text):
         return True
     return len(_CODE_CHARS.findall(text)) > 0.08 * len(text)
@@ -73,9 +80,15 @@ def is_markup(text: str) -> bool:
 def is_boilerplate(question: str, answer: str) -> bool:
     """True for placeholder answers, lorem ipsum, link-only answers and answers that repeat the question."""
     a = answer.strip()
-    if _PLACEHOLDER.match(a) or _LINK_ONLY.match(a) or _LOREM.search(a) or _LOREM.search(question):
+    if _PLACEHOLDER.match(a) or _LINK_ONLY.match(a) or _has_lorem(a) or _has_lorem(question):
         return True
     return a.casefold() == question.strip().casefold()
+
+
+def _has_lorem(text: str) -> bool:
+    """Whether ``_LOREM`` finds lorem ipsum in ``text``."""
+    low = text.lower()
+    return any(part in low for part in _LOREM_PARTS) and _LOREM.search(text) is not None
 
 
 def text_rule(question: str, answer: str, cfg: QAFilterConfig) -> str | None:

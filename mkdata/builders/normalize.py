@@ -71,6 +71,8 @@ def html_to_text(value: str) -> str:
 def collapse_whitespace(text: str) -> str:
     """Collapse runs of spaces to one space and runs of line breaks to one newline; trim.
     Control characters other than tab, newline and carriage return are removed."""
+    if text.isprintable():  # no control, invisible or line-break character in it
+        return " ".join(text.split())
     text = CONTROL.sub("", text)
     if not text.isascii():
         text = _INVISIBLE.sub("", text)

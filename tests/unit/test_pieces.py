@@ -217,3 +217,42 @@ def test_language_rule_equals_its_reference_on_random_predictions() -> None:
         )
         joint, q, a = prediction(), prediction(), prediction()
         assert F.language_rule(joint, q, a, cfg) == _language_rule_by_dicts(joint, q, a, cfg)
+
+
+def test_lorem_and_template_prefilters_only_skip_texts_the_regexes_cannot_match() -> None:
+    # every character re.IGNORECASE lets match a letter of the lorem parts is its ASCII form
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    letters = set("".join(F._LOREM_PARTS))
+    matched = set(re.compile(f"[{''.join(letters)}]", re.IGNORECASE).findall(every))
+    assert matched == letters | {c.upper() for c in letters}
+    assert all(part in F._LOREM.pattern for part in F._LOREM_PARTS)
+    assert all(part.lower() == part for part in F._LOREM_PARTS)
+    rng = random.Random(9)
+    bits = ["Lorem ipsum", "LOREM İPSUM", "dolor ſit amet", "DOLOR SIT AMET", "conſectetur "]
+    bits += ["adipiscing", "ADİPİSCİNG", "{{x}}", "{% y %}", "${z}", "[vc_row a]", "<?php", "{a"]
+    bits += ["[et_pb_x]", "[/fusion_y]", "a;b=c", "plain text", "é", "K", "\n", " "]
+    for _ in range(5000):
+        text = "".join(rng.choice(bits) for _ in range(rng.randint(0, 6)))
+        templ = sum(len(m) for m in F._TEMPLATE.findall(text))
+        by_regex = bool(text) and (
+            templ > 0.2 * len(text) or len(F._CODE_CHARS.findall(text)) > 0.08 * len(text)
+        )
+        assert F.is_markup(text) == by_regex, text
+        assert F._has_lorem(text) == (F._LOREM.search(text) is not None), text
+
+
+def test_collapse_whitespace_fast_path_equals_the_full_one() -> None:
+    from mkdata.builders.normalize import CONTROL, _INVISIBLE, collapse_whitespace
+
+    def by_regex(text: str) -> str:
+        text = _INVISIBLE.sub("", CONTROL.sub("", text))
+        lines = (" ".join(line.split()) for line in text.replace("\r", "\n").split("\n"))
+        return "\n".join(line for line in lines if line)
+
+    rng = random.Random(4)
+    chars = "ab é東 \t\n\r\x00\x07\x1f\x7f\x85\x9f\u00a0\u00ad\u200b\u200d\u2028\u2060\u3000\ufeff"
+    for _ in range(5000):
+        text = "".join(rng.choice(chars) for _ in range(rng.randint(0, 12)))
+        assert collapse_whitespace(text) == by_regex(text), repr(text)
+    assert qa_unit.prepare_pair("A question?\x07", "An answer.")[0] is True
+    assert qa_unit.prepare_pair("A question?\n", "An answer\u00a0here.")[0] is False
