@@ -242,7 +242,7 @@ def test_lorem_and_template_prefilters_only_skip_texts_the_regexes_cannot_match(
 
 
 def test_collapse_whitespace_fast_path_equals_the_full_one() -> None:
-    from mkdata.builders.normalize import CONTROL, _INVISIBLE, collapse_whitespace
+    from mkdata.builders.normalize import _INVISIBLE, CONTROL, collapse_whitespace
 
     def by_regex(text: str) -> str:
         text = _INVISIBLE.sub("", CONTROL.sub("", text))
