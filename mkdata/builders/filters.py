@@ -70,7 +70,7 @@ def is_markup(text: str) -> bool:
     if not text:
         return False
     templ = 0
-    if any(part in text for part in _TEMPLATE_PARTS):
+    if any(map(text.__contains__, _TEMPLATE_PARTS)):
         templ = sum(len(m) for m in _TEMPLATE.findall(text))
     if templ > 0.2 * len(text):
         return True
@@ -88,7 +88,7 @@ def is_boilerplate(question: str, answer: str) -> bool:
 def _has_lorem(text: str) -> bool:
     """Whether ``_LOREM`` finds lorem ipsum in ``text``."""
     low = text.lower()
-    return any(part in low for part in _LOREM_PARTS) and _LOREM.search(text) is not None
+    return any(map(low.__contains__, _LOREM_PARTS)) and _LOREM.search(text) is not None
 
 
 def text_rule(question: str, answer: str, cfg: QAFilterConfig) -> str | None:

@@ -123,7 +123,9 @@ def prepare_pair(question: str, answer: str) -> Prepared:
     """(control characters found, normalized question, normalized answer, dedup key, its
     digest) of a raw pair; the key and digest are "" when either side normalizes to
     nothing."""
-    had_control = any(not t.isprintable() and CONTROL.search(t) for t in (question, answer))
+    had_control = not (question.isprintable() and answer.isprintable()) and bool(
+        CONTROL.search(question) or CONTROL.search(answer)
+    )
     q, a = normalize_entry(question), normalize_entry(answer)
     if not (q and a):
         return had_control, q, a, "", ""
