@@ -1,7 +1,7 @@
 """Build hook for the optional compiled parts; everything else is in pyproject.toml.
 
 ``optional=True``: without a C compiler the install goes on; the N-Quads reader then uses
-its Python tokenizer and language ID the fasttext binding, which give the same results more
+its Python reader and language ID the fasttext binding, which give the same results more
 slowly.
 """
 

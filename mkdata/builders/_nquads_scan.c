@@ -405,13 +405,16 @@ at(const Pages *self, span sp)
     return (ptr)self->arena + sp.off;
 }
 
+/* Python's keyed hash of bytes (SipHash, seeded per process as str and bytes hashes are):
+ * a page's node labels cannot be chosen to collide */
 static inline uint64_t
 hash_bytes(ptr s, Py_ssize_t n)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (Py_ssize_t i = 0; i < n; i++)
-        h = (h ^ s[i]) * 1099511628211ULL;
-    return h ^ (h >> 29);
+#if PY_VERSION_HEX >= 0x030E0000
+    return (uint64_t)Py_HashBuffer(s, n);
+#else
+    return (uint64_t)_Py_HashBytes(s, n);
+#endif
 }
 
 static int

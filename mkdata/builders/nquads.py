@@ -204,7 +204,7 @@ def _tokenize(line: str) -> tuple[int, str, str, str] | tuple[str, str] | str | 
     Returns ``(code, subject, object, graph)`` for a well-formed quad with a kept
     predicate, ``OTHER_QUAD`` for a well-formed quad with another predicate, None for a
     blank line or a comment, and ``(problem_kind, message)`` for a malformed line. The
-    compiled scanner (``_nquads_scan.c``) must split every line exactly like this.
+    compiled reader (``_nquads_scan.c``) must split every line exactly like this.
     """
     parts = line.split(None, 2)
     if len(parts) < 3:
