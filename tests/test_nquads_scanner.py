@@ -312,3 +312,27 @@ def test_build_through_the_cli_is_identical_with_the_python_tokenizer(tmp_path):
     }
     assert outs["c"] == outs["py"]
     assert outs["c"][0]["counts"]["raw_pairs"] == 40
+
+
+def test_a_quad_on_a_line_that_is_not_utf8_opens_a_page_and_meets_the_limit(tmp_path, monkeypatch):
+    """The compiled reader leaves such a line to Python, which hands its quad back."""
+    first = faq_page(f"{URL}/1", [("Is this the first page?", "Yes, it is the first one.")])
+    second = faq_page(f"{URL}/2", [("Is this the second page?", "Yes, it is the second.")])
+    bad = quad("_:x", f"{S}name>", '"caf\xff"', f"{URL}/2").encode("latin-1")
+    path = tmp_path / "bad.nq"
+    path.write_bytes(
+        b"\n".join([*(ln.encode() for ln in first), bad, *(ln.encode() for ln in second)])
+    )
+    results = {}
+    for pure in ("1", ""):
+        monkeypatch.setenv("MKDATA_PURE_PYTHON_NQUADS", pure)
+        for limit in (None, 1, 2):
+            report = Report()
+            pairs = list(nquads.read_faq_pairs(path, report, limit=limit))
+            results[pure, limit] = (pairs, report.to_dict())
+    for limit in (None, 1, 2):
+        assert results["", limit] == results["1", limit], limit
+    pairs, report = results["", 1]
+    assert len(pairs) == 1 and report["counts"]["lines"] == len(first)
+    assert report["problems"] == {"invalid_utf8": 1}
+    assert len(results["", None][0]) == 2

@@ -425,6 +425,11 @@ def _read_compiled(
                 counts[key] += n
         tally.close(report, where)
 
+    def close_at_limit() -> None:  # the lines before the one that opened the next page
+        counted = pages.counts()
+        tally.lines = counted["limit_line"] - 1
+        close(counted)
+
     for first, data, end in _iter_blocks(path, report, where):
         invalid = pages.invalid_lines(data, end, first)
         decoded = _decoded(invalid, where, report)  # reported before the block's problems
@@ -433,9 +438,7 @@ def _read_compiled(
             pairs, problems, left = pages.feed(data, start, end, lineno, not invalid)
             yield from taken(pairs, problems)
             if left is None:  # the page limit
-                counted = pages.counts()
-                tally.lines = counted["limit_line"] - 1
-                close(counted)
+                close_at_limit()
                 return
             if type(left) is int:
                 tally.lines += left - first + 1
@@ -450,9 +453,7 @@ def _read_compiled(
                 pairs, problems, reached = pages.add(lineno, *quad)
                 yield from taken(pairs, problems)
                 if reached:
-                    counted = pages.counts()
-                    tally.lines = counted["limit_line"] - 1
-                    close(counted)
+                    close_at_limit()
                     return
             if start > end:
                 tally.lines += lineno - first + 1
