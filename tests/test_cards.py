@@ -456,3 +456,48 @@ def test_a_chart_helper_started_ahead_is_taken_by_the_run_or_stopped(tmp_path: P
         [unused] = output._prepared_ahead
         time.sleep(1)  # inside its imports
     assert unused.proc.returncode == 0 and not output._prepared_ahead  # stopped, normally
+
+
+def test_the_charts_are_drawn_while_the_duplicates_are_counted(tmp_path: Path, monkeypatch) -> None:
+    """The helper gets its job once the statistics the charts need are there; the duplicate
+    shares are counted meanwhile and end up in the card as without a helper. A failure while
+    they are counted stops the helper that has its job, and leaves nothing behind."""
+    from mkdata.cards import card, stats
+    from mkdata.cards.chart_process import ChartProcess
+    from mkdata.core.output import ANY_COMMAND, OutputRun
+
+    out = tmp_path / "out"
+    run_cli("build", "webfaq", "--sample", "--out", str(out), check=True, timeout=300)
+    expected = card.card_text(out)
+    shutil.rmtree(out / "images")
+    counted = stats.duplicate_share
+    seen: list[bool] = []
+    with OutputRun(out, ANY_COMMAND, prepare_card=True) as run:
+        helper = run.card_prepared
+        assert isinstance(helper, ChartProcess)
+
+        def share(st, head):
+            seen.append(run.card_prepared is None and helper.folder is not None)
+            counted(st, head)
+
+        monkeypatch.setattr(stats, "duplicate_share", share)
+        card.write_card_of_run(run)
+    assert seen and all(seen)
+    assert helper.proc.returncode == 0  # it drew them
+    assert sorted(p.name for p in (out / "images").iterdir()) == [
+        "funnel.png",
+        "languages.png",
+        "lengths.png",
+    ]
+    assert (out / "README.md").read_text() == expected
+
+    def fail(st, head):
+        raise ValueError("unreadable")
+
+    monkeypatch.setattr(stats, "duplicate_share", fail)
+    with OutputRun(out, ANY_COMMAND, prepare_card=True) as run:
+        helper = run.card_prepared
+        with pytest.raises(ValueError):
+            card.write_card_of_run(run)
+        assert run.card_prepared is None and helper.proc.returncode is not None
+    assert not list(out.glob("**/.charts-*"))

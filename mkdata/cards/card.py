@@ -506,12 +506,25 @@ def write_card_of_run(run: OutputRun, plots: bool = True, name: str | None = Non
         m["name"] = name
         write_manifest(run.out, m)
     m = read_manifest(run.out)
-    stats = dataset_stats(run.out, sample_rows=CARD_SAMPLE_ROWS, max_rows=CARD_MAX_ROWS)
     staged = run.staging / IMAGES
     helper = run.card_prepared if plots and isinstance(run.card_prepared, ChartProcess) else None
+    charts_ready = None
     if helper is not None:
-        run.card_prepared = None  # one job per helper
-    drawn = helper.draw(stats, m, staged) if helper is not None else None
+        taken = helper
+
+        def charts_ready(st: DatasetStats) -> None:  # drawn while the duplicates are counted
+            run.card_prepared = None  # one job per helper
+            taken.send(st, m, staged)
+
+    try:
+        stats = dataset_stats(
+            run.out, sample_rows=CARD_SAMPLE_ROWS, max_rows=CARD_MAX_ROWS, charts_ready=charts_ready
+        )
+    except BaseException:
+        if helper is not None and run.card_prepared is not helper:  # it has its job
+            helper.close()
+        raise
+    drawn = helper.drawn() if helper is not None else None
     if plots and drawn is None:  # no helper, or it failed: drawn here
         drawn = write_charts(stats, m, staged)
     if drawn:

@@ -45,6 +45,7 @@ class ChartProcess:
 
     def __init__(self, proc: subprocess.Popen[bytes]) -> None:
         self.proc = proc
+        self.folder: Path | None = None  # the job's folder, once sent
 
     @classmethod
     def start(cls) -> ChartProcess | None:
@@ -61,21 +62,32 @@ class ChartProcess:
             return None
         return cls(proc)
 
-    def draw(
-        self, st: DatasetStats, m: dict[str, Any], folder: Path
-    ) -> list[tuple[str, str]] | None:
-        """Draw the charts of ``st`` and manifest ``m`` into ``folder``; return (title, file
-        name) of each as ``write_charts`` does, or None when the helper failed (``folder``
-        is then untouched). The helper ends either way."""
+    def send(self, st: DatasetStats, m: dict[str, Any], folder: Path) -> None:
+        """Give the helper its job: draw the charts of ``st`` and manifest ``m`` into
+        ``folder`` (:meth:`drawn` waits for them). It starts at once if the helper is
+        ready."""
         try:
             job = pickle.dumps((st, m, str(folder)), protocol=pickle.HIGHEST_PROTOCOL)
-            out, _ = self.proc.communicate(job, timeout=TIMEOUT_S)
+            self.proc.stdin.write(job)  # type: ignore[union-attr]
+            self.proc.stdin.flush()  # type: ignore[union-attr]
+        except (OSError, ValueError, TypeError, pickle.PickleError):
+            return  # drawn() answers None
+        self.folder = folder
+
+    def drawn(self) -> list[tuple[str, str]] | None:
+        """Wait for the job :meth:`send` gave; return (title, file name) of each chart as
+        ``write_charts`` does, or None when the helper failed (``folder`` is then
+        untouched). The helper ends either way."""
+        try:
+            if self.folder is None:  # no job was sent
+                return None
+            out, _ = self.proc.communicate(timeout=TIMEOUT_S)
             if self.proc.returncode != 0:
                 return None
             drawn, drawn_in = pickle.loads(out)
             # the helper drew into a folder of its own beside ``folder``: a helper whose
             # command died while it drew never writes into a later run's staging
-            os.replace(drawn_in, folder)
+            os.replace(drawn_in, self.folder)
             return [(str(title), str(name)) for title, name in drawn]
         except (  # failed, answered garbage, or timed out (SubprocessError)
             OSError,

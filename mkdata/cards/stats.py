@@ -9,6 +9,7 @@ the first ``sample_rows`` rows of each config and split.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -101,9 +102,10 @@ def _percentiles(values: pl.Series) -> dict[str, float]:
 
 
 def split_stats(
-    config: str, split: str, df: pl.DataFrame, language_configs: bool, sample_rows: int
+    config: str, split: str, df: pl.DataFrame, language_configs: bool
 ) -> tuple[SplitStats, dict[str, pl.Series]]:
-    """The statistics of one split, and the character lengths of each text column."""
+    """The statistics of one split but its duplicate share (:func:`duplicate_share`), and the
+    character lengths of each text column."""
     st = SplitStats(config, split, df.height)
     lengths: dict[str, pl.Series] = {}
     texts = text_columns(df)
@@ -122,15 +124,18 @@ def split_stats(
     if "origin" in df.columns and df["origin"].dtype == pl.String:
         top = df["origin"].drop_nulls().value_counts(sort=True).head(5)
         st.top_origins = [(str(o), int(n)) for o, n in top.iter_rows()]
-    plain = [c for c in texts if df.schema[c] == pl.String]
-    if plain:
-        head = df.head(sample_rows).select(plain)
-        st.duplicates_checked = head.height
-        dup = duplicate_rows(head)
-        st.duplicates = round(dup / head.height, 4) if head.height else 0.0
     for row in df.head(EXAMPLES).select(texts or df.columns[:3]).iter_rows(named=True):
         st.examples.append({k: _short(v) for k, v in row.items()})
     return st, lengths
+
+
+def duplicate_share(st: SplitStats, head: pl.DataFrame) -> None:
+    """Set ``st``'s duplicate share from ``head``, the split's first rows to check."""
+    plain = [c for c in text_columns(head) if head.schema[c] == pl.String]
+    if plain:
+        st.duplicates_checked = head.height
+        dup = duplicate_rows(head.select(plain))
+        st.duplicates = round(dup / head.height, 4) if head.height else 0.0
 
 
 def duplicate_rows(df: pl.DataFrame) -> int:
@@ -185,11 +190,18 @@ def score_distributions(df: pl.DataFrame) -> dict[str, list[float]]:
 
 
 def dataset_stats(
-    directory: Path, sample_rows: int = 200_000, max_rows: int | None = None
+    directory: Path,
+    sample_rows: int = 200_000,
+    max_rows: int | None = None,
+    charts_ready: Callable[[DatasetStats], None] | None = None,
 ) -> DatasetStats:
     """Statistics of every non-empty config and split of the mkdata dataset ``directory``
     (lengths, languages and examples from the first ``max_rows`` rows of each split when
-    given; row counts always whole, from the manifest).
+    given; row counts always whole, from the manifest; duplicates among the first
+    ``sample_rows``).
+
+    ``charts_ready`` is called with the statistics once all but the duplicate shares are
+    there (all the charts need), so that they can be drawn meanwhile.
 
     FileNotFoundError when it has no manifest; ValueError (naming the file) when a data file
     cannot be read.
@@ -202,12 +214,10 @@ def dataset_stats(
     out = DatasetStats(str(directory), m.get("record", ""), m.get("command", ""), [])
     chars: dict[str, list[pl.Series]] = {}
     scores: dict[str, list[float]] = {}
-    for (config, split), files in data_files(directory, m).items():
-        try:
-            df = read_frame(files, max_rows)
-        except (pl.exceptions.PolarsError, OSError) as exc:
-            raise ValueError(f"{files[0]}: unreadable ({str(exc).splitlines()[0]})") from None
-        st, lengths = split_stats(config, split, df, kind.language_configs, sample_rows)
+    splits_files = list(data_files(directory, m).items())
+    for (config, split), files in splits_files:
+        df = _read_split(files, max_rows)
+        st, lengths = split_stats(config, split, df, kind.language_configs)
         st.rows = m["configs"][config][split]
         out.splits.append(st)
         for c, s in lengths.items():
@@ -216,4 +226,17 @@ def dataset_stats(
             scores.setdefault(role, []).extend(values)
     out.char_lengths = {c: pl.concat(v).to_numpy() for c, v in chars.items()}
     out.scores = {r: np.asarray(v, np.float64) for r, v in scores.items()}
+    if charts_ready is not None:
+        charts_ready(out)
+    head_rows = sample_rows if max_rows is None else min(sample_rows, max_rows)
+    for st, (_, files) in zip(out.splits, splits_files, strict=True):
+        duplicate_share(st, _read_split(files, head_rows))  # read again: one split at a time
     return out
+
+
+def _read_split(files: list[Path], max_rows: int | None) -> pl.DataFrame:
+    """:func:`read_frame`, a file that cannot be read named in a ValueError."""
+    try:
+        return read_frame(files, max_rows)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise ValueError(f"{files[0]}: unreadable ({str(exc).splitlines()[0]})") from None
