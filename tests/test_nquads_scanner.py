@@ -4,6 +4,7 @@ gives the same pairs and report as the Python reader."""
 from __future__ import annotations
 
 import gzip
+import itertools
 import random
 
 import pytest
@@ -246,6 +247,18 @@ def test_random_pages_give_the_same_pairs_and_report_with_both_readers(tmp_path,
             results[pure, limit] = (pairs, report.to_dict())
     for limit in (None, 1, 37):
         assert results["", limit] == results["1", limit], limit
+    for stop in (1, 7, 60):  # a consumer that stops: the report so far is the same too
+        stopped = {}
+        for pure in ("1", ""):
+            monkeypatch.setenv("MKDATA_PURE_PYTHON_NQUADS", pure)
+            report = Report()
+            pairs = nquads.read_faq_pairs(path, report)
+            taken = list(itertools.islice(pairs, stop))
+            stopped[pure] = (taken, report.to_dict())
+            pairs.close()
+            stopped[pure, "closed"] = report.to_dict()
+        assert stopped[""] == stopped["1"], stop
+        assert stopped["", "closed"] == stopped["1", "closed"], stop
     pairs, report = results["", None]
     assert len(pairs) > 50 and report["problems"]["broken_escape"] > 10
     assert {"dangling_entities", "questions_without_answer"} <= set(report["counts"])

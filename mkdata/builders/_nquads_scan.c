@@ -13,11 +13,15 @@
  *   data[start:end] (start at a line start, numbered line; checked: every line is UTF-8).
  *   pairs are (url, question, answer, title, description, language) of the pages completed,
  *   problems (kind, line, message) in line order. left is the last line's number when the
- *   block is done, None when the limit was reached, or (line, text, next_start) for a line
- *   the caller must read itself (malformed, a comment, not UTF-8: text is bytes then); the
- *   caller goes on with feed(data, next_start, ...) while next_start <= end.
- * add(line, code, subject, object, graph) -> (pairs, problems, limit_reached): a quad the
- *   caller split itself
+ *   block is done, None when the limit was reached, (line, start) when a page that gave
+ *   pairs was closed by that line's quad (not read yet: the caller hands the pairs on, then
+ *   goes on with feed(data, start, end, line, ...), as the Python reader yields a page's
+ *   pairs before it reads the quad that ends the page), or (line, text, next_start) for a
+ *   line the caller must read itself (malformed, a comment, not UTF-8: text is bytes then);
+ *   the caller goes on with feed(data, next_start, ...) while next_start <= end.
+ * add(line, code, subject, object, graph) -> (pairs, problems, state): a quad the caller
+ *   split itself; state 0: read, 1: the limit was reached, 2: a page was closed as above
+ *   and the quad must be added again
  * finish() -> pairs of the last page; counts() -> dict of what was counted
  *
  * Lines are split exactly as nquads._tokenize splits them; whitespace is what str.split()
@@ -819,6 +823,15 @@ drop_if_big(void **p, Py_ssize_t *cap, Py_ssize_t keep)
 static int
 new_page(Pages *self, ptr g, Py_ssize_t n)
 {
+    self->has_page = 0;
+    /* a table much larger than the last page needed is dropped, not cleared: after one big
+     * page, every small page would clear all of it */
+    if (self->slots_cap > 64 && self->slots_cap > 8 * self->n_nodes) {
+        PyMem_Free(self->slots);
+        self->slots = NULL;
+        self->slots_cap = 0;
+    }
+    drop_if_big((void **)&self->scratch, &self->scratch_cap, KEEP_BYTES);
     drop_if_big((void **)&self->arena, &self->arena_cap, KEEP_BYTES);
     drop_if_big((void **)&self->nodes, &self->nodes_cap, KEEP_ITEMS);
     drop_if_big((void **)&self->refs, &self->refs_cap, KEEP_ITEMS);
@@ -836,25 +849,33 @@ new_page(Pages *self, ptr g, Py_ssize_t n)
     return 0;
 }
 
-/* one kept quad (nquads.read_faq_pairs' loop); 1 when the page limit was reached */
+enum { HANDLED, LIMIT_REACHED, PAGE_CLOSED };
+
+/* one kept quad (nquads._read_python's loop): HANDLED; LIMIT_REACHED; or PAGE_CLOSED when
+ * it closed a page that gave pairs and was not read itself: the caller hands the pairs on
+ * (as the Python reader does before it reads the quad) and gives the quad again */
 static int
 handle(Pages *self, Py_ssize_t line, const split_quad *q)
 {
     Py_ssize_t gn = q->g_end - q->g;
-    self->quads++;
-    if (!self->has_page || self->graph.len != gn || memcmp(at(self, self->graph), q->g, gn) != 0) {
-        if (self->has_page) {
-            if (assemble(self) < 0)
-                return -1;
-            self->pages++;
-            if (self->limit >= 0 && self->pages >= self->limit) {
-                self->limit_line = line;
-                return 1;
-            }
-        }
-        if (new_page(self, q->g, gn) < 0)
+    if (self->has_page &&
+        (self->graph.len != gn || memcmp(at(self, self->graph), q->g, gn) != 0)) {
+        Py_ssize_t before = PyList_GET_SIZE(self->pairs);
+        if (assemble(self) < 0)
             return -1;
+        self->pages++;
+        self->has_page = 0;
+        if (self->limit >= 0 && self->pages >= self->limit) {
+            self->quads++; /* counted, as the Python reader does */
+            self->limit_line = line;
+            return LIMIT_REACHED;
+        }
+        if (PyList_GET_SIZE(self->pairs) > before)
+            return PAGE_CLOSED;
     }
+    self->quads++;
+    if (!self->has_page && new_page(self, q->g, gn) < 0)
+        return -1;
     Py_ssize_t sn = q->s_end - q->s, on = q->o_end - q->o;
     if (q->code == P_TYPE) {
         int kind = find(&self->kinds, q->o, q->o_end);
@@ -1088,8 +1109,12 @@ Pages_feed(Pages *self, PyObject *args)
             int rc = handle(self, lineno, &q);
             if (rc < 0)
                 goto done;
-            if (rc > 0) {
+            if (rc == LIMIT_REACHED) {
                 left = Py_NewRef(Py_None);
+                break;
+            }
+            if (rc == PAGE_CLOSED) { /* this line is read again by the next call */
+                left = Py_BuildValue("(nn)", lineno, (Py_ssize_t)(line - data));
                 break;
             }
         }
@@ -1128,7 +1153,7 @@ Pages_add(Pages *self, PyObject *args)
     int rc = handle(self, lineno, &q);
     if (rc < 0)
         return NULL;
-    return outcome(self, PyBool_FromLong(rc > 0));
+    return outcome(self, PyLong_FromLong(rc));
 }
 
 static PyObject *
@@ -1230,7 +1255,7 @@ PyInit__nquads_scan(void)
     if (m == NULL)
         return NULL;
     /* nquads.SCANNER_VERSION: the reader uses this build only when they are equal */
-    if (PyModule_AddIntConstant(m, "VERSION", 3) < 0 ||
+    if (PyModule_AddIntConstant(m, "VERSION", 4) < 0 ||
         PyModule_AddObjectRef(m, "Pages", (PyObject *)&PagesType) < 0) {
         Py_DECREF(m);
         return NULL;

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -258,7 +258,7 @@ def _iter_blocks(path: Path, report: Report, where: str) -> Iterator[tuple[int, 
         yield lineno, tail, len(tail)
 
 
-SCANNER_VERSION = 3  # of the compiled reader's interface: a stale build is not used
+SCANNER_VERSION = 4  # of the compiled reader's interface: a stale build is not used
 # the type kinds as the compiled reader codes them
 KIND_CODES = {FAQ_PAGE: 0, QUESTION: 1, ANSWER: 2, WEB_PAGE: 3, ARTICLE: 4, WEB_SITE: 5}
 
@@ -404,31 +404,60 @@ def _read_python(path: Path, report: Report, where: str, limit: int | None) -> I
 def _read_compiled(
     compiled: Any, path: Path, report: Report, where: str, limit: int | None
 ) -> Iterator[RawPair]:
-    """The compiled reader: the same pairs and report as :func:`_read_python`. Lines it
-    cannot split (malformed, comments, not UTF-8) are split here by :func:`_tokenize`."""
+    """The compiled reader: the same pairs and report as :func:`_read_python`, also at each
+    pair it yields. Lines it cannot split (malformed, comments, not UTF-8) are split here by
+    :func:`_tokenize`."""
     pages = compiled.Pages(_PREDICATE_BYTES, _KIND_BYTES, -1 if limit is None else limit)
+    added = dict.fromkeys(_ASSEMBLY_COUNTS, 0)
+
+    def add_page_counts() -> dict[str, int]:
+        """Add what the pages assembled so far counted (the Python reader adds it page by
+        page); return all the counts."""
+        counted = pages.counts()
+        for key, n in added.items():
+            if counted[key] > n:
+                report.counts[key] += counted[key] - n
+                added[key] = counted[key]
+        return counted
+
+    try:
+        tally = yield from _pages_of(pages, path, report, where, add_page_counts)
+    finally:  # also when the read stops early (a read error)
+        counted = add_page_counts()
+    if counted["limit_line"]:  # the lines before the one that opened the next page
+        tally.lines = counted["limit_line"] - 1
+    tally.quads += counted["quads"]
+    tally.other_quads += counted["other_quads"]
+    tally.pages = counted["pages"]
+    tally.close(report, where)
+
+
+LIMIT_REACHED, PAGE_CLOSED = 1, 2  # what the compiled reader's add answers, besides 0
+
+# what _assemble counts
+_ASSEMBLY_COUNTS = (
+    "pages_without_faqpage",
+    "dangling_entities",
+    "questions",
+    "questions_without_answer",
+    "answers_without_question",
+)
+
+
+def _pages_of(
+    pages: Any, path: Path, report: Report, where: str, add_page_counts: Callable[[], Any]
+) -> Generator[RawPair, None, _Tally]:
+    """The pairs ``pages`` (a compiled ``Pages``) assembles from the file; returns what was
+    counted here (lines, quads left to Python)."""
     tally = _Tally()
-    counts = report.counts
 
     def taken(pairs: list[tuple], problems: list[tuple]) -> Iterator[RawPair]:
         for kind, lineno, message in problems:
             report.problem(kind, f"{where}:{lineno}", message)
+        if pairs:
+            add_page_counts()
         for pair in pairs:
             yield RawPair(*pair)
-
-    def close(counted: dict[str, int]) -> None:
-        tally.quads += counted.pop("quads")
-        tally.other_quads += counted.pop("other_quads")
-        tally.pages = counted.pop("pages")
-        for key, n in counted.items():
-            if n and key != "limit_line":
-                counts[key] += n
-        tally.close(report, where)
-
-    def close_at_limit() -> None:  # the lines before the one that opened the next page
-        counted = pages.counts()
-        tally.lines = counted["limit_line"] - 1
-        close(counted)
 
     for first, data, end in _iter_blocks(path, report, where):
         invalid = pages.invalid_lines(data, end, first)
@@ -438,11 +467,13 @@ def _read_compiled(
             pairs, problems, left = pages.feed(data, start, end, lineno, not invalid)
             yield from taken(pairs, problems)
             if left is None:  # the page limit
-                close_at_limit()
-                return
+                return tally
             if type(left) is int:
                 tally.lines += left - first + 1
                 break
+            if len(left) == 2:  # a page ended: its pairs handed on, the line is read again
+                lineno, start = left
+                continue
             lineno, line, start = left
             quad = _tokenize(decoded[lineno] if type(line) is bytes else line)
             if quad is OTHER_QUAD:
@@ -450,17 +481,18 @@ def _read_compiled(
             elif quad is not None and len(quad) == 2:
                 report.problem(quad[0], f"{where}:{lineno}", quad[1])
             elif quad is not None:
-                pairs, problems, reached = pages.add(lineno, *quad)
-                yield from taken(pairs, problems)
-                if reached:
-                    close_at_limit()
-                    return
+                state = PAGE_CLOSED
+                while state == PAGE_CLOSED:  # the quad is added again after a page's pairs
+                    pairs, problems, state = pages.add(lineno, *quad)
+                    yield from taken(pairs, problems)
+                if state == LIMIT_REACHED:
+                    return tally
             if start > end:
                 tally.lines += lineno - first + 1
                 break
             lineno += 1
     yield from taken(pages.finish(), [])
-    close(pages.counts())
+    return tally
 
 
 _PREDICATE_BYTES = {k.encode(): v for k, v in PREDICATES.items()}
@@ -476,6 +508,8 @@ def read_faq_pairs(
     that many FAQ pages. Malformed lines and broken escapes are counted in
     ``report`` with their line number and skipped (or kept verbatim, for escapes).
     """
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be at least one page, not {limit}")
     where = where or str(path)
     compiled = _compiled()
     if compiled is None:
