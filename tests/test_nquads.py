@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import TYPE, S, faq_page, one_pair_pages, quad, write_nq
 
 from mkdata.builders.nquads import read_faq_pairs, unescape_literal
@@ -150,3 +151,6 @@ def test_limit_stops_after_n_pages(tmp_path):
     lines = one_pair_pages([(f"Q{i} question?", f"A{i} answer.") for i in range(5)])
     path = write_nq(tmp_path / "l.nq.gz", lines)
     assert len(list(read_faq_pairs(path, Report(), limit=2))) == 2
+    for bad in (0, -1):  # both readers: refused, not read as "one page" or "no limit"
+        with pytest.raises(ValueError, match="at least one page"):
+            read_faq_pairs(path, Report(), limit=bad)
