@@ -98,6 +98,21 @@ def _expected(raw: bytes):
         return "invalid"
 
 
+def _read_by_both(path, monkeypatch, limits) -> dict:
+    """``limit -> (pairs, report)`` of the compiled reader, checked equal to the Python
+    reader's for each of ``limits``."""
+    results = {}
+    for pure in ("1", ""):
+        monkeypatch.setenv("MKDATA_PURE_PYTHON_NQUADS", pure)
+        for limit in limits:
+            report = Report()
+            pairs = list(nquads.read_faq_pairs(path, report, limit=limit))
+            results[pure, limit] = (pairs, report.to_dict())
+    for limit in limits:
+        assert results["", limit] == results["1", limit], limit
+    return {limit: results["", limit] for limit in limits}
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_every_line_splits_as_the_python_tokenizer_splits_it(seed):
     for raw in _lines(seed, 3000):
@@ -124,15 +139,8 @@ def test_reader_gives_the_same_pairs_and_report_with_both_scanners(tmp_path, mon
     data = b"\n".join(lines) + rng.choice([b"\n", b"", b"\n\n"])
     path = tmp_path / "mixed.nq.gz"
     path.write_bytes(gzip.compress(data))  # the bytes as they are, bad ones too
-    results = []
-    for pure in ("1", ""):
-        monkeypatch.setenv("MKDATA_PURE_PYTHON_NQUADS", pure)
-        for limit in (None, 5):
-            report = Report()
-            pairs = list(nquads.read_faq_pairs(path, report, limit=limit))
-            results.append((pairs, report.to_dict()))
-    assert results[0] == results[2] and results[1] == results[3]
-    assert results[0][0], "the pages' own pairs are read"
+    results = _read_by_both(path, monkeypatch, (None, 5))
+    assert results[None][0], "the pages' own pairs are read"
 
 
 @pytest.mark.parametrize("pure", ["1", ""])
@@ -238,15 +246,7 @@ def test_random_pages_give_the_same_pairs_and_report_with_both_readers(tmp_path,
             lines += _lines(seed * 1000 + i, 1)  # malformed, comments, not UTF-8
     path = tmp_path / "random.nq"
     path.write_bytes(b"\n".join(lines) + b"\n")
-    results = {}
-    for pure in ("1", ""):
-        monkeypatch.setenv("MKDATA_PURE_PYTHON_NQUADS", pure)
-        for limit in (None, 1, 37):
-            report = Report()
-            pairs = list(nquads.read_faq_pairs(path, report, limit=limit))
-            results[pure, limit] = (pairs, report.to_dict())
-    for limit in (None, 1, 37):
-        assert results["", limit] == results["1", limit], limit
+    results = _read_by_both(path, monkeypatch, (None, 1, 37))
     for stop in (1, 7, 60):  # a consumer that stops: the report so far is the same too
         stopped = {}
         for pure in ("1", ""):
@@ -259,7 +259,7 @@ def test_random_pages_give_the_same_pairs_and_report_with_both_readers(tmp_path,
             stopped[pure, "closed"] = report.to_dict()
         assert stopped[""] == stopped["1"], stop
         assert stopped["", "closed"] == stopped["1", "closed"], stop
-    pairs, report = results["", None]
+    pairs, report = results[None]
     assert len(pairs) > 50 and report["problems"]["broken_escape"] > 10
     assert {"dangling_entities", "questions_without_answer"} <= set(report["counts"])
     assert any(p.title for p in pairs) and any(p.page_language for p in pairs)
@@ -336,16 +336,8 @@ def test_a_quad_on_a_line_that_is_not_utf8_opens_a_page_and_meets_the_limit(tmp_
     path.write_bytes(
         b"\n".join([*(ln.encode() for ln in first), bad, *(ln.encode() for ln in second)])
     )
-    results = {}
-    for pure in ("1", ""):
-        monkeypatch.setenv("MKDATA_PURE_PYTHON_NQUADS", pure)
-        for limit in (None, 1, 2):
-            report = Report()
-            pairs = list(nquads.read_faq_pairs(path, report, limit=limit))
-            results[pure, limit] = (pairs, report.to_dict())
-    for limit in (None, 1, 2):
-        assert results["", limit] == results["1", limit], limit
-    pairs, report = results["", 1]
+    results = _read_by_both(path, monkeypatch, (None, 1, 2))
+    pairs, report = results[1]
     assert len(pairs) == 1 and report["counts"]["lines"] == len(first)
     assert report["problems"] == {"invalid_utf8": 1}
-    assert len(results["", None][0]) == 2
+    assert len(results[None][0]) == 2
