@@ -1,8 +1,8 @@
 """Build hook for the optional compiled parts; everything else is in pyproject.toml.
 
 ``optional=True``: without a C compiler the install goes on; the N-Quads reader then uses
-its Python reader and language ID the fasttext binding, which give the same results more
-slowly.
+its Python reader, language ID the fasttext binding and gzip input the standard library's
+zlib instead of isal, which give the same results more slowly.
 """
 
 from setuptools import Extension, setup
@@ -20,6 +20,12 @@ setup(
             ["mkdata/core/_fasttext_predict.c"],
             # fastText's float operations one by one: no fused multiply-add, no reordering
             extra_compile_args=["-O3", "-ffp-contract=off", "-fno-fast-math"],
+            optional=True,
+        ),
+        Extension(
+            "mkdata.core._vector_state",
+            ["mkdata/core/_vector_state.c"],
+            extra_compile_args=["-O2"],
             optional=True,
         ),
     ]

@@ -8,10 +8,11 @@ import hashlib
 import os
 import random
 import time
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
@@ -211,6 +212,21 @@ def gunzip_if_gzipped(data: bytes) -> bytes:
         raise CorruptInput(f"corrupt gzip data: {exc}") from None
 
 
+def _gzip_codec() -> tuple[Any, Callable[[], None]]:
+    """The module whose ``decompressobj`` and ``error`` gunzip a stream, and what to call
+    after each of its decompress calls: isal's, each call followed by
+    ``_vector_state.zero_upper`` (isal's inflate leaves the vector registers' upper halves in
+    use, which slows every later SSE instruction of the process: see ``_vector_state.c``);
+    where that module was not built, the standard library's zlib, which needs nothing."""
+    try:
+        from mkdata.core import _vector_state
+    except ImportError:
+        return zlib, lambda: None
+    from isal import isal_zlib
+
+    return isal_zlib, _vector_state.zero_upper
+
+
 def iter_decompressed(path: Path, chunk_bytes: int = 1 << 20) -> Iterator[bytes]:
     """Yield the bytes of ``path``, gunzipped when it starts with the gzip magic.
 
@@ -218,8 +234,7 @@ def iter_decompressed(path: Path, chunk_bytes: int = 1 << 20) -> Iterator[bytes]
     before CorruptInput is raised for a truncated or corrupt stream. An empty file,
     and a file named ``.gz`` that is not gzip, raise CorruptInput at once.
     """
-    from isal import isal_zlib
-
+    codec, after_call = _gzip_codec()
     with open(path, "rb") as fh:
         first = fh.read(chunk_bytes)
         if not first:
@@ -231,7 +246,7 @@ def iter_decompressed(path: Path, chunk_bytes: int = 1 << 20) -> Iterator[bytes]
                 yield first
                 first = fh.read(chunk_bytes)
             return
-        dec = isal_zlib.decompressobj(wbits=31)
+        dec = codec.decompressobj(wbits=31)
         in_member = False
         pending, offset = first, 0
         while pending or (pending := fh.read(chunk_bytes)):
@@ -241,8 +256,10 @@ def iter_decompressed(path: Path, chunk_bytes: int = 1 << 20) -> Iterator[bytes]
                     continue
             try:
                 out = dec.decompress(pending)
-            except isal_zlib.error as exc:
+            except codec.error as exc:
                 raise CorruptInput(f"corrupt gzip data near byte {offset}: {exc}") from None
+            finally:
+                after_call()
             offset += len(pending)
             in_member = True
             if out:
@@ -251,7 +268,7 @@ def iter_decompressed(path: Path, chunk_bytes: int = 1 << 20) -> Iterator[bytes]
             if dec.eof:
                 pending = dec.unused_data
                 offset -= len(pending)
-                dec = isal_zlib.decompressobj(wbits=31)
+                dec = codec.decompressobj(wbits=31)
                 in_member = False
         if in_member:
             raise CorruptInput(f"truncated gzip: stream ends after {offset} compressed bytes")

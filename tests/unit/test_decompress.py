@@ -1,0 +1,114 @@
+"""Gzip input: isal's inflate with the vector registers' upper halves cleared after each
+call, or the standard library's zlib where that helper was not built; the same bytes and
+errors either way."""
+
+from __future__ import annotations
+
+import gzip
+import random
+import zlib
+
+import pytest
+
+from mkdata.core import fetch
+from mkdata.core.fetch import CorruptInput, iter_decompressed
+
+try:
+    from mkdata.core import _vector_state
+except ImportError:  # not built: gzip input goes through zlib
+    _vector_state = None  # type: ignore[assignment]
+
+
+def _text(n: int, seed: int) -> bytes:
+    rng = random.Random(seed)
+    words = [bytes(rng.choices(b"abcdefghij", k=rng.randint(2, 9))) for _ in range(500)]
+    return b" ".join(rng.choices(words, k=n)) + b"\n"
+
+
+def _members(tmp_path, *parts: bytes, padding: bytes = b"") -> tuple:
+    path = tmp_path / "in.gz"
+    path.write_bytes(padding.join(gzip.compress(p) for p in parts) + padding)
+    return path
+
+
+def _read(path, codec) -> tuple[bytes, str | None]:
+    """(the bytes yielded, the CorruptInput message or None) with ``codec``."""
+    out = []
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            if codec is not None:
+                mp.setattr(fetch, "_gzip_codec", lambda: codec)
+            for chunk in iter_decompressed(path, chunk_bytes=4096):
+                out.append(chunk)
+    except CorruptInput as exc:
+        return b"".join(out), str(exc)
+    return b"".join(out), None
+
+
+ZLIB = (zlib, lambda: None)
+
+
+@pytest.mark.parametrize(
+    "case", ["members", "padded", "truncated", "corrupt", "garbage after", "one member"]
+)
+def test_isal_and_zlib_give_the_same_bytes_and_errors(tmp_path, case):
+    a, b = _text(40_000, 1), _text(30_000, 2)
+    path = _members(tmp_path, a, b, padding=b"\x00" * 7 if case == "padded" else b"")
+    data = path.read_bytes()
+    if case == "truncated":
+        path.write_bytes(data[: len(data) - 300])
+    elif case == "corrupt":
+        path.write_bytes(data[:5000] + bytes(200) + data[5200:])
+    elif case == "garbage after":
+        path.write_bytes(data + b"\x1f\x8bnot a member")
+    elif case == "one member":
+        path.write_bytes(gzip.compress(a))
+    ours, theirs = _read(path, None), _read(path, ZLIB)
+    assert ours[0] == theirs[0]
+    assert (ours[1] is None) == (theirs[1] is None)
+    if case in ("members", "padded"):
+        assert ours == (a + b, None)
+    elif case == "one member":
+        assert ours == (a, None)
+    else:
+        assert ours[1].split(":")[0] == theirs[1].split(":")[0]  # same kind, same place
+
+
+@pytest.mark.skipif(
+    _vector_state is None or _vector_state.upper_in_use() is None,
+    reason="the vector-state helper is not built, or this CPU cannot tell the upper state",
+)
+def test_the_vector_registers_upper_halves_are_clear_after_each_chunk(tmp_path):
+    # isal's inflate ends without VZEROUPPER (intel/isa-l#24): every legacy-SSE instruction
+    # of the process is slowed until they are cleared
+    from isal import isal_zlib
+
+    path = _members(tmp_path, _text(200_000, 3), _text(100_000, 4))
+    _vector_state.zero_upper()
+    isal_zlib.decompressobj(wbits=31).decompress(path.read_bytes())
+    if not _vector_state.upper_in_use():
+        pytest.skip("isal's inflate on this CPU leaves the upper halves clear")
+    _vector_state.zero_upper()
+    assert _vector_state.upper_in_use() is False
+    chunks = 0
+    for _ in iter_decompressed(path, chunk_bytes=8192):
+        chunks += 1
+        assert _vector_state.upper_in_use() is False
+    assert chunks > 5
+    # and after a stream that fails part-way
+    data = path.read_bytes()
+    path.write_bytes(data[:20_000] + bytes(500) + data[20_500:])
+    with pytest.raises(CorruptInput):
+        for _ in iter_decompressed(path, chunk_bytes=8192):
+            pass
+    assert _vector_state.upper_in_use() is False
+
+
+def test_the_vector_state_helper_is_built_where_it_can_be():
+    # an x86-64 machine with a C compiler (this project's and CI's) builds it at install
+    import platform
+
+    if platform.machine() not in ("x86_64", "AMD64"):
+        pytest.skip("not x86-64")
+    assert _vector_state is not None and _vector_state.VERSION == 1
+    assert fetch._gzip_codec()[1] is _vector_state.zero_upper
