@@ -8,6 +8,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -157,30 +158,22 @@ class PreparedPairs:
         return prep
 
 
-def _process_batch(
-    batch: list[RawPair],
-    label: str,
-    cfg: F.QAFilterConfig,
-    seen: dict[str, Verdict],
-    sides: dict[str, Prediction],
-    prepared: PreparedPairs,
-    report: Report,
-    writer: BucketWriter,
-) -> None:
-    """Normalize, identify language, filter and write one batch of raw pairs.
+# the fresh pairs of a batch (raw pair, normalized question and answer, key, digest), and
+# its repeats: pairs whose digest the unit met before, in this batch or an earlier one
+Sorted = list[tuple[RawPair, str, str, str, str]]
 
-    ``seen`` maps the digest of the dedup key of every (question, answer) met so far in the
-    unit (32 hex digits, whatever the texts' length) to its verdict (language, rule broken
-    or None, language score, hint candidates): a repeated pair gets its first occurrence's
-    verdict without running language ID again, and its own page's language hints. ``sides``
-    caches the predictions of single questions and answers (texts repeat across pages).
-    ``prepared`` gives the normalized form of a raw (question, answer) (see
-    :func:`prepare_pair`), met before or not. Repeats that pass go to the writer too (same
-    id for the same language), which keeps the copy with the smallest URL, as the build's
-    merge does.
-    """
-    fresh: list[tuple[RawPair, str, str, str, str]] = []
-    repeats: list[tuple[RawPair, str, str, str, str]] = []
+
+def _sort_batch(
+    batch: list[RawPair], seen: dict[str, Verdict], prepared: PreparedPairs, report: Report
+) -> tuple[Sorted, Sorted]:
+    """Normalize one batch of raw pairs (``prepared`` gives each raw pair's
+    :func:`prepare_pair` result, met before or not) and split it into fresh pairs and
+    repeats. ``seen`` maps the digest of the dedup key of every (question, answer) met so far
+    in the unit (32 hex digits, whatever the texts' length) to its verdict; a fresh pair's
+    digest is entered here, its verdict set by :func:`_write_batch`. Pairs that normalize to
+    nothing are counted and dropped."""
+    fresh: Sorted = []
+    repeats: Sorted = []
     for raw in batch:
         had_control, q, a, key, digest = prepared.get(raw.question, raw.answer)
         if had_control:
@@ -194,11 +187,27 @@ def _process_batch(
         else:
             seen[digest] = (UNKNOWN_LANG, None, 0.0, {})
             fresh.append((raw, q, a, key, digest))
+    return fresh, repeats
+
+
+# per fresh pair: its joint prediction, and its question's and answer's (NO_PREDICTION where
+# no language rule reads them)
+Identified = list[tuple[Prediction, Prediction, Prediction]]
+
+
+def _identify(
+    cut: list[tuple[str, str]],
+    text_rules: list[str | None],
+    cfg: F.QAFilterConfig,
+    sides: dict[str, Prediction],
+) -> Identified:
+    """Language ID of a batch's fresh pairs, as ``cut`` (question, answer) to
+    ``LID_MAX_CHARS``: the joint text of each, then each question and answer a language rule
+    reads (the pairs no text rule dropped, see ``F.reads_sides``). ``sides`` caches the
+    predictions of single questions and answers (texts repeat across pages); only this
+    function touches it."""
     identifier, k = get_identifier(), max(3, cfg.lang_agree_k)
-    cut = [(q[:LID_MAX_CHARS], a[:LID_MAX_CHARS]) for _, q, a, _, _ in fresh]
     joints = identifier.predict([f"{q} {a}" for q, a in cut], k=k)
-    text_rules = [F.text_rule(q, a, cfg) for _, q, a, _, _ in fresh]
-    # each side is identified once per unit, and only where a language rule reads it
     reads = [r is None and F.reads_sides(j, cfg) for r, j in zip(text_rules, joints, strict=True)]
     if len(sides) > SIDE_CACHE_MAX:
         sides.clear()
@@ -212,10 +221,32 @@ def _process_batch(
         }
     )
     sides.update(zip(missing, identifier.predict(missing, k=k), strict=True))
-    for (raw, q, a, key, digest), (qc, ac), joint, rule, read in zip(
-        fresh, cut, joints, text_rules, reads, strict=True
+    none = F.NO_PREDICTION
+    return [
+        (joint, sides[q], sides[a]) if read else (joint, none, none)
+        for (q, a), joint, read in zip(cut, joints, reads, strict=True)
+    ]
+
+
+def _write_batch(
+    fresh: Sorted,
+    repeats: Sorted,
+    text_rules: list[str | None],
+    identified: Identified,
+    label: str,
+    cfg: F.QAFilterConfig,
+    seen: dict[str, Verdict],
+    report: Report,
+    writer: BucketWriter,
+) -> None:
+    """Decide and write one batch: each fresh pair's verdict (language, rule broken or None,
+    language score, the languages a page hint may give it) from its text rule and language
+    ID, kept in ``seen``; a repeat gets its first occurrence's verdict and its own page's
+    language hints. Repeats that pass go to the writer too (same id for the same language),
+    which keeps the copy with the smallest URL, as the build's merge does."""
+    for (raw, q, a, key, digest), rule, (joint, qp, ap) in zip(
+        fresh, text_rules, identified, strict=True
     ):
-        qp, ap = (sides[qc], sides[ac]) if read else (F.NO_PREDICTION, F.NO_PREDICTION)
         rule = rule or F.language_rule(joint, qp, ap, cfg)
         hintable = rule in (F.LANG_LOW_SCORE, F.LANG_MISMATCH)
         candidates = F.hint_candidates(joint, qp, ap, cfg) if hintable else {}
@@ -306,19 +337,48 @@ def process_unit(
     seen: dict[str, Verdict] = {}
     sides: dict[str, Prediction] = {}
     prepared = PreparedPairs()
-    batch: list[RawPair] = []
-    with fewer_collections():
+    # a batch is normalized and sorted here while language ID runs on the batch before it
+    # in a thread (the predictor releases the GIL), then decided and written here
+    identify = ThreadPoolExecutor(1, thread_name_prefix="mkdata-lid")
+    waiting: tuple[Sorted, Sorted, list[str | None], Future[Identified]] | None = None
+
+    def take(batch: list[RawPair]) -> None:
+        nonlocal waiting
+        fresh, repeats = _sort_batch(batch, seen, prepared, report)
+        text_rules = [F.text_rule(q, a, cfg) for _, q, a, _, _ in fresh]
+        cut = [(q[:LID_MAX_CHARS], a[:LID_MAX_CHARS]) for _, q, a, _, _ in fresh]
+        ahead = (
+            fresh,
+            repeats,
+            text_rules,
+            identify.submit(_identify, cut, text_rules, cfg, sides),
+        )
+        finish()
+        waiting = ahead
+
+    def finish() -> None:
+        nonlocal waiting
+        if waiting is not None:
+            fresh, repeats, text_rules, identified = waiting
+            waiting = None
+            _write_batch(
+                fresh, repeats, text_rules, identified.result(), label, cfg, seen, report, writer
+            )
+
+    with fewer_collections(), identify:
+        batch: list[RawPair] = []
         try:
             for raw in read(path, report, spec, limit):
                 report.counts["raw_pairs"] += 1
                 batch.append(raw)
                 if len(batch) >= BATCH:
-                    _process_batch(batch, label, cfg, seen, sides, prepared, report, writer)
+                    take(batch)
                     batch = []
-            if batch:
-                _process_batch(batch, label, cfg, seen, sides, prepared, report, writer)
         except OSError as exc:
             report.error = f"{spec}: read error: {exc}"
+        if batch:  # the pairs read before the end, or before a read error
+            take(batch)
+        finish()
         writer.close()
     for lang, n in writer.duplicates.items():
         report.filters[lang][F.DUPLICATE] += n

@@ -256,3 +256,54 @@ def test_collapse_whitespace_fast_path_equals_the_full_one() -> None:
         assert collapse_whitespace(text) == by_regex(text), repr(text)
     assert qa_unit.prepare_pair("A question?\x07", "An answer.")[0] is True
     assert qa_unit.prepare_pair("A question?\n", "An answer\u00a0here.")[0] is False
+
+
+def _unit_rows(tmp_path: Path, name: str, read) -> tuple[dict, pl.DataFrame]:
+    unit_dir = tmp_path / name
+    result = qa_unit.process_unit(
+        read, "t", str(tmp_path / "in.nq"), str(unit_dir), F.QAFilterConfig(), None, None
+    )
+    rows = pl.concat([pl.read_parquet(f) for f in sorted(unit_dir.glob("bucket-*.parquet"))])
+    return result, rows.sort("id")
+
+
+def test_a_unit_keeps_every_pair_read_before_a_read_error(tmp_path: Path) -> None:
+    # two full batches and a partial one, language ID on a thread a batch behind: the rows of
+    # a read that fails after them are those of a read that ends there
+    (tmp_path / "in.nq").write_text("")
+    rng = random.Random(5)
+    words = [
+        "house",
+        "garden",
+        "water",
+        "price",
+        "order",
+        "delivery",
+        "return",
+        "account",
+        "payment",
+        "size",
+    ]
+    pairs = [
+        qa_unit.RawPair(
+            f"https://shop{i % 40}.example/faq",
+            "How do I change the " + " ".join(rng.choices(words, k=6)) + f" of order {i}?",
+            "You can change the " + " ".join(rng.choices(words, k=12)) + " in your account.",
+        )
+        for i in range(2 * qa_unit.BATCH + 300)
+    ]
+    pairs += pairs[:50]  # repeats of an earlier batch's pairs
+
+    def clean(path, report, spec, limit):
+        yield from pairs
+
+    def failing(path, report, spec, limit):
+        yield from pairs
+        raise OSError("the disk went away")
+
+    done, want = _unit_rows(tmp_path, "clean", clean)
+    failed, got = _unit_rows(tmp_path, "failed", failing)
+    assert done["input"]["status"] == "done" and failed["input"]["status"] == "failed"
+    assert "read error: the disk went away" in failed["report"]["error"]
+    assert want.height > 2 * qa_unit.BATCH and got.equals(want)
+    assert failed["report"]["filters"] == done["report"]["filters"]
