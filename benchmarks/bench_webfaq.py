@@ -16,6 +16,8 @@ synthetic WDC-style FAQPage N-Quads file of MB uncompressed megabytes, then meas
      is run three times and the fastest run kept;
   3. where the one-worker time goes: a build of PROFILE_MB under cProfile, its time split
      into the phases of a build (shares; the profiler slows Python code more than C code).
+     Language ID runs on a thread of the unit, which cProfile does not see: its time alone
+     is in 1, and what the unit waits for it is in "rest of the unit".
 Prints Markdown tables and writes benchmarks/_work/results.json.
 """
 
@@ -45,11 +47,6 @@ PHASES = {
     # the reader is a generator: the time of its frames, compiled or Python
     "N-Quads parsing": ("builders/nquads.py", ("_read_compiled", "_read_python"), "cum"),
     "normalizing questions and answers": ("builders/normalize.py", "normalize_entry", "cum"),
-    "language ID (mkdata's compiled fastText predictor)": (
-        "~",
-        "<method 'predict' of 'mkdata.core._fasttext_predict.Predictor' objects>",
-        "own",
-    ),
     "rest of the unit (filters, rows, bucket files)": (
         "builders/qa_unit.py",
         "process_unit",
@@ -101,7 +98,7 @@ def profile_shares(corpus: Path, out: Path) -> dict[str, float]:
             if name in ((func,) if isinstance(func, str) else func) and file.endswith(suffix)
         )
     unit = "rest of the unit (filters, rows, bucket files)"
-    parts = [p for p in PHASES if p.startswith(("N-Quads", "normalizing", "language ID"))]
+    parts = [p for p in PHASES if p.startswith(("N-Quads", "normalizing"))]
     times[unit] -= sum(times[p] for p in parts)
     times["start-up and the rest (imports, options, publishing)"] = total - sum(times.values())
     return {p: round(times[p] / total, 3) for p in PHASES} | {"profiled_seconds": round(total, 2)}
