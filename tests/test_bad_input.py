@@ -25,6 +25,8 @@ from conftest import (
 from http_server import FileServer
 from warc_gen import http_response, jsonld_page, warc_record, write_warc
 
+from mkdata.builders.nquads import MAX_LINE_BYTES
+
 ENG_PAIRS = [
     (f"How long does shipping to region {i} take?",
      f"Shipping to region {i} usually takes three to five working days from the order.")
@@ -328,3 +330,31 @@ def test_beir_never_writes_an_empty_test_split(tmp_path: Path) -> None:
     for config, splits in manifest(out)["configs"].items():
         for split, n in splits.items():
             assert (f"path: data/{config}/{split}-" in card) == (n > 0)
+
+
+# ---------------------------------------------------------------- hostile sizes
+
+
+def test_a_gzip_bomb_line_is_skipped_and_the_faq_around_it_kept(tmp_path: Path) -> None:
+    # 200 MB of one line (a literal that never ends) in ~200 KB of gzip, between two FAQ
+    # pages: gunzipped 32 MiB at a time, the line dropped once past 64 MiB, never held whole
+    before = faq_page("https://a.example/faq", [DEU_PAIR], "a")
+    after = faq_page("https://b.example/faq", [FRA_PAIR], "b")
+    src = tmp_path / "bomb.nq.gz"
+    with gzip.open(src, "wb", compresslevel=1) as fh:
+        fh.write(("\n".join(before) + "\n").encode())
+        fh.write(b'<https://x.example/> <https://schema.org/text> "')
+        for _ in range(200):
+            fh.write(b"a" * 1_000_000)
+        fh.write(b'" <https://x.example/> .\n')
+        fh.write(("\n".join(after) + "\n").encode())
+    assert src.stat().st_size < 1_000_000
+    out = tmp_path / "out"
+    proc = run_cli("build", "webfaq", "--min-rows", "1", "--source", str(src), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(rows(out)["language"]) == ["deu", "fra"]
+    m = manifest(out)
+    assert m["problems"] == {"line_too_long": 1}
+    where = f"{src}:{len(before) + 1}"  # the line's number
+    assert m["problem_examples"] == [f"{where}: longer than {MAX_LINE_BYTES} bytes, skipped"]
+    assert "line_too_long" in proc.stdout + proc.stderr

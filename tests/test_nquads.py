@@ -154,3 +154,36 @@ def test_limit_stops_after_n_pages(tmp_path):
     for bad in (0, -1):  # both readers: refused, not read as "one page" or "no limit"
         with pytest.raises(ValueError, match="at least one page"):
             read_faq_pairs(path, Report(), limit=bad)
+
+
+@pytest.mark.parametrize("pure", ["", "1"])
+def test_a_line_over_the_limit_is_skipped_and_one_at_it_kept(tmp_path, monkeypatch, pure):
+    # lines that span many gunzipped pieces: joined once when they end, or, past
+    # MAX_LINE_BYTES, skipped up to their end (a problem names the line)
+    from mkdata.builders import nquads
+    from mkdata.core import fetch
+
+    monkeypatch.setenv("MKDATA_PURE_PYTHON_NQUADS", pure)
+    monkeypatch.setattr(fetch, "OUT_BYTES", 65_536)
+    monkeypatch.setattr(nquads, "MAX_LINE_BYTES", 300_000)
+    first = faq_page(URL, [("What is A?", "A is the first letter.")], "a")
+    at_limit = faq_page("https://b.example/faq", [("What is B?", "B")], "b")
+    pad = 300_000 - len(at_limit[-1].encode())
+    at_limit[-1] = at_limit[-1].replace('"B"', '"B' + "b" * pad + '"')
+    assert len(at_limit[-1].encode()) == 300_000
+    over = quad("_:x", "<https://schema.org/text>", '"' + "x" * 300_000 + '"', URL)
+    last = faq_page("https://c.example/faq", [("What is C?", "C is the third letter.")], "c")
+    path = write_nq(tmp_path / "long.nq.gz", [*first, *at_limit, over, *last])
+    pairs, report = pairs_of(path)
+    assert [(q, len(a)) for _, q, a in pairs] == [
+        ("What is A?", 22),
+        ("What is B?", 1 + pad),
+        ("What is C?", 22),
+    ]
+    line = len(first) + len(at_limit) + 1
+    assert report.problems == {"line_too_long": 1}
+    assert report.examples == [f"{path}:{line}: longer than 300000 bytes, skipped"]
+    # the same lines, the long one last and unended: skipped, nothing after it
+    path = write_nq(tmp_path / "end.nq.gz", "\n".join([*first, over[:-2]]))
+    pairs, report = pairs_of(path)
+    assert [q for _, q, _ in pairs] == ["What is A?"] and report.problems == {"line_too_long": 1}

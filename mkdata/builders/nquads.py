@@ -230,31 +230,60 @@ def _tokenize(line: str) -> tuple[int, str, str, str] | tuple[str, str] | str | 
     return code, subj, obj, tail[1:-1]
 
 
+# a line is held in memory until it ends: a longer one is skipped (problem "line_too_long");
+# no FAQ literal is near this long
+MAX_LINE_BYTES = 64 << 20
+
+
 def _iter_blocks(path: Path, report: Report, where: str) -> Iterator[tuple[int, bytes, int]]:
     """Yield ``(first_line_number, data, end)``: ``data[:end]`` holds complete lines.
 
     Truncated or corrupt gzip data ends the stream: the error is recorded in
     ``report.error`` (with the line reached) and every complete line before it is yielded.
+    A line longer than ``MAX_LINE_BYTES`` is skipped and counted as a problem.
     """
     lineno = 1
-    tail = b""
+    pieces: list[bytes] = []  # the start of a line no chunk has ended yet (joined once)
+    held = 0  # their bytes
+    skipping = False  # within a line longer than MAX_LINE_BYTES, up to its end
     try:
         for chunk in iter_decompressed(path):
-            data = tail + chunk
-            cut = data.rfind(b"\n")
+            if pieces or skipping:  # a line goes on: is it too long?
+                end = chunk.find(b"\n")
+                if not skipping and held + (len(chunk) if end < 0 else end) > MAX_LINE_BYTES:
+                    report.problem(
+                        "line_too_long",
+                        f"{where}:{lineno}",
+                        f"longer than {MAX_LINE_BYTES} bytes, skipped",
+                    )
+                    pieces, held, skipping = [], 0, True
+                if skipping:
+                    if end < 0:
+                        continue
+                    skipping = False
+                    lineno += 1
+                    chunk = chunk[end + 1 :]
+            cut = chunk.rfind(b"\n")
             if cut < 0:
-                tail = data
+                if chunk:
+                    pieces.append(chunk)
+                    held += len(chunk)
                 continue
-            tail = data[cut + 1 :]
+            data = b"".join([*pieces, chunk]) if pieces else chunk
+            cut += held
+            pieces, held = [], 0
+            if cut + 1 < len(data):
+                pieces, held = [data[cut + 1 :]], len(data) - cut - 1
             yield lineno, data, cut
             lineno += data.count(b"\n", 0, cut) + 1
     except CorruptInput as exc:
         report.error = f"{where}:{lineno}: {exc}"
         report.problem("corrupt_input", f"{where}:{lineno}", str(exc))
-        if tail:
+        if pieces:
             report.problem("truncated_line", f"{where}:{lineno}", "last line cut off, skipped")
         return
-    if tail:
+    if pieces:
+        tail = b"".join(pieces)
         yield lineno, tail, len(tail)
 
 

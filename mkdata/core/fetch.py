@@ -227,8 +227,14 @@ def _gzip_codec() -> tuple[Any, Callable[[], None]]:
     return isal_zlib, _vector_state.zero_upper
 
 
+# gzip output per decompress call: a small file that inflates to gigabytes (a gzip bomb) is
+# yielded in pieces of this size, never held whole
+OUT_BYTES = 32 << 20
+
+
 def iter_decompressed(path: Path, chunk_bytes: int = 1 << 20) -> Iterator[bytes]:
-    """Yield the bytes of ``path``, gunzipped when it starts with the gzip magic.
+    """Yield the bytes of ``path``, gunzipped when it starts with the gzip magic: pieces of
+    at most ``chunk_bytes`` read, ``OUT_BYTES`` gunzipped.
 
     Handles multi-member gzip. Everything that decompresses cleanly is yielded
     before CorruptInput is raised for a truncated or corrupt stream. An empty file,
@@ -254,17 +260,20 @@ def iter_decompressed(path: Path, chunk_bytes: int = 1 << 20) -> Iterator[bytes]
                 pending = pending.lstrip(b"\x00")  # zero padding between/after members
                 if not pending:
                     continue
-            try:
-                out = dec.decompress(pending)
-            except codec.error as exc:
-                raise CorruptInput(f"corrupt gzip data near byte {offset}: {exc}") from None
-            finally:
-                after_call()
-            offset += len(pending)
             in_member = True
-            if out:
-                yield out
-            pending = b""
+            while True:  # until this input is used up, or its member ends
+                try:
+                    out = dec.decompress(pending, OUT_BYTES)
+                except codec.error as exc:
+                    raise CorruptInput(f"corrupt gzip data near byte {offset}: {exc}") from None
+                finally:
+                    after_call()
+                offset += len(pending) - len(dec.unconsumed_tail)
+                pending = dec.unconsumed_tail
+                if out:
+                    yield out
+                if dec.eof or len(out) < OUT_BYTES:  # a full piece: more may be waiting
+                    break
             if dec.eof:
                 pending = dec.unused_data
                 offset -= len(pending)

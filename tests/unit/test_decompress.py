@@ -112,3 +112,18 @@ def test_the_vector_state_helper_is_built_where_it_can_be():
         pytest.skip("not x86-64")
     assert _vector_state is not None and _vector_state.VERSION == 1
     assert fetch._gzip_codec()[1] is _vector_state.zero_upper
+
+
+@pytest.mark.parametrize("codec", [None, ZLIB], ids=["isal", "zlib"])
+def test_what_inflates_far_is_yielded_in_bounded_pieces(tmp_path, monkeypatch, codec):
+    # ~10 KB of gzip per member inflating to 10 MB: never more than OUT_BYTES at a time,
+    # and every byte comes out, in order, also where a piece ends exactly at a member's end
+    monkeypatch.setattr(fetch, "OUT_BYTES", 1 << 18)
+    a, b = b"\x00" * 10_000_000, b"z" * (1 << 20)
+    path = _members(tmp_path, a, b, _text(1000, 5))
+    assert path.stat().st_size < 100_000
+    if codec is not None:
+        monkeypatch.setattr(fetch, "_gzip_codec", lambda: codec)
+    pieces = list(iter_decompressed(path))
+    assert max(map(len, pieces)) <= 1 << 18 and len(pieces) > 40
+    assert b"".join(pieces) == a + b + _text(1000, 5)
