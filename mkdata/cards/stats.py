@@ -141,10 +141,10 @@ def duplicate_share(st: SplitStats, head: pl.DataFrame) -> None:
 def duplicate_rows(df: pl.DataFrame) -> int:
     """How many rows of ``df`` (string columns; null reads as "") equal an earlier row on
     every column, compared in their normalized form (:func:`mkdata.core.text.normalize`)."""
-    # rows are split into groups equal on one column after another, the column with the most
-    # distinct values first: a row alone in its group is no duplicate, and its other columns
-    # (long answers, most often) are never normalized
-    order = sorted(df.columns, key=lambda c: -df[c].n_unique())
+    # rows are split into groups equal on one column after another, the column whose distinct
+    # values are the fewest characters to normalize first: a row alone in its group is no
+    # duplicate, and its other columns (long answers, most often) are never normalized
+    order = sorted(df.columns, key=lambda c: df[c].unique().str.len_chars().sum())
     groups = [range(df.height)] if df.height > 1 else []
     for column in order:
         if not groups:  # no row equals another on the columns so far

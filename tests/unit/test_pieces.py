@@ -177,6 +177,23 @@ def test_duplicate_rows_counts_rows_equal_to_an_earlier_one_on_every_column() ->
     assert duplicate_rows(df.head(1)) == 0 and duplicate_rows(df.head(0)) == 0
 
 
+def test_duplicate_rows_normalizes_long_columns_only_where_short_ones_tie(monkeypatch) -> None:
+    # a few questions and titles, long distinct answers: the answers of rows that the short
+    # columns already tell apart are never normalized (they were all, most distinct first)
+    import mkdata.cards.stats as stats
+
+    seen: list[str] = []
+    monkeypatch.setattr(stats, "normalize", lambda v: seen.append(v) or normalize(v))
+    rng = random.Random(3)
+    rows = [(f"Q{i % 7}?", f"title {i // 7}", f"Answer {i}: " + "x" * rng.randint(200, 400))
+            for i in range(700)]  # fmt: skip
+    rows += [("q0", "TITLE 0", rows[0][2] + "!"), ("Q1!", "title 0", "other")]
+    df = pl.DataFrame(rows, schema=["question", "title", "answer"], orient="row")
+    assert duplicate_rows(df) == 1  # the first added row repeats row 0
+    # only the answers of rows 0 and 1, which tie with an added row on question and title
+    assert {v for v in seen if len(v) > 100} == {rows[0][2], rows[0][2] + "!", rows[1][2]}
+
+
 def test_prepared_pairs_keep_short_pairs_within_their_character_budget(monkeypatch) -> None:
     monkeypatch.setattr(qa_unit, "PAIR_CACHE_TOTAL", 100)
     cache = qa_unit.PreparedPairs()
