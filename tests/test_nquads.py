@@ -183,7 +183,17 @@ def test_a_line_over_the_limit_is_skipped_and_one_at_it_kept(tmp_path, monkeypat
     line = len(first) + len(at_limit) + 1
     assert report.problems == {"line_too_long": 1}
     assert report.examples == [f"{path}:{line}: longer than 300000 bytes, skipped"]
+    assert report.counts["lines"] == line + len(last)  # the skipped one counted too
     # the same lines, the long one last and unended: skipped, nothing after it
     path = write_nq(tmp_path / "end.nq.gz", "\n".join([*first, over[:-2]]))
     pairs, report = pairs_of(path)
     assert [q for _, q, _ in pairs] == ["What is A?"] and report.problems == {"line_too_long": 1}
+    assert report.counts["lines"] == len(first) + 1
+    # a long line ending exactly where a gunzipped piece ends
+    head = "\n".join(first) + "\n"
+    tail = 65_536 * 7 - len(head.encode()) - 1
+    path = write_nq(tmp_path / "edge.nq.gz", head + "y" * tail + "\n" + "\n".join(last) + "\n")
+    pairs, report = pairs_of(path)
+    assert [q for _, q, _ in pairs] == ["What is A?", "What is C?"]
+    assert report.problems == {"line_too_long": 1}
+    assert report.counts["lines"] == len(first) + 1 + len(last)

@@ -240,7 +240,8 @@ def _iter_blocks(path: Path, report: Report, where: str) -> Iterator[tuple[int, 
 
     Truncated or corrupt gzip data ends the stream: the error is recorded in
     ``report.error`` (with the line reached) and every complete line before it is yielded.
-    A line longer than ``MAX_LINE_BYTES`` is skipped and counted as a problem.
+    A line longer than ``MAX_LINE_BYTES`` is counted as a problem and read as an empty line
+    (the pieces are at most ``fetch.OUT_BYTES`` long, below it: such a line spans pieces).
     """
     lineno = 1
     pieces: list[bytes] = []  # the start of a line no chunk has ended yet (joined once)
@@ -261,8 +262,7 @@ def _iter_blocks(path: Path, report: Report, where: str) -> Iterator[tuple[int, 
                     if end < 0:
                         continue
                     skipping = False
-                    lineno += 1
-                    chunk = chunk[end + 1 :]
+                    chunk = chunk[end:]  # the skipped line goes on as an empty one
             cut = chunk.rfind(b"\n")
             if cut < 0:
                 if chunk:
@@ -282,7 +282,7 @@ def _iter_blocks(path: Path, report: Report, where: str) -> Iterator[tuple[int, 
         if pieces:
             report.problem("truncated_line", f"{where}:{lineno}", "last line cut off, skipped")
         return
-    if pieces:
+    if pieces or skipping:  # the last line, unended (empty where it was skipped)
         tail = b"".join(pieces)
         yield lineno, tail, len(tail)
 

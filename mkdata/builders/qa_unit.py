@@ -160,20 +160,20 @@ class PreparedPairs:
 
 # the fresh pairs of a batch (raw pair, normalized question and answer, key, digest), and
 # its repeats: pairs whose digest the unit met before, in this batch or an earlier one
-Sorted = list[tuple[RawPair, str, str, str, str]]
+SplitPairs = list[tuple[RawPair, str, str, str, str]]
 
 
-def _sort_batch(
+def _split_batch(
     batch: list[RawPair], seen: dict[str, Verdict], prepared: PreparedPairs, report: Report
-) -> tuple[Sorted, Sorted]:
+) -> tuple[SplitPairs, SplitPairs]:
     """Normalize one batch of raw pairs (``prepared`` gives each raw pair's
     :func:`prepare_pair` result, met before or not) and split it into fresh pairs and
     repeats. ``seen`` maps the digest of the dedup key of every (question, answer) met so far
     in the unit (32 hex digits, whatever the texts' length) to its verdict; a fresh pair's
     digest is entered here, its verdict set by :func:`_write_batch`. Pairs that normalize to
     nothing are counted and dropped."""
-    fresh: Sorted = []
-    repeats: Sorted = []
+    fresh: SplitPairs = []
+    repeats: SplitPairs = []
     for raw in batch:
         had_control, q, a, key, digest = prepared.get(raw.question, raw.answer)
         if had_control:
@@ -229,8 +229,8 @@ def _identify(
 
 
 def _write_batch(
-    fresh: Sorted,
-    repeats: Sorted,
+    fresh: SplitPairs,
+    repeats: SplitPairs,
     text_rules: list[str | None],
     identified: Identified,
     label: str,
@@ -340,11 +340,11 @@ def process_unit(
     # a batch is normalized and sorted here while language ID runs on the batch before it
     # in a thread (the predictor releases the GIL), then decided and written here
     identify = ThreadPoolExecutor(1, thread_name_prefix="mkdata-lid")
-    waiting: tuple[Sorted, Sorted, list[str | None], Future[Identified]] | None = None
+    waiting: tuple[SplitPairs, SplitPairs, list[str | None], Future[Identified]] | None = None
 
     def take(batch: list[RawPair]) -> None:
         nonlocal waiting
-        fresh, repeats = _sort_batch(batch, seen, prepared, report)
+        fresh, repeats = _split_batch(batch, seen, prepared, report)
         text_rules = [F.text_rule(q, a, cfg) for _, q, a, _, _ in fresh]
         cut = [(q[:LID_MAX_CHARS], a[:LID_MAX_CHARS]) for _, q, a, _, _ in fresh]
         ahead = (
@@ -365,26 +365,35 @@ def process_unit(
                 fresh, repeats, text_rules, identified.result(), label, cfg, seen, report, writer
             )
 
-    with fewer_collections(), identify:
-        batch: list[RawPair] = []
-        try:
-            for raw in read(path, report, spec, limit):
+    try:
+        with fewer_collections():
+            batch: list[RawPair] = []
+            for raw in _until_read_error(read(path, report, spec, limit), report, spec):
                 report.counts["raw_pairs"] += 1
                 batch.append(raw)
                 if len(batch) >= BATCH:
-                    take(batch)
-                    batch = []
-        except OSError as exc:
-            report.error = f"{spec}: read error: {exc}"
-        if batch:  # the pairs read before the end, or before a read error
-            take(batch)
-        finish()
-        writer.close()
+                    full, batch = batch, []
+                    take(full)
+            if batch:  # the pairs read before the end, or before a read error
+                take(batch)
+            finish()
+            writer.close()
+    finally:  # after a failure, no language ID for a batch that is not written
+        identify.shutdown(cancel_futures=True)
     for lang, n in writer.duplicates.items():
         report.filters[lang][F.DUPLICATE] += n
     info["size"] = path.stat().st_size
     info["checksum"] = file_checksum(path)
     return _finish_unit(directory, report, info, started)
+
+
+def _until_read_error(pairs: Iterator[RawPair], report: Report, spec: str) -> Iterator[RawPair]:
+    """``pairs`` until the reader fails with an OSError, recorded as the unit's error (what
+    the caller does with a pair it fails in is not caught)."""
+    try:
+        yield from pairs
+    except OSError as exc:
+        report.error = f"{spec}: read error: {exc}"
 
 
 def _finish_unit(

@@ -4,9 +4,12 @@
  * isal's inflate (hand-written AVX2 / AVX-512 assembly) returns with the upper halves of
  * ymm0-15 in use: it ends without VZEROUPPER (intel/isa-l#24). Until something clears
  * them, every legacy-SSE instruction the process runs afterwards (libm, the compiled
- * fastText predictor, CPython's own float code) carries a false dependency on them: a
- * webfaq build's language ID ran 4x slower, its whole unit 1.6x.
+ * fastText predictor, CPython's own float code) carries a false dependency on them: in a
+ * webfaq build (before language ID had a thread of its own) language ID ran 4x slower, the
+ * whole unit 1.6x.
  *
+ * CLEARS          1 where zero_upper leaves nothing dirty (x86 built by GCC or Clang, or
+ *                 not x86), 0 where it cannot (then mkdata.core.fetch uses zlib).
  * zero_upper()    VZEROUPPER where the CPU and the OS support AVX; nothing elsewhere.
  * upper_in_use()  whether the CPU reports the upper halves of ymm0-15 in use (bit 2 of
  *                 XGETBV with ECX=1), None where it cannot tell; for tests.
@@ -19,6 +22,11 @@
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #include <cpuid.h>
 #define MKDATA_X86 1
+#define CLEARS 1
+#elif defined(__x86_64__) || defined(__i386__) || defined(_M_X64) || defined(_M_IX86)
+#define CLEARS 0 /* x86, but a compiler this file cannot emit VZEROUPPER with: zlib is used */
+#else
+#define CLEARS 1 /* not x86: isal leaves nothing to clear */
 #endif
 
 static int has_avx = 0;    /* the CPU has AVX and the OS saves the ymm registers */
@@ -71,7 +79,8 @@ PyInit__vector_state(void)
         has_xinuse = (a >> 2) & 1;
 #endif
     PyObject *m = PyModule_Create(&module);
-    if (m && PyModule_AddIntConstant(m, "VERSION", VERSION) < 0) {
+    if (m && (PyModule_AddIntConstant(m, "VERSION", VERSION) < 0 ||
+              PyModule_AddIntConstant(m, "CLEARS", CLEARS) < 0)) {
         Py_DECREF(m);
         return NULL;
     }

@@ -212,6 +212,9 @@ def gunzip_if_gzipped(data: bytes) -> bytes:
         raise CorruptInput(f"corrupt gzip data: {exc}") from None
 
 
+VECTOR_STATE_VERSION = 1  # of _vector_state.c: a stale build is not used
+
+
 def _gzip_codec() -> tuple[Any, Callable[[], None]]:
     """The module whose ``decompressobj`` and ``error`` gunzip a stream, and what to call
     after each of its decompress calls: isal's, each call followed by
@@ -221,6 +224,10 @@ def _gzip_codec() -> tuple[Any, Callable[[], None]]:
     try:
         from mkdata.core import _vector_state
     except ImportError:
+        return zlib, lambda: None
+    if getattr(_vector_state, "VERSION", None) != VECTOR_STATE_VERSION or not getattr(
+        _vector_state, "CLEARS", 0
+    ):  # a stale build, or one whose compiler cannot emit VZEROUPPER
         return zlib, lambda: None
     from isal import isal_zlib
 
@@ -257,7 +264,9 @@ def iter_decompressed(path: Path, chunk_bytes: int = 1 << 20) -> Iterator[bytes]
         pending, offset = first, 0
         while pending or (pending := fh.read(chunk_bytes)):
             if not in_member:
-                pending = pending.lstrip(b"\x00")  # zero padding between/after members
+                stripped = pending.lstrip(b"\x00")  # zero padding between/after members
+                offset += len(pending) - len(stripped)
+                pending = stripped
                 if not pending:
                     continue
             in_member = True
@@ -268,15 +277,16 @@ def iter_decompressed(path: Path, chunk_bytes: int = 1 << 20) -> Iterator[bytes]
                     raise CorruptInput(f"corrupt gzip data near byte {offset}: {exc}") from None
                 finally:
                     after_call()
-                offset += len(pending) - len(dec.unconsumed_tail)
-                pending = dec.unconsumed_tail
+                # what this call used: at a member's end, zlib may keep its input's rest in
+                # both unused_data and unconsumed_tail; the rest is the next member's
+                left = dec.unused_data if dec.eof else dec.unconsumed_tail
+                offset += len(pending) - len(left)
+                pending = left
                 if out:
                     yield out
                 if dec.eof or len(out) < OUT_BYTES:  # a full piece: more may be waiting
                     break
             if dec.eof:
-                pending = dec.unused_data
-                offset -= len(pending)
                 dec = codec.decompressobj(wbits=31)
                 in_member = False
         if in_member:

@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from mkdata.builders import filters as F
 from mkdata.builders import qa_unit
@@ -324,3 +325,69 @@ def test_a_unit_keeps_every_pair_read_before_a_read_error(tmp_path: Path) -> Non
     assert "read error: the disk went away" in failed["report"]["error"]
     assert want.height > 2 * qa_unit.BATCH and got.equals(want)
     assert failed["report"]["filters"] == done["report"]["filters"]
+
+
+def _pairs_with_repeats(n: int) -> list:
+    rng = random.Random(8)
+    words = ["house", "garden", "water", "price", "order", "delivery", "return", "size"]
+    pairs = [
+        qa_unit.RawPair(
+            f"https://shop{i % 9}.example/faq",
+            "How do I change the " + " ".join(rng.choices(words, k=5)) + f" of order {i}?",
+            "You can change the " + " ".join(rng.choices(words, k=10)) + " in your account.",
+        )
+        for i in range(n)
+    ]
+    # each pair met again a few pairs on (the next batch, or the one after) from another URL
+    for i in range(0, n, 3):
+        j = min(n, i + rng.randint(1, 12))
+        first = pairs[i]
+        pairs.insert(
+            j, qa_unit.RawPair(first.url.replace("shop", "mirror"), first.question, first.answer)
+        )
+    return pairs
+
+
+def test_small_batches_give_the_rows_and_report_of_one_batch(tmp_path: Path, monkeypatch) -> None:
+    # language ID runs a batch behind: a repeat of a pair in the batch whose verdict is not
+    # set yet still gets that pair's verdict (and the row with the smaller URL is kept)
+    (tmp_path / "in.nq").write_text("")
+    pairs = _pairs_with_repeats(200)
+
+    def read(path, report, spec, limit):
+        yield from pairs
+
+    monkeypatch.setattr(qa_unit, "BATCH", 10_000)
+    whole, want = _unit_rows(tmp_path, "whole", read)
+    monkeypatch.setattr(qa_unit, "BATCH", 5)
+    small, got = _unit_rows(tmp_path, "small", read)
+    assert want.height > 150 and got.equals(want)
+    assert small["report"] == whole["report"]
+    assert whole["report"]["filters"]["eng"][F.DUPLICATE] > 50
+
+
+def test_a_failure_to_write_is_raised_not_taken_for_a_read_error(
+    tmp_path: Path, monkeypatch
+) -> None:
+    (tmp_path / "in.nq").write_text("")
+    pairs = _pairs_with_repeats(60)
+    monkeypatch.setattr(qa_unit, "BATCH", 8)
+    calls = []
+
+    def failing_write(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError("No space left on device")
+        return write(*args, **kwargs)
+
+    write = qa_unit._write_batch
+    monkeypatch.setattr(qa_unit, "_write_batch", failing_write)
+
+    def read(path, report, spec, limit):
+        yield from pairs
+
+    with pytest.raises(OSError, match="No space left"):
+        qa_unit.process_unit(
+            read, "t", str(tmp_path / "in.nq"), str(tmp_path / "u"), F.QAFilterConfig(), None, None
+        )
+    assert not (tmp_path / "u" / "done.json").exists() and len(calls) == 3
