@@ -1,7 +1,7 @@
 """Benchmark `mkdata build webfaq` against `gzip -dc` on the same file, in the same run.
 
 Usage: python benchmarks/bench_webfaq.py [--mb 100] [--parts 4] [--shapes real distinct]
-       [--profile-mb 20] [--keep]
+       [--profile-mb 20] [--scale-mb 100] [--keep]
 
 For each corpus shape (see scripts/nquads_gen.py: ``real`` = shop sites whose pages repeat
 the site's FAQ beside product markup; ``distinct`` = nearly every pair distinct) it writes a
@@ -10,10 +10,13 @@ synthetic WDC-style FAQPage N-Quads file of MB uncompressed megabytes, then meas
      <= 6x real-shaped, <= 10x distinct), MB/s, pairs/s, peak RSS of the process tree, the
      same build with language ID by fastText's binding (MKDATA_FASTTEXT_BINDING=1), and
      the time language ID alone needs for the texts the build identifies, with fastText's
-     binding and with mkdata's compiled predictor (same predictions, checked);
+     binding and with mkdata's compiled predictor (same predictions, checked), the latter
+     also right after an isal inflate left the vector registers' upper halves in use (as
+     builds did until mkdata.core.fetch cleared them after each isal call);
   2. the same amount split into PARTS files: --workers 2 vs --workers 1 (target >= 1.8x),
-     end to end and for the units' phase alone (from the manifest's timings); every build
-     is run three times and the fastest run kept;
+     end to end, for the units' phase alone (from the manifest's timings) and a unit's mean
+     time; every build is run three times and the fastest run kept; then the same on PARTS
+     files of SCALE_MB each (best of 2), where the fixed cost of a build weighs less;
   3. where the one-worker time goes: a build of PROFILE_MB under cProfile, its time split
      into the phases of a build (shares; the profiler slows Python code more than C code).
      Language ID runs on a thread of the unit, which cProfile does not see: its time alone
@@ -24,6 +27,7 @@ Prints Markdown tables and writes benchmarks/_work/results.json.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import pstats
@@ -61,9 +65,9 @@ REPEAT = 3  # each build is timed this many times, the best kept (this machine i
 
 
 def build(
-    sources: list[Path], out: Path, workers: int, binding: bool = False
+    sources: list[Path], out: Path, workers: int, binding: bool = False, repeat: int = REPEAT
 ) -> tuple[float, float, dict]:
-    """(best wall seconds, peak RSS of that run, manifest) of REPEAT fresh builds; with
+    """(best wall seconds, peak RSS of that run, manifest) of ``repeat`` fresh builds; with
     ``binding``, language ID by fastText's binding instead of mkdata's predictor."""
     env = {**os.environ, "MKDATA_FASTTEXT_BINDING": "1" if binding else ""}
     cmd = [sys.executable, "-m", "mkdata", "build", "webfaq", "--out", str(out)]
@@ -71,7 +75,7 @@ def build(
     for s in sources:
         cmd += ["--source", str(s)]
     runs = []
-    for _ in range(REPEAT):
+    for _ in range(repeat):
         shutil.rmtree(out, ignore_errors=True)
         seconds, mib = run_measured(cmd, env)
         runs.append((seconds, mib, json.loads((out / "mkdata.json").read_text())))
@@ -104,13 +108,21 @@ def profile_shares(corpus: Path, out: Path) -> dict[str, float]:
     return {p: round(times[p] / total, 3) for p in PHASES} | {"profiled_seconds": round(total, 2)}
 
 
-def lid_seconds(corpus: Path) -> tuple[float, float]:
+def lid_seconds(corpus: Path) -> tuple[float, float, float | None]:
     """Seconds language ID alone takes on the texts a build of ``corpus`` identifies (the
     joint text of each distinct pair, then each distinct question and answer a language
     rule reads, cut and cleaned as the build does): (fastText's binding, its C entry point
-    without the Python-side work; mkdata's compiled predictor, its Python entry point). Best
-    of 3 each, alternating; the two must give the same predictions."""
+    without the Python-side work; mkdata's compiled predictor, its Python entry point; the
+    same right after an isal inflate left the vector registers' upper halves in use, as they
+    were in a build before mkdata.core.fetch cleared them, None where the clearing helper is
+    not built). Best of 3 each, alternating; the predictions must be the same."""
     import fasttext
+    from isal import isal_zlib
+
+    try:
+        from mkdata.core import _vector_state
+    except ImportError:
+        _vector_state = None
 
     from mkdata.builders import filters as F
     from mkdata.builders.nquads import read_faq_pairs
@@ -140,7 +152,8 @@ def lid_seconds(corpus: Path) -> tuple[float, float]:
     }
     texts = joint + list(sides)
     lines = [t + "\n" for t in texts]
-    best = {"binding": float("inf"), "mkdata": float("inf")}
+    best = {"binding": float("inf"), "mkdata": float("inf"), "dirty": float("inf")}
+    inflated = gzip.compress(b"x" * 1_000_000)
     for _ in range(3):
         start = time.perf_counter()
         labels, probs = binding.multilinePredict(lines, 3, 0.0, "strict")
@@ -148,13 +161,23 @@ def lid_seconds(corpus: Path) -> tuple[float, float]:
         start = time.perf_counter()
         got = ours.predict(texts, k=3)
         best["mkdata"] = min(best["mkdata"], time.perf_counter() - start)
+        if _vector_state is not None:
+            isal_zlib.decompressobj(wbits=31).decompress(inflated)  # not cleared after
+            if not _vector_state.upper_in_use():
+                raise SystemExit("isal's inflate left the upper state clear on this CPU")
+            start = time.perf_counter()
+            dirty = ours.predict(texts, k=3)
+            best["dirty"] = min(best["dirty"], time.perf_counter() - start)
+            _vector_state.zero_upper()
+            if dirty != got:
+                raise SystemExit("language ID differs with the upper state in use")
     want = [
         (tuple(to_iso639_3(x) for x in lab), tuple(min(float(p), 1.0) for p in pr))
         for lab, pr in zip(labels, probs, strict=True)
     ]
     if [(p.langs, p.scores) for p in got] != want:
         raise SystemExit("mkdata's language ID differs from fastText's binding")
-    return best["binding"], best["mkdata"]
+    return best["binding"], best["mkdata"], best["dirty"] if _vector_state else None
 
 
 def reader_seconds(corpus: Path) -> tuple[float | None, float]:
@@ -190,7 +213,41 @@ def sample_build_seconds() -> float:
     return min(times)
 
 
-def bench_shape(shape: str, mb: int, n_parts: int, profile_mb: int) -> tuple[dict, list[Path]]:
+def mean_unit_seconds(manifest: dict) -> float:
+    """The mean time of a build's units (each as its unit timed itself)."""
+    return sum(i["seconds"] for i in manifest["inputs"]) / len(manifest["inputs"])
+
+
+def workers_scaling(shape: str, n_parts: int, part_mb: int, label: str) -> tuple[dict, list[Path]]:
+    """--workers 1 and 2 on ``n_parts`` parts of ``part_mb`` MB each: end to end, the units'
+    phase alone, a unit's mean time (how much two running at once slow each other down)."""
+    parts = []
+    for i in range(n_parts):
+        p = WORK / f"part{label}_{shape}_{i}.nq.gz"
+        write_corpus(p, part_mb * 1_000_000, seed=100 + i, shape=shape)
+        parts.append(p)
+    repeat = REPEAT if part_mb * n_parts <= 100 else 2  # a large build: best of 2
+    w1, _, m1 = build(parts, WORK / f"outw1{label}-{shape}", workers=1, repeat=repeat)
+    w2, rss2, m2 = build(parts, WORK / f"outw2{label}-{shape}", workers=2, repeat=repeat)
+    return {
+        f"parts{label}": n_parts,
+        f"part{label}_mb": part_mb,
+        f"parts{label}_1_worker_seconds": round(w1, 3),
+        f"parts{label}_2_workers_seconds": round(w2, 3),
+        f"speedup{label}_2_workers": round(w1 / w2, 2),
+        # the units' phase alone (pool start-up included), from the builds' own timings
+        f"units{label}_speedup_2_workers": round(
+            m1["timings"]["parse_seconds"] / m2["timings"]["parse_seconds"], 2
+        ),
+        f"unit{label}_mean_seconds_1_worker": round(mean_unit_seconds(m1), 3),
+        f"unit{label}_mean_seconds_2_workers": round(mean_unit_seconds(m2), 3),
+        f"peak_rss{label}_2_workers_mib": round(rss2),
+    }, parts
+
+
+def bench_shape(
+    shape: str, mb: int, n_parts: int, profile_mb: int, scale_mb: int
+) -> tuple[dict, list[Path]]:
     big = WORK / f"corpus-{shape}.nq.gz"
     info = write_corpus(big, mb * 1_000_000, seed=7, shape=shape)
     size = info["bytes"] / 1e6
@@ -199,18 +256,16 @@ def bench_shape(shape: str, mb: int, n_parts: int, profile_mb: int) -> tuple[dic
     one_binding, _, manifest_binding = build([big], WORK / f"out1b-{shape}", 1, binding=True)
     if manifest_binding["configs"] != manifest["configs"]:
         raise SystemExit("a build with fastText's binding kept other rows")
-    lid_binding, lid_ours = lid_seconds(big)
+    lid_binding, lid_ours, lid_dirty = lid_seconds(big)
     reader_c, reader_py = reader_seconds(big)
     pairs_in = manifest["counts"]["raw_pairs"]
     rows = sum(c["train"] for c in manifest["configs"].values())
 
-    parts = []
-    for i in range(n_parts):
-        p = WORK / f"part_{shape}_{i}.nq.gz"
-        write_corpus(p, info["bytes"] // n_parts, seed=100 + i, shape=shape)
-        parts.append(p)
-    w1, _, m1 = build(parts, WORK / f"outw1-{shape}", workers=1)
-    w2, rss2, m2 = build(parts, WORK / f"outw2-{shape}", workers=2)
+    scaling, parts = workers_scaling(shape, n_parts, mb // n_parts, "")
+    if scale_mb:
+        large, large_parts = workers_scaling(shape, n_parts, scale_mb, "_large")
+        scaling |= large
+        parts += large_parts
 
     small = WORK / f"profile-{shape}.nq.gz"
     write_corpus(small, profile_mb * 1_000_000, seed=7, shape=shape)
@@ -235,19 +290,15 @@ def bench_shape(shape: str, mb: int, n_parts: int, profile_mb: int) -> tuple[dic
         "lid_fasttext_binding_ratio_vs_gzip": round(lid_binding / gz, 2),
         "lid_mkdata_seconds": round(lid_ours, 3),
         "lid_speedup_vs_binding": round(lid_binding / lid_ours, 2),
+        # after an isal inflate, the vector registers' upper halves not cleared (as before
+        # 2026-12-04): the same texts, the same predictions
+        "lid_mkdata_upper_state_in_use_seconds": lid_dirty and round(lid_dirty, 3),
+        "lid_slowdown_upper_state_in_use": lid_dirty and round(lid_dirty / lid_ours, 2),
         "reader_seconds_compiled": reader_c and round(reader_c, 3),
         "reader_seconds_python": round(reader_py, 3),
         "unit_seconds": manifest["timings"]["parse_seconds"],
         "merge_seconds": manifest["timings"]["merge_seconds"],
-        "parts": n_parts,
-        "parts_1_worker_seconds": round(w1, 3),
-        "parts_2_workers_seconds": round(w2, 3),
-        "speedup_2_workers": round(w1 / w2, 2),
-        # the units' phase alone (pool start-up included), from the builds' own timings
-        "units_speedup_2_workers": round(
-            m1["timings"]["parse_seconds"] / m2["timings"]["parse_seconds"], 2
-        ),
-        "peak_rss_2_workers_mib": round(rss2),
+        **scaling,
         f"profile_{profile_mb}mb": shares,
     }
     return result, [big, small, *parts]
@@ -259,13 +310,19 @@ def main() -> None:
     ap.add_argument("--parts", type=int, default=4)
     ap.add_argument("--shapes", nargs="+", default=["real", "distinct"], choices=list(TARGET))
     ap.add_argument("--profile-mb", type=int, default=20, help="size of the profiled build")
+    ap.add_argument(
+        "--scale-mb",
+        type=int,
+        default=100,
+        help="also --workers 1 vs 2 on PARTS parts of this many MB each (0: not)",
+    )
     ap.add_argument("--keep", action="store_true", help="keep the generated corpora")
     args = ap.parse_args()
     WORK.mkdir(exist_ok=True)
     results = []
     fixed = sample_build_seconds()
     for shape in args.shapes:
-        result, files = bench_shape(shape, args.mb, args.parts, args.profile_mb)
+        result, files = bench_shape(shape, args.mb, args.parts, args.profile_mb, args.scale_mb)
         result["sample_build_seconds"] = round(fixed, 3)  # the fixed cost of every build
         results.append(result)
         if not args.keep:
