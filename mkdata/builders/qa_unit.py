@@ -337,7 +337,7 @@ def process_unit(
     seen: dict[str, Verdict] = {}
     sides: dict[str, Prediction] = {}
     prepared = PreparedPairs()
-    # a batch is normalized and sorted here while language ID runs on the batch before it
+    # a batch is normalized and split here while language ID runs on the batch before it
     # in a thread (the predictor releases the GIL), then decided and written here
     identify = ThreadPoolExecutor(1, thread_name_prefix="mkdata-lid")
     waiting: tuple[SplitPairs, SplitPairs, list[str | None], Future[Identified]] | None = None
@@ -388,8 +388,8 @@ def process_unit(
 
 
 def _until_read_error(pairs: Iterator[RawPair], report: Report, spec: str) -> Iterator[RawPair]:
-    """``pairs`` until the reader fails with an OSError, recorded as the unit's error (what
-    the caller does with a pair it fails in is not caught)."""
+    """``pairs``, ended where the reader fails with an OSError, which becomes the unit's
+    error. What fails while the caller handles a pair is not caught here."""
     try:
         yield from pairs
     except OSError as exc:

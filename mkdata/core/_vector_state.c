@@ -3,7 +3,7 @@
  *
  * isal's inflate (hand-written AVX2 / AVX-512 assembly) returns with the upper halves of
  * ymm0-15 in use: it ends without VZEROUPPER (intel/isa-l#24). Until something clears
- * them, every legacy-SSE instruction the process runs afterwards (libm, the compiled
+ * them, every legacy-SSE instruction the thread runs afterwards (libm, the compiled
  * fastText predictor, CPython's own float code) carries a false dependency on them: in a
  * webfaq build (before language ID had a thread of its own) language ID ran 4x slower, the
  * whole unit 1.6x.
