@@ -219,15 +219,18 @@ def _gzip_codec() -> tuple[Any, Callable[[], None]]:
     """The module whose ``decompressobj`` and ``error`` gunzip a stream, and what to call
     after each of its decompress calls: isal's, each call followed by
     ``_vector_state.zero_upper`` (isal's inflate leaves the vector registers' upper halves in
-    use, which slows every later SSE instruction of the process: see ``_vector_state.c``);
-    where that module was not built, the standard library's zlib, which needs nothing."""
+    use, which slows every later SSE instruction of the thread: see ``_vector_state.c``);
+    where that module was not built, is stale, or was built by a compiler that cannot emit
+    VZEROUPPER, the standard library's zlib, which needs nothing."""
     try:
         from mkdata.core import _vector_state
     except ImportError:
-        return zlib, lambda: None
-    if getattr(_vector_state, "VERSION", None) != VECTOR_STATE_VERSION or not getattr(
-        _vector_state, "CLEARS", 0
-    ):  # a stale build, or one whose compiler cannot emit VZEROUPPER
+        _vector_state = None
+    if (
+        _vector_state is None
+        or getattr(_vector_state, "VERSION", None) != VECTOR_STATE_VERSION
+        or not getattr(_vector_state, "CLEARS", 0)
+    ):
         return zlib, lambda: None
     from isal import isal_zlib
 
@@ -284,7 +287,7 @@ def iter_decompressed(path: Path, chunk_bytes: int = 1 << 20) -> Iterator[bytes]
                 pending = left
                 if out:
                     yield out
-                if dec.eof or len(out) < OUT_BYTES:  # a full piece: more may be waiting
+                if dec.eof or len(out) < OUT_BYTES:  # else the piece was full: more may wait
                     break
             if dec.eof:
                 dec = codec.decompressobj(wbits=31)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import random
 import zlib
+from pathlib import Path
 
 import pytest
 from isal import isal_zlib
@@ -26,7 +27,7 @@ def _text(n: int, seed: int) -> bytes:
     return b" ".join(rng.choices(words, k=n)) + b"\n"
 
 
-def _members(tmp_path, *parts: bytes, padding: bytes = b"") -> tuple:
+def _members(tmp_path: Path, *parts: bytes, padding: bytes = b"") -> Path:
     path = tmp_path / "in.gz"
     path.write_bytes(padding.join(gzip.compress(p) for p in parts) + padding)
     return path

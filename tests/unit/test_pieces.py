@@ -285,48 +285,6 @@ def _unit_rows(tmp_path: Path, name: str, read) -> tuple[dict, pl.DataFrame]:
     return result, rows.sort("id")
 
 
-def test_a_unit_keeps_every_pair_read_before_a_read_error(tmp_path: Path) -> None:
-    # two full batches and a partial one, language ID on a thread a batch behind: the rows of
-    # a read that fails after them are those of a read that ends there
-    (tmp_path / "in.nq").write_text("")
-    rng = random.Random(5)
-    words = [
-        "house",
-        "garden",
-        "water",
-        "price",
-        "order",
-        "delivery",
-        "return",
-        "account",
-        "payment",
-        "size",
-    ]
-    pairs = [
-        qa_unit.RawPair(
-            f"https://shop{i % 40}.example/faq",
-            "How do I change the " + " ".join(rng.choices(words, k=6)) + f" of order {i}?",
-            "You can change the " + " ".join(rng.choices(words, k=12)) + " in your account.",
-        )
-        for i in range(2 * qa_unit.BATCH + 300)
-    ]
-    pairs += pairs[:50]  # repeats of an earlier batch's pairs
-
-    def clean(path, report, spec, limit):
-        yield from pairs
-
-    def failing(path, report, spec, limit):
-        yield from pairs
-        raise OSError("the disk went away")
-
-    done, want = _unit_rows(tmp_path, "clean", clean)
-    failed, got = _unit_rows(tmp_path, "failed", failing)
-    assert done["input"]["status"] == "done" and failed["input"]["status"] == "failed"
-    assert "read error: the disk went away" in failed["report"]["error"]
-    assert want.height > 2 * qa_unit.BATCH and got.equals(want)
-    assert failed["report"]["filters"] == done["report"]["filters"]
-
-
 def _pairs_with_repeats(n: int) -> list:
     rng = random.Random(8)
     words = ["house", "garden", "water", "price", "order", "delivery", "return", "size"]
@@ -346,6 +304,27 @@ def _pairs_with_repeats(n: int) -> list:
             j, qa_unit.RawPair(first.url.replace("shop", "mirror"), first.question, first.answer)
         )
     return pairs
+
+
+def test_a_unit_keeps_every_pair_read_before_a_read_error(tmp_path: Path) -> None:
+    # two full batches and a partial one, language ID on a thread a batch behind: the rows of
+    # a read that fails after them are those of a read that ends there
+    (tmp_path / "in.nq").write_text("")
+    pairs = _pairs_with_repeats(2 * qa_unit.BATCH + 300)  # repeats of earlier pairs among them
+
+    def clean(path, report, spec, limit):
+        yield from pairs
+
+    def failing(path, report, spec, limit):
+        yield from pairs
+        raise OSError("the disk went away")
+
+    done, want = _unit_rows(tmp_path, "clean", clean)
+    failed, got = _unit_rows(tmp_path, "failed", failing)
+    assert done["input"]["status"] == "done" and failed["input"]["status"] == "failed"
+    assert "read error: the disk went away" in failed["report"]["error"]
+    assert want.height > 2 * qa_unit.BATCH and got.equals(want)
+    assert failed["report"]["filters"] == done["report"]["filters"]
 
 
 def test_small_batches_give_the_rows_and_report_of_one_batch(tmp_path: Path, monkeypatch) -> None:
