@@ -3,9 +3,11 @@ tree (the process and all its children, summed, sampled every 20 ms with psutil)
 
 from __future__ import annotations
 
+import compileall
 import contextlib
 import subprocess
 import time
+from pathlib import Path
 
 import psutil
 
@@ -32,3 +34,10 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[flo
     if proc.returncode != 0:
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{err[-3000:]}")
     return seconds, peak / 2**20
+
+
+def compile_mkdata() -> None:
+    """Byte-compile mkdata's modules, as an install from a wheel does: where
+    PYTHONDONTWRITEBYTECODE is set (this machine) or the tree is read-only, every measured
+    process would otherwise compile them again at start-up."""
+    compileall.compile_dir(Path(__file__).resolve().parent.parent / "mkdata", quiet=1)

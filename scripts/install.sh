@@ -25,3 +25,6 @@ fi
 # fasttext-numpy2 install a module named `fasttext`. We want fasttext-numpy2's
 # (batch prediction under numpy 2), so it is written last.
 .venv/bin/python -m pip install -q --force-reinstall --no-deps "fasttext-numpy2>=0.10.4"
+# mkdata's modules byte-compiled now, as an install from a wheel does: where
+# PYTHONDONTWRITEBYTECODE is set, every command and worker would compile them at start-up
+.venv/bin/python -m compileall -q mkdata

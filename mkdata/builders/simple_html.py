@@ -26,6 +26,7 @@ INLINE = frozenset(f"{_INLINE_NAMES} sub sup time u var".split())
 VOID_BREAKS = frozenset({"br", "hr"})  # void elements that are line breaks
 VOID_INLINE = frozenset({"img", "wbr"})
 
+MAX_CHARS = 1 << 16  # longer fragments go to the parser (this costs more per character)
 _HTML_SPACE = " \t\n\x0c"  # the parser's whitespace (CR is read as LF before)
 _WS = "[\t\n\x0c ]"
 _TOKEN = re.compile(
@@ -53,13 +54,19 @@ def _reference(ref: str) -> str | None:
 
 def render_simple(value: str) -> str | None:
     """The rendered text of the HTML fragment ``value`` (block elements' tags as line
-    breaks, entities decoded), or None where it is not simple (see the module's doc)."""
+    breaks, entities decoded), or None where it is not simple (see the module's doc) or
+    longer than ``MAX_CHARS``."""
+    if len(value) > MAX_CHARS:
+        return None
     if "\r" in value:  # the parser reads CR LF and CR as LF
         value = value.replace("\r\n", "\n").replace("\r", "\n")
-    value = value.lstrip(_HTML_SPACE)  # whitespace before the body is not part of it
     out: list[str] = []
     open_: list[str] = []  # the elements open, innermost last
-    inline_open = 0  # of them, INLINE_ONLY_BLOCKS and INLINE elements
+    # per open element, and the body first: whether an li opened in it is nested in a list
+    # below any open li (else the parser would close that li first)
+    li_nests = [True]
+    inline_open = 0  # of the open elements, INLINE_ONLY_BLOCKS and INLINE ones
+    started = False  # whitespace before the body starts, written or referenced, is dropped
     match = _TOKEN.match
     pos, end = 0, len(value)
     while pos < end:
@@ -68,51 +75,46 @@ def render_simple(value: str) -> str | None:
             return None
         pos = m.end()
         text, close, name, ref, literal = m.groups()
+        if ref is not None and (text := _reference(ref)) is None:
+            return None
         if text is not None:
+            if not started:
+                text = text.lstrip(_HTML_SPACE)
+                started = bool(text)
             out.append(text)
-        elif ref is not None:
-            if (decoded := _reference(ref)) is None:
-                return None
-            out.append(decoded)
-        elif literal is not None:
+            continue
+        started = True
+        if literal is not None:
             out.append(literal)
-        else:
-            name = name.lower()
-            if name in VOID_BREAKS or name in VOID_INLINE:
-                if close or (name == "hr" and inline_open):
-                    return None
-                if name == "br" or name == "hr":
-                    out.append("\n\n")
-            elif close:
-                if not open_ or open_.pop() != name:
-                    return None
-                if name in BLOCKS:
-                    out.append("\n")
-                    inline_open -= name in INLINE_ONLY_BLOCKS
-                else:
-                    inline_open -= 1
-            elif name in INLINE:  # the parser may move inline elements, never their text
-                open_.append(name)
-                inline_open += 1
-            elif name in BLOCKS:
-                if inline_open or (name == "li" and not _in_list(open_)):
-                    return None
-                open_.append(name)
-                out.append("\n")
-                inline_open += name in INLINE_ONLY_BLOCKS
-            else:
+            continue
+        name = name.lower()
+        if name in VOID_BREAKS or name in VOID_INLINE:
+            if close or (name == "hr" and inline_open):
                 return None
+            if name in VOID_BREAKS:
+                out.append("\n\n")
+        elif close:
+            if not open_ or open_.pop() != name:
+                return None
+            li_nests.pop()
+            if name in BLOCKS:
+                out.append("\n")
+                inline_open -= name in INLINE_ONLY_BLOCKS
+            else:
+                inline_open -= 1
+        elif name in INLINE:  # the parser may move inline elements, never their text
+            open_.append(name)
+            li_nests.append(li_nests[-1])
+            inline_open += 1
+        elif name in BLOCKS:
+            if inline_open or (name == "li" and not li_nests[-1]):
+                return None
+            open_.append(name)
+            li_nests.append(name in ("ul", "ol") or (name != "li" and li_nests[-1]))
+            out.append("\n")
+            inline_open += name in INLINE_ONLY_BLOCKS
+        else:
+            return None
     if open_:
         return None
     return "".join(out)
-
-
-def _in_list(open_: list[str]) -> bool:
-    """Whether an ``li`` opened now is nested in a list below any open ``li`` (else the
-    parser would close that ``li`` first)."""
-    for name in reversed(open_):
-        if name in ("ul", "ol"):
-            return True
-        if name == "li":
-            return False
-    return True

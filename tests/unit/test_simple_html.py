@@ -161,6 +161,20 @@ def test_its_blocks_are_the_renderings_blocks() -> None:
     assert not INLINE & set(BLOCK_TAGS.split(","))
 
 
-def test_a_long_unclosed_tag_is_declined() -> None:
-    assert render_simple("<a " + "x=1 " * 100_000) is None
-    assert render_simple("<a " + 'x="1 ' * 100_000) is None
+def test_whitespace_before_the_body_is_dropped_also_when_referenced() -> None:
+    for value in [
+        "&#32;<b>x</b>",
+        " &#32; x<br>",
+        "&NewLine;<p>x</p>",
+        "&Tab;<b></b>",
+        "<b> x</b>",
+    ]:
+        assert render_simple(value) == render_parsed(value), repr(value)
+
+
+def test_deep_nesting_and_long_fragments() -> None:
+    value = "<section>" * 2_000 + "<li></li>" * 2_000 + "</section>" * 2_000
+    text = render_simple(value)
+    assert text is not None and text == render_parsed(value)
+    assert render_simple("<a " + "x=1 " * 20_000) is None  # longer than MAX_CHARS
+    assert render_simple("<a " + 'x="1 ' * 10_000) is None  # an unclosed tag
