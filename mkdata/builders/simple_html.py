@@ -7,8 +7,8 @@ parser renders the fragment.
 
 It holds only where the HTML parser builds the tree the tags spell: every element is closed
 in order, no block element opens where the parser would close one implicitly (a ``p``,
-heading or inline element holds only inline elements; an ``li`` is nested only inside a
-list), and the only character references are those the parser and Python decode alike.
+heading or inline element holds only inline elements; an ``li`` opens inside another only
+within a list), and every character reference is one whose text is known without the parser.
 """
 
 from __future__ import annotations
