@@ -372,8 +372,8 @@ def process_unit(
                 report.counts["raw_pairs"] += 1
                 batch.append(raw)
                 if len(batch) >= BATCH:
-                    full, batch = batch, []
-                    take(full)
+                    take(batch)
+                    batch = []
             if batch:  # the pairs read before the end, or before a read error
                 take(batch)
             finish()

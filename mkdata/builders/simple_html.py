@@ -25,6 +25,7 @@ _INLINE_NAMES = "a abbr b bdi bdo cite code del dfn em i ins kbd mark q s samp s
 INLINE = frozenset(f"{_INLINE_NAMES} sub sup time u var".split())
 VOID_BREAKS = frozenset({"br", "hr"})  # void elements that are line breaks
 VOID_INLINE = frozenset({"img", "wbr"})
+VOID = VOID_BREAKS | VOID_INLINE
 
 MAX_CHARS = 1 << 16  # longer fragments go to the parser (this costs more per character)
 _HTML_SPACE = " \t\n\x0c"  # the parser's whitespace (CR is read as LF before)
@@ -88,7 +89,7 @@ def render_simple(value: str) -> str | None:
             out.append(literal)
             continue
         name = name.lower()
-        if name in VOID_BREAKS or name in VOID_INLINE:
+        if name in VOID:
             if close or (name == "hr" and inline_open):
                 return None
             if name in VOID_BREAKS:

@@ -285,6 +285,17 @@ def _unit_rows(tmp_path: Path, name: str, read) -> tuple[dict, pl.DataFrame]:
     return result, rows.sort("id")
 
 
+def _reader(pairs: list, error: OSError | None = None):
+    """A unit's ``read`` function yielding ``pairs``, then raising ``error`` if given."""
+
+    def read(path, report, spec, limit):
+        yield from pairs
+        if error is not None:
+            raise error
+
+    return read
+
+
 def _pairs_with_repeats(n: int) -> list:
     rng = random.Random(8)
     words = ["house", "garden", "water", "price", "order", "delivery", "return", "size"]
@@ -311,16 +322,8 @@ def test_a_unit_keeps_every_pair_read_before_a_read_error(tmp_path: Path) -> Non
     # a read that fails after them are those of a read that ends there
     (tmp_path / "in.nq").write_text("")
     pairs = _pairs_with_repeats(2 * qa_unit.BATCH + 300)  # repeats of earlier pairs among them
-
-    def clean(path, report, spec, limit):
-        yield from pairs
-
-    def failing(path, report, spec, limit):
-        yield from pairs
-        raise OSError("the disk went away")
-
-    done, want = _unit_rows(tmp_path, "clean", clean)
-    failed, got = _unit_rows(tmp_path, "failed", failing)
+    done, want = _unit_rows(tmp_path, "clean", _reader(pairs))
+    failed, got = _unit_rows(tmp_path, "failed", _reader(pairs, OSError("the disk went away")))
     assert done["input"]["status"] == "done" and failed["input"]["status"] == "failed"
     assert "read error: the disk went away" in failed["report"]["error"]
     assert want.height > 2 * qa_unit.BATCH and got.equals(want)
@@ -331,11 +334,7 @@ def test_small_batches_give_the_rows_and_report_of_one_batch(tmp_path: Path, mon
     # language ID runs a batch behind: a repeat of a pair in the batch whose verdict is not
     # set yet still gets that pair's verdict (and the row with the smaller URL is kept)
     (tmp_path / "in.nq").write_text("")
-    pairs = _pairs_with_repeats(200)
-
-    def read(path, report, spec, limit):
-        yield from pairs
-
+    read = _reader(_pairs_with_repeats(200))
     monkeypatch.setattr(qa_unit, "BATCH", 10_000)
     whole, want = _unit_rows(tmp_path, "whole", read)
     monkeypatch.setattr(qa_unit, "BATCH", 5)
@@ -361,12 +360,14 @@ def test_a_failure_to_write_is_raised_not_taken_for_a_read_error(
 
     write = qa_unit._write_batch
     monkeypatch.setattr(qa_unit, "_write_batch", failing_write)
-
-    def read(path, report, spec, limit):
-        yield from pairs
-
     with pytest.raises(OSError, match="No space left"):
         qa_unit.process_unit(
-            read, "t", str(tmp_path / "in.nq"), str(tmp_path / "u"), F.QAFilterConfig(), None, None
+            _reader(pairs),
+            "t",
+            str(tmp_path / "in.nq"),
+            str(tmp_path / "u"),
+            F.QAFilterConfig(),
+            None,
+            None,
         )
     assert not (tmp_path / "u" / "done.json").exists() and len(calls) == 3
