@@ -1,6 +1,7 @@
 """Benchmark `mkdata dedup` against what a user would pick instead: rensa (Rust MinHash).
 
 Usage: python benchmarks/bench_dedup.py [--sig-docs 20000] [--docs 100000] [--million 1000000]
+       [--sentences FILE] [--work DIR]
 
 All in one run, same texts:
 
@@ -16,13 +17,17 @@ All in one run, same texts:
    process tree, planted duplicates removed (recall), distinct documents removed.
 3. `mkdata dedup` on MILLION short documents (two real sentences): wall time and
    peak RSS (targets: under 2 minutes, under 4 GiB).
-Writes benchmarks/_work/dedup_results.json.
+``--sentences FILE`` builds every document from the given real sentences instead (held-out
+data: a text file of one sentence per line, or a .parquet / .jsonl file with a ``text``
+column). Writes WORK/dedup_results.json (WORK: --work, default benchmarks/_work).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import math
 import random
 import shutil
 import sys
@@ -40,7 +45,8 @@ from measure import run_measured  # noqa: E402
 
 from mkdata.core.text import NormConfig, normalize  # noqa: E402
 
-WORK = HERE / "_work"
+WORK = HERE / "_work"  # --work
+SENTENCES: Path | None = None  # --sentences: the documents' sentences, else the bundled ones
 
 RENSA_SCRIPT = r"""
 import sys, pyarrow as pa, pyarrow.parquet as pq
@@ -72,12 +78,25 @@ pq.write_table(table.take(keep), out)
 """
 
 
+@functools.cache
 def real_sentences() -> list[str]:
-    """Every sentence of the bundled parallel sets, all languages, distinct."""
-    out = []
-    for f in sorted((HERE / "bitext_gold").glob("*/parallel.jsonl")):
-        for line in f.read_text("utf-8").splitlines():
-            out += [v for v in json.loads(line).values() if isinstance(v, str) and v.strip()]
+    """Every sentence of ``SENTENCES`` (else of the bundled parallel sets, all languages),
+    distinct, sorted."""
+    if SENTENCES is None:
+        out = []
+        for f in sorted((HERE / "bitext_gold").glob("*/parallel.jsonl")):
+            for line in f.read_text("utf-8").splitlines():
+                out += [v for v in json.loads(line).values() if isinstance(v, str) and v.strip()]
+    elif SENTENCES.suffix in (".parquet", ".jsonl"):
+        import polars as pl
+
+        read = pl.read_parquet if SENTENCES.suffix == ".parquet" else pl.read_ndjson
+        frame = read(SENTENCES)
+        if frame.schema.get("text") != pl.String:
+            raise SystemExit(f"--sentences {SENTENCES}: no string column named text")
+        out = [t for t in frame["text"].drop_nulls().to_list() if t.strip()]
+    else:
+        out = [t for t in SENTENCES.read_text("utf-8").splitlines() if t.strip()]
     return sorted(set(out))
 
 
@@ -98,6 +117,11 @@ def edit(text: str, rng: random.Random) -> str:
 def corpus(n: int, sentences: int, seed: int) -> list[dict]:
     """n documents of ``sentences`` real sentences; 10% are planted near-duplicates."""
     pool = real_sentences()
+    if math.comb(len(pool), sentences) < n:
+        raise SystemExit(
+            f"{n} distinct documents of {sentences} sentences need more than the "
+            f"{len(pool)} distinct sentences given"
+        )
     rng = random.Random(seed)
     rows: list[dict] = []
     seen: set[str] = set()
@@ -218,12 +242,23 @@ def bench_million(n: int) -> dict:
 
 
 def main() -> None:
+    global SENTENCES, WORK
     ap = argparse.ArgumentParser()
     ap.add_argument("--sig-docs", type=int, default=20_000)
     ap.add_argument("--docs", type=int, default=100_000)
     ap.add_argument("--million", type=int, default=1_000_000)
+    ap.add_argument(
+        "--sentences",
+        type=Path,
+        help="real sentences for the documents: text (one per line), .parquet or .jsonl "
+        "(a text column); default: the bundled parallel sets",
+    )
+    ap.add_argument("--work", type=Path, default=WORK, help="folder for inputs and outputs")
     args = ap.parse_args()
-    WORK.mkdir(exist_ok=True)
+    SENTENCES, WORK = args.sentences, args.work
+    if SENTENCES is not None and not SENTENCES.is_file():
+        raise SystemExit(f"--sentences {SENTENCES}: no such file")
+    WORK.mkdir(parents=True, exist_ok=True)
     results = {"signatures": bench_signatures(args.sig_docs)}
     print(json.dumps(results, indent=1), flush=True)
     results["end_to_end"] = bench_end_to_end(args.docs)

@@ -1,7 +1,8 @@
 """Benchmark `mkdata build webfaq` against `gzip -dc` on the same file, in the same run.
 
 Usage: python benchmarks/bench_webfaq.py [--mb 100] [--parts 4] [--shapes real distinct]
-       [--profile-mb 20] [--scale-mb 100] [--keep]
+       [--profile-mb 20] [--scale-mb 100] [--repeat 3] [--work DIR] [--keep]
+       python benchmarks/bench_webfaq.py --input FILE [FILE ...] [--parts 4] [--profile-mb 20]
 
 For each corpus shape (see scripts/nquads_gen.py: ``real`` = shop sites whose pages repeat
 the site's FAQ beside product markup; ``distinct`` = nearly every pair distinct) it writes a
@@ -21,8 +22,14 @@ synthetic WDC-style FAQPage N-Quads file of MB uncompressed megabytes, then meas
      into the phases of a build (shares; the profiler slows Python code more than C code).
      Language ID runs on a thread of the unit, which cProfile does not see: its time alone
      is in 1, and what the unit waits for it is in "rest of the unit".
+With ``--input``, the same is measured on the given N-Quads files (gzip or plain: real WDC
+data, held out or downloaded) instead of generated corpora: ``gzip -dc`` of all of them vs a
+one-worker build of all of them (target: <= 6x, real-shaped); the files themselves as the
+parts of 2 (or, for one file, that file cut at page boundaries into PARTS parts); the first
+PROFILE_MB of whole pages for the profile; no SCALE_MB builds. A plain file is gzipped into
+the work folder first, as WDC ships its files; the inputs are only read.
 mkdata's modules are byte-compiled first, as an install from a wheel does.
-Prints Markdown tables and writes benchmarks/_work/results.json.
+Prints Markdown tables and writes WORK/results.json (WORK: --work, default benchmarks/_work).
 """
 
 from __future__ import annotations
@@ -32,9 +39,11 @@ import gzip
 import json
 import os
 import pstats
+import shlex
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -44,8 +53,8 @@ from nquads_gen import write_corpus  # noqa: E402
 sys.path.insert(0, str(HERE))
 from measure import compile_mkdata, run_measured  # noqa: E402
 
-WORK = HERE / "_work"
-TARGET = {"real": 6.0, "distinct": 10.0}
+WORK = HERE / "_work"  # --work
+TARGET = {"real": 6.0, "distinct": 10.0, "input": 6.0}  # given files: real WDC data
 # phase -> (file suffix, function name, cumulative or own time) in the profile of a build
 PHASES = {
     "start-up and the rest (imports, options, publishing)": None,
@@ -62,11 +71,11 @@ PHASES = {
 }
 
 
-REPEAT = 3  # each build is timed this many times, the best kept (this machine is noisy)
+REPEAT = 3  # each build is timed this many times, the best kept (this machine is noisy): --repeat
 
 
 def build(
-    sources: list[Path], out: Path, workers: int, binding: bool = False, repeat: int = REPEAT
+    sources: list[Path], out: Path, workers: int, binding: bool = False, repeat: int | None = None
 ) -> tuple[float, float, dict]:
     """(best wall seconds, peak RSS of that run, manifest) of ``repeat`` fresh builds; with
     ``binding``, language ID by fastText's binding instead of mkdata's predictor."""
@@ -76,7 +85,7 @@ def build(
     for s in sources:
         cmd += ["--source", str(s)]
     runs = []
-    for _ in range(repeat):
+    for _ in range(repeat or REPEAT):
         shutil.rmtree(out, ignore_errors=True)
         seconds, mib = run_measured(cmd, env)
         runs.append((seconds, mib, json.loads((out / "mkdata.json").read_text())))
@@ -109,7 +118,7 @@ def profile_shares(corpus: Path, out: Path) -> dict[str, float]:
     return {p: round(times[p] / total, 3) for p in PHASES} | {"profiled_seconds": round(total, 2)}
 
 
-def lid_seconds(corpus: Path) -> tuple[float, float, float | None]:
+def lid_seconds(corpus: list[Path]) -> tuple[float, float, float | None]:
     """Seconds language ID alone takes on the texts a build of ``corpus`` identifies (the
     joint text of each distinct pair, then each distinct question and answer a language
     rule reads, cut and cleaned as the build does): (fastText's binding, its C entry point
@@ -133,7 +142,7 @@ def lid_seconds(corpus: Path) -> tuple[float, float, float | None]:
 
     cfg = F.QAFilterConfig()
     pairs: dict[str, tuple[str, str, str, str]] = {}
-    for raw in read_faq_pairs(corpus, Report()):
+    for raw in (r for path in corpus for r in read_faq_pairs(path, Report())):
         _, q, a, key, _ = prepare_pair(raw.question, raw.answer)  # as the build's unit does
         if key:
             pairs.setdefault(key, (q, a, q[:LID_MAX_CHARS], a[:LID_MAX_CHARS]))
@@ -181,7 +190,7 @@ def lid_seconds(corpus: Path) -> tuple[float, float, float | None]:
     return best["binding"], best["mkdata"], best["dirty"] if _vector_state else None
 
 
-def reader_seconds(corpus: Path) -> tuple[float | None, float]:
+def reader_seconds(corpus: list[Path]) -> tuple[float | None, float]:
     """Seconds the N-Quads reader takes on ``corpus`` compiled (None when it was not built)
     and in Python: best of 3, alternating, in this process."""
     import os
@@ -195,8 +204,9 @@ def reader_seconds(corpus: Path) -> tuple[float | None, float]:
         for pure in best if compiled else ["1"]:
             os.environ["MKDATA_PURE_PYTHON_NQUADS"] = pure
             start = time.perf_counter()
-            for _ in nquads.read_faq_pairs(corpus, Report()):
-                pass
+            for path in corpus:
+                for _ in nquads.read_faq_pairs(path, Report()):
+                    pass
             best[pure] = min(best[pure], time.perf_counter() - start)
     os.environ.pop("MKDATA_PURE_PYTHON_NQUADS")
     return (best[""] if compiled else None), best["1"]
@@ -219,20 +229,16 @@ def mean_unit_seconds(manifest: dict) -> float:
     return sum(i["seconds"] for i in manifest["inputs"]) / len(manifest["inputs"])
 
 
-def workers_scaling(shape: str, n_parts: int, part_mb: int, label: str) -> tuple[dict, list[Path]]:
-    """--workers 1 and 2 on ``n_parts`` parts of ``part_mb`` MB each: end to end, the units'
-    phase alone, a unit's mean time (how much two running at once slow each other down)."""
-    parts = []
-    for i in range(n_parts):
-        p = WORK / f"part{label}_{shape}_{i}.nq.gz"
-        write_corpus(p, part_mb * 1_000_000, seed=100 + i, shape=shape)
-        parts.append(p)
-    repeat = REPEAT if part_mb * n_parts <= 100 else 2  # a large build: best of 2
-    w1, _, m1 = build(parts, WORK / f"outw1{label}-{shape}", workers=1, repeat=repeat)
-    w2, rss2, m2 = build(parts, WORK / f"outw2{label}-{shape}", workers=2, repeat=repeat)
+def workers_scaling(parts: list[Path], tag: str, label: str) -> dict:
+    """--workers 1 and 2 on ``parts``: end to end, the units' phase alone, a unit's mean time
+    (how much two running at once slow each other down)."""
+    small = sum(p.stat().st_size for p in parts) <= 20_000_000  # gzip; a large build: best of 2
+    repeat = REPEAT if small else min(2, REPEAT)
+    w1, _, m1 = build(parts, WORK / f"outw1{label}-{tag}", workers=1, repeat=repeat)
+    w2, rss2, m2 = build(parts, WORK / f"outw2{label}-{tag}", workers=2, repeat=repeat)
     return {
-        f"parts{label}": n_parts,
-        f"part{label}_mb": part_mb,
+        f"parts{label}": len(parts),
+        f"part{label}_mb": round(uncompressed_bytes(parts) / len(parts) / 1e6, 1),
         f"parts{label}_1_worker_seconds": round(w1, 3),
         f"parts{label}_2_workers_seconds": round(w2, 3),
         f"speedup{label}_2_workers": round(w1 / w2, 2),
@@ -243,39 +249,126 @@ def workers_scaling(shape: str, n_parts: int, part_mb: int, label: str) -> tuple
         f"unit{label}_mean_seconds_1_worker": round(mean_unit_seconds(m1), 3),
         f"unit{label}_mean_seconds_2_workers": round(mean_unit_seconds(m2), 3),
         f"peak_rss{label}_2_workers_mib": round(rss2),
-    }, parts
+    }
 
 
-def bench_shape(
-    shape: str, mb: int, n_parts: int, profile_mb: int, scale_mb: int
-) -> tuple[dict, list[Path]]:
+def uncompressed_bytes(files: list[Path]) -> int:
+    """The bytes of ``files`` once gunzipped (as mkdata reads them: gzip or plain)."""
+    from mkdata.core.fetch import iter_decompressed
+
+    return sum(len(piece) for f in files for piece in iter_decompressed(f))
+
+
+def graph_of(line: bytes) -> bytes:
+    """The graph (the page) of an N-Quads line: its last term before the final dot."""
+    body = line.rstrip()
+    if body.endswith(b"."):
+        body = body[:-1].rstrip()
+    return body[body.rfind(b" ") + 1 :]
+
+
+def nquads_lines(sources: list[Path]) -> Iterator[bytes]:
+    """The non-empty lines of ``sources`` (gzip or plain), in order, without their ends."""
+    from mkdata.core.fetch import iter_decompressed
+
+    rest = b""
+    for piece in (p for f in sources for p in iter_decompressed(f)):
+        lines = (rest + piece).split(b"\n")
+        rest = lines.pop()
+        yield from filter(None, lines)
+    if rest:
+        yield rest
+
+
+def split_pages(sources: list[Path], parts: list[Path], part_bytes: int) -> list[Path]:
+    """Write the lines of ``sources`` into the gzip files ``parts`` in order, each holding
+    whole pages: a part ends at the first page boundary (the graph changes) after
+    ``part_bytes`` uncompressed bytes; lines after the last part ended are left out. Returns
+    the parts written (fewer where the lines ran out)."""
+    lines = nquads_lines(sources)
+    line = next(lines, None)
+    written = []
+    for part in parts:
+        if line is None:
+            break
+        with gzip.open(part, "wb", compresslevel=6) as fh:
+            held, last = 0, None
+            while line is not None:
+                graph = graph_of(line)
+                if held >= part_bytes and graph != last:
+                    break
+                fh.write(line + b"\n")
+                held, last = held + len(line) + 1, graph
+                line = next(lines, None)
+        written.append(part)
+    return written
+
+
+def given_files(inputs: list[Path], n_parts: int, profile_mb: int) -> tuple[list, list, Path]:
+    """(the files to build: the inputs, gzipped into WORK where plain; the parts of the
+    workers' scaling: those files, or the one file cut into ``n_parts`` at page boundaries;
+    the first ``profile_mb`` MB of whole pages, for the profile), all gzip."""
+    files = []
+    for i, f in enumerate(inputs):
+        if not f.is_file():
+            raise SystemExit(f"--input {f}: no such file")
+        with open(f, "rb") as fh:
+            gzipped = fh.read(2) == b"\x1f\x8b"
+        if not gzipped:  # gzip -dc is the baseline, as WDC ships gzip files
+            target = WORK / f"input-{i}.nq.gz"
+            split_pages([f], [target], 1 << 62)
+            f = target
+        files.append(f)
+    parts = files
+    if len(files) == 1:
+        parts = [WORK / f"part_input_{i}.nq.gz" for i in range(n_parts)]
+        parts = split_pages(files, parts, -(-uncompressed_bytes(files) // n_parts))
+    profile = WORK / "profile-input.nq.gz"
+    split_pages(files, [profile], profile_mb * 1_000_000)
+    return files, parts, profile
+
+
+def generated_files(shape: str, mb: int, n_parts: int, profile_mb: int) -> tuple[list, list, Path]:
+    """The same as :func:`given_files` for a ``shape`` corpus of ``mb`` MB, generated."""
     big = WORK / f"corpus-{shape}.nq.gz"
-    info = write_corpus(big, mb * 1_000_000, seed=7, shape=shape)
-    size = info["bytes"] / 1e6
-    gz = min(run_measured(["sh", "-c", f"gzip -dc {big} > /dev/null"])[0] for _ in range(3))
-    one, rss, manifest = build([big], WORK / f"out1-{shape}", workers=1)
-    one_binding, _, manifest_binding = build([big], WORK / f"out1b-{shape}", 1, binding=True)
-    if manifest_binding["configs"] != manifest["configs"]:
-        raise SystemExit("a build with fastText's binding kept other rows")
-    lid_binding, lid_ours, lid_dirty = lid_seconds(big)
-    reader_c, reader_py = reader_seconds(big)
-    pairs_in = manifest["counts"]["raw_pairs"]
-    rows = sum(c["train"] for c in manifest["configs"].values())
-
-    scaling, parts = workers_scaling(shape, n_parts, mb // n_parts, "")
-    if scale_mb:
-        large, large_parts = workers_scaling(shape, n_parts, scale_mb, "_large")
-        scaling |= large
-        parts += large_parts
-
+    write_corpus(big, mb * 1_000_000, seed=7, shape=shape)
+    parts = generated_parts(shape, n_parts, mb // n_parts, "")
     small = WORK / f"profile-{shape}.nq.gz"
     write_corpus(small, profile_mb * 1_000_000, seed=7, shape=shape)
-    shares = profile_shares(small, WORK / f"outp-{shape}")
-    result = {
+    return [big], parts, small
+
+
+def generated_parts(shape: str, n_parts: int, part_mb: int, label: str) -> list[Path]:
+    parts = []
+    for i in range(n_parts):
+        p = WORK / f"part{label}_{shape}_{i}.nq.gz"
+        write_corpus(p, part_mb * 1_000_000, seed=100 + i, shape=shape)
+        parts.append(p)
+    return parts
+
+
+def bench_files(shape: str, files: list[Path], parts: list[Path], profile: Path) -> dict:
+    """Every measurement of a corpus (``files``, its ``parts`` and ``profile`` cut) but the
+    large scaling builds."""
+    names = " ".join(shlex.quote(str(f)) for f in files)
+    gz = min(run_measured(["sh", "-c", f"gzip -dc {names} > /dev/null"])[0] for _ in range(3))
+    one, rss, manifest = build(files, WORK / f"out1-{shape}", workers=1)
+    one_binding, _, manifest_binding = build(files, WORK / f"out1b-{shape}", 1, binding=True)
+    if manifest_binding["configs"] != manifest["configs"]:
+        raise SystemExit("a build with fastText's binding kept other rows")
+    lid_binding, lid_ours, lid_dirty = lid_seconds(files)
+    reader_c, reader_py = reader_seconds(files)
+    pairs_in = manifest["counts"]["raw_pairs"]
+    rows = sum(c["train"] for c in manifest["configs"].values())
+    scaling = workers_scaling(parts, shape, "") if len(parts) > 1 else {}
+    shares = profile_shares(profile, WORK / f"outp-{shape}")
+    size = uncompressed_bytes(files) / 1e6
+    return {
         "shape": shape,
+        "files": len(files),
         "corpus_mb_uncompressed": round(size, 1),
-        "corpus_mb_gz": round(big.stat().st_size / 1e6, 1),
-        "pages": info["pages"],
+        "corpus_mb_gz": round(sum(f.stat().st_size for f in files) / 1e6, 1),
+        "pages": manifest["counts"]["pages"],
         "pairs_in_file": pairs_in,
         "rows_out": rows,
         "gzip_dc_seconds": round(gz, 3),
@@ -300,35 +393,58 @@ def bench_shape(
         "unit_seconds": manifest["timings"]["parse_seconds"],
         "merge_seconds": manifest["timings"]["merge_seconds"],
         **scaling,
-        f"profile_{profile_mb}mb": shares,
+        f"profile_{round(uncompressed_bytes([profile]) / 1e6)}mb": shares,
     }
-    return result, [big, small, *parts]
 
 
 def main() -> None:
+    global REPEAT, WORK
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=int, default=100, help="uncompressed size of each corpus")
     ap.add_argument("--parts", type=int, default=4)
-    ap.add_argument("--shapes", nargs="+", default=["real", "distinct"], choices=list(TARGET))
+    ap.add_argument(
+        "--shapes", nargs="+", default=["real", "distinct"], choices=["real", "distinct"]
+    )
+    ap.add_argument(
+        "--input",
+        type=Path,
+        nargs="+",
+        help="N-Quads files (gzip or plain, e.g. real WDC data) to measure instead of the "
+        "generated corpora",
+    )
     ap.add_argument("--profile-mb", type=int, default=20, help="size of the profiled build")
     ap.add_argument(
         "--scale-mb",
         type=int,
         default=100,
-        help="also --workers 1 vs 2 on PARTS parts of this many MB each (0: not)",
+        help="also --workers 1 vs 2 on PARTS parts of this many MB each (0: not; generated "
+        "corpora only)",
     )
-    ap.add_argument("--keep", action="store_true", help="keep the generated corpora")
+    ap.add_argument("--repeat", type=int, default=REPEAT, help="builds timed, the best kept")
+    ap.add_argument("--work", type=Path, default=WORK, help="folder for corpora and outputs")
+    ap.add_argument("--keep", action="store_true", help="keep the corpora written here")
     args = ap.parse_args()
-    WORK.mkdir(exist_ok=True)
+    REPEAT, WORK = max(1, args.repeat), args.work
+    WORK.mkdir(parents=True, exist_ok=True)
     compile_mkdata()
     results = []
     fixed = sample_build_seconds()
-    for shape in args.shapes:
-        result, files = bench_shape(shape, args.mb, args.parts, args.profile_mb, args.scale_mb)
+    for shape in ["input"] if args.input else args.shapes:
+        if args.input:
+            files, parts, profile = given_files(args.input, args.parts, args.profile_mb)
+        else:
+            files, parts, profile = generated_files(shape, args.mb, args.parts, args.profile_mb)
+        result = bench_files(shape, files, parts, profile)
+        given = {f.resolve() for f in args.input or []}
+        made = [f for f in {*files, *parts, profile} if f.resolve() not in given]
+        if args.scale_mb and not args.input:
+            large = generated_parts(shape, args.parts, args.scale_mb, "_large")
+            result |= workers_scaling(large, shape, "_large")
+            made += large
         result["sample_build_seconds"] = round(fixed, 3)  # the fixed cost of every build
         results.append(result)
         if not args.keep:
-            for p in files:
+            for p in made:
                 p.unlink()
     (WORK / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     for r in results:

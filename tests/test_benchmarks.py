@@ -1,0 +1,104 @@
+"""The benchmark scripts measure data given to them (held-out WDC files, real sentences), in
+one run with their baselines, and leave those inputs as they were."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_webfaq import graph_of, nquads_lines, split_pages
+
+from mkdata.builders.webfaq import sample_path
+
+pytestmark = pytest.mark.xdist_group("benchmarks")
+
+
+def run_bench(script: str, *args: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def test_split_pages_keeps_every_line_and_whole_pages(tmp_path: Path) -> None:
+    lines = list(nquads_lines([sample_path()]))
+    parts = [tmp_path / f"p{i}.nq.gz" for i in range(5)]
+    total = sum(len(line) + 1 for line in lines)
+    written = split_pages([sample_path()], parts, -(-total // 3))
+    assert 2 <= len(written) <= 3 and written == parts[: len(written)]
+    got = [list(nquads_lines([p])) for p in written]
+    assert [line for part in got for line in part] == lines  # all of them, in order
+    graphs = [{graph_of(line) for line in part} for part in got]
+    for i, a in enumerate(graphs):  # a page is in one part only
+        for b in graphs[i + 1 :]:
+            assert not a & b
+    # a cut: the first whole pages past the bytes asked for, the rest left out
+    cut = split_pages([sample_path()], [tmp_path / "cut.nq.gz"], 1000)
+    head = list(nquads_lines(cut))
+    assert 0 < len(head) < len(lines) and head == lines[: len(head)]
+    assert graph_of(lines[len(head)]) != graph_of(head[-1])
+
+
+def test_bench_webfaq_measures_given_files(tmp_path: Path) -> None:
+    # a plain (not gzip) input: gzipped into the work folder for the gzip -dc baseline, cut
+    # at page boundaries into the parts of the workers' scaling
+    given = tmp_path / "held-out.nq"
+    given.write_bytes(gzip.decompress(sample_path().read_bytes()))
+    before = given.read_bytes()
+    work = tmp_path / "work"
+    run_bench(
+        "bench_webfaq.py", "--input", str(given), "--parts", "2", "--repeat", "1",
+        "--profile-mb", "1", "--work", str(work),
+    )  # fmt: skip
+    [result] = json.loads((work / "results.json").read_text())
+    assert result["shape"] == "input" and result["target_ratio"] == 6.0
+    assert result["pairs_in_file"] == 143 and result["pages"] == 42
+    assert result["ratio_vs_gzip"] == pytest.approx(
+        result["build_1_worker_seconds"] / result["gzip_dc_seconds"], rel=0.05
+    )
+    assert result["parts"] == 2 and result["speedup_2_workers"] > 0
+    manifest = json.loads((work / "out1-input" / "mkdata.json").read_text())
+    assert manifest["counts"]["raw_pairs"] == 143
+    assert given.read_bytes() == before  # the input is only read
+    assert not list(work.glob("*.nq.gz"))  # what it wrote for the run, removed
+
+
+def test_bench_dedup_builds_documents_from_given_sentences(tmp_path: Path) -> None:
+    rows = (ROOT / "benchmarks/bitext_gold/handwritten/parallel.jsonl").read_text("utf-8")
+    sentences = sorted({v for line in rows.splitlines() for v in json.loads(line).values()})
+    given = tmp_path / "sentences.txt"
+    given.write_text("\n".join(sentences[:300]) + "\n", "utf-8")
+    work = tmp_path / "work"
+    run_bench(
+        "bench_dedup.py", "--sentences", str(given), "--sig-docs", "200", "--docs", "1500",
+        "--million", "0", "--work", str(work),
+    )  # fmt: skip
+    result = json.loads((work / "dedup_results.json").read_text())
+    assert result["signatures"]["datasketch_mode_equal_to_datasketch"] is True
+    end = result["end_to_end"]
+    assert end["mkdata_vs_rensa_script"] > 0
+    for side in ("mkdata", "rensa_script"):
+        assert end[side]["planted"] > 100 and end[side]["planted_removed"] >= 0.9
+    assert end["mkdata"]["distinct_removed"] == 0
+    # the documents are made of the given sentences, four to a document
+    texts = pq.read_table(work / "dedup_in.parquet").column("text").to_pylist()
+    pool = sentences[:300]
+    assert all(sum(s in t for s in pool) >= 4 for t in texts[:20])
+    assert not any(s in texts[0] for s in sentences[300:] if s not in pool and len(s) > 40)
+    too_few = tmp_path / "few.txt"
+    too_few.write_text("one.\ntwo.\nthree.\nfour.\nfive.\n", "utf-8")
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks/bench_dedup.py"), "--sentences", str(too_few),
+         "--sig-docs", "100", "--work", str(tmp_path / "w2")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode != 0 and "need more than the 5 distinct sentences" in proc.stderr
