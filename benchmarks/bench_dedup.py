@@ -41,11 +41,11 @@ import pyarrow.parquet as pq
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
-from measure import run_measured  # noqa: E402
+from measure import DEFAULT_WORK, run_measured, work_folder  # noqa: E402
 
 from mkdata.core.text import NormConfig, normalize  # noqa: E402
 
-WORK = HERE / "_work"  # --work
+WORK = DEFAULT_WORK  # --work
 SENTENCES: Path | None = None  # --sentences: the documents' sentences, else the bundled ones
 
 RENSA_SCRIPT = r"""
@@ -255,10 +255,10 @@ def main() -> None:
     )
     ap.add_argument("--work", type=Path, default=WORK, help="folder for inputs and outputs")
     args = ap.parse_args()
-    SENTENCES, WORK = args.sentences, args.work
+    SENTENCES = args.sentences
     if SENTENCES is not None and not SENTENCES.is_file():
         raise SystemExit(f"--sentences {SENTENCES}: no such file")
-    WORK.mkdir(parents=True, exist_ok=True)
+    WORK = work_folder(args.work)
     results = {"signatures": bench_signatures(args.sig_docs)}
     print(json.dumps(results, indent=1), flush=True)
     results["end_to_end"] = bench_end_to_end(args.docs)

@@ -51,9 +51,9 @@ sys.path.insert(0, str(HERE.parent / "scripts"))
 from nquads_gen import write_corpus  # noqa: E402
 
 sys.path.insert(0, str(HERE))
-from measure import compile_mkdata, run_measured  # noqa: E402
+from measure import DEFAULT_WORK, compile_mkdata, run_measured, work_folder  # noqa: E402
 
-WORK = HERE / "_work"  # --work
+WORK = DEFAULT_WORK  # --work
 TARGET = {"real": 6.0, "distinct": 10.0, "input": 6.0}  # given files: real WDC data
 # phase -> (file suffix, function name, cumulative or own time) in the profile of a build
 PHASES = {
@@ -308,10 +308,16 @@ def given_files(inputs: list[Path], n_parts: int, profile_mb: int) -> tuple[list
     """(the files to build: the inputs, gzipped into WORK where plain; the parts of the
     workers' scaling: those files, or the one file cut into ``n_parts`` at page boundaries;
     the first ``profile_mb`` MB of whole pages, for the profile), all gzip."""
+    cuts = [WORK / f"part_input_{i}.nq.gz" for i in range(n_parts)]
+    profile = WORK / "profile-input.nq.gz"
+    written = {p.resolve() for p in [*cuts, profile]}
+    written |= {(WORK / f"input-{i}.nq.gz").resolve() for i in range(len(inputs))}
     files = []
     for i, f in enumerate(inputs):
         if not f.is_file():
             raise SystemExit(f"--input {f}: no such file")
+        if f.resolve() in written:  # it would be overwritten while read
+            raise SystemExit(f"--input {f}: a file this script writes; move it or pass --work")
         with open(f, "rb") as fh:
             gzipped = fh.read(2) == b"\x1f\x8b"
         if not gzipped:  # gzip -dc is the baseline, as WDC ships gzip files
@@ -321,9 +327,7 @@ def given_files(inputs: list[Path], n_parts: int, profile_mb: int) -> tuple[list
         files.append(f)
     parts = files
     if len(files) == 1:
-        parts = [WORK / f"part_input_{i}.nq.gz" for i in range(n_parts)]
-        parts = split_pages(files, parts, -(-uncompressed_bytes(files) // n_parts))
-    profile = WORK / "profile-input.nq.gz"
+        parts = split_pages(files, cuts, -(-uncompressed_bytes(files) // n_parts))
     split_pages(files, [profile], profile_mb * 1_000_000)
     return files, parts, profile
 
@@ -424,8 +428,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=WORK, help="folder for corpora and outputs")
     ap.add_argument("--keep", action="store_true", help="keep the corpora written here")
     args = ap.parse_args()
-    REPEAT, WORK = max(1, args.repeat), args.work
-    WORK.mkdir(parents=True, exist_ok=True)
+    REPEAT, WORK = max(1, args.repeat), work_folder(args.work)
     compile_mkdata()
     results = []
     fixed = sample_build_seconds()

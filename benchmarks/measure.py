@@ -41,3 +41,20 @@ def compile_mkdata() -> None:
     PYTHONDONTWRITEBYTECODE is set (this machine) or the tree is read-only, every measured
     process would otherwise compile them again at start-up."""
     compileall.compile_dir(Path(__file__).resolve().parent.parent / "mkdata", quiet=1)
+
+
+DEFAULT_WORK = Path(__file__).resolve().parent / "_work"
+WORK_MARK = ".mkdata-bench"  # in a work folder a benchmark made: its files may be replaced
+
+
+def work_folder(path: Path) -> Path:
+    """``path``, made a benchmark's work folder, where it writes and replaces its corpora and
+    outputs: SystemExit where ``path`` already holds files no benchmark wrote (a folder
+    neither empty, nor marked by an earlier run, nor the default ``benchmarks/_work``)."""
+    mark = path / WORK_MARK
+    marked = mark.exists() or path.resolve() == DEFAULT_WORK
+    if path.is_dir() and not marked and any(path.iterdir()):
+        raise SystemExit(f"--work {path}: holds files no benchmark wrote; pick another folder")
+    path.mkdir(parents=True, exist_ok=True)
+    mark.touch()
+    return path

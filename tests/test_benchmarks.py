@@ -21,12 +21,31 @@ from mkdata.builders.webfaq import sample_path
 pytestmark = pytest.mark.xdist_group("benchmarks")
 
 
-def run_bench(script: str, *args: str) -> None:
+def run_bench(script: str, *args: str, ok: bool = True) -> str:
+    """Run a benchmark script; its stderr (asserted to have succeeded, or failed)."""
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / script), *args],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (proc.returncode == 0) == ok, proc.stderr[-3000:]
+    return proc.stderr
+
+
+def test_work_folder_of_someone_else_is_refused_untouched(tmp_path: Path) -> None:
+    theirs = tmp_path / "theirs"
+    (theirs / "out1-input").mkdir(parents=True)
+    (theirs / "out1-input" / "notes.txt").write_text("mine")
+    for script in ("bench_webfaq.py", "bench_dedup.py"):
+        err = run_bench(script, "--work", str(theirs), ok=False)
+        assert "holds files no benchmark wrote" in err
+    assert [p.name for p in theirs.rglob("*")] == ["out1-input", "notes.txt"]
+    given = tmp_path / "w" / "profile-input.nq.gz"  # an input where the script would write
+    given.parent.mkdir()
+    (given.parent / ".mkdata-bench").touch()  # a work folder of an earlier run
+    given.write_bytes(sample_path().read_bytes())
+    err = run_bench("bench_webfaq.py", "--input", str(given), "--work", str(given.parent), ok=False)
+    assert "a file this script writes" in err
+    assert given.read_bytes() == sample_path().read_bytes()
 
 
 def test_split_pages_keeps_every_line_and_whole_pages(tmp_path: Path) -> None:
@@ -96,9 +115,8 @@ def test_bench_dedup_builds_documents_from_given_sentences(tmp_path: Path) -> No
     assert not any(s in texts[0] for s in sentences[300:] if s not in pool and len(s) > 40)
     too_few = tmp_path / "few.txt"
     too_few.write_text("one.\ntwo.\nthree.\nfour.\nfive.\n", "utf-8")
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks/bench_dedup.py"), "--sentences", str(too_few),
-         "--sig-docs", "100", "--work", str(tmp_path / "w2")],
-        capture_output=True, text=True, timeout=120,
+    err = run_bench(
+        "bench_dedup.py", "--sentences", str(too_few), "--sig-docs", "100",
+        "--work", str(tmp_path / "w2"), ok=False,
     )  # fmt: skip
-    assert proc.returncode != 0 and "need more than the 5 distinct sentences" in proc.stderr
+    assert "need more than the 5 distinct sentences" in err
