@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mkdata.builders.raw_pair import RawPair
-from mkdata.core.fetch import CorruptInput, iter_decompressed
+from mkdata.core.fetch import CorruptInput, iter_decompressed, read_ahead
 from mkdata.core.report import Report
 from mkdata.core.text import without_lone_surrogates
 
@@ -248,7 +248,8 @@ def _iter_blocks(path: Path, report: Report, where: str) -> Iterator[tuple[int, 
     held = 0  # their bytes
     skipping = False  # within a line longer than MAX_LINE_BYTES, up to its end
     try:
-        for chunk in iter_decompressed(path):
+        # inflated on a thread, a piece ahead of the lines read here
+        for chunk in read_ahead(iter_decompressed(path)):
             if pieces or skipping:  # a line goes on: is it too long?
                 end = chunk.find(b"\n")
                 if not skipping and held + (len(chunk) if end < 0 else end) > MAX_LINE_BYTES:

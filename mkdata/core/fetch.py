@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import gzip
 import hashlib
 import os
+import queue
 import random
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
 CACHE_ENV = "MKDATA_CACHE_DIR"
 USER_AGENT = "mkdata (+https://github.com/mkdata)"
 RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
+T = TypeVar("T")
 
 
 class FetchError(RuntimeError):
@@ -294,3 +298,57 @@ def iter_decompressed(path: Path, chunk_bytes: int = 1 << 20) -> Iterator[bytes]
                 in_member = False
         if in_member:
             raise CorruptInput(f"truncated gzip: stream ends after {offset} compressed bytes")
+
+
+_ITEM, _END, _ERROR = range(3)
+
+
+def read_ahead(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """Yield what ``items`` yields, in order, while a thread produces its next ``depth``
+    items: a reader whose work releases the GIL (inflating gzip: isal and zlib do) then
+    overlaps the caller's work. What ``items`` raises is raised here, after the items before
+    it. Once this generator is closed (the caller stops early, or fails), the thread stops
+    after the item in hand and ``items`` is closed; the thread has ended when ``close``
+    returns."""
+    pipe: queue.Queue[tuple[int, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def hand(kind: int, value: Any) -> bool:
+        while not stop.is_set():
+            try:
+                pipe.put((kind, value), timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not hand(_ITEM, item):
+                    return
+            hand(_END, None)
+        except BaseException as exc:  # handed on, raised in the caller's thread
+            hand(_ERROR, exc)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, name="mkdata-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = pipe.get()
+            if kind == _ITEM:
+                yield value
+            elif kind == _END:
+                return
+            else:
+                raise value
+    finally:
+        stop.set()
+        while thread.is_alive():  # an item it holds is dropped, so it sees the stop
+            with contextlib.suppress(queue.Empty):
+                pipe.get_nowait()
+            thread.join(0.01)
