@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
-from measure import DEFAULT_WORK, run_measured, work_folder  # noqa: E402
+from measure import DEFAULT_WORK, given_input, run_measured, work_folder  # noqa: E402
 
 from mkdata.core.text import NormConfig, normalize  # noqa: E402
 
@@ -87,17 +87,28 @@ def real_sentences() -> list[str]:
         for f in sorted((HERE / "bitext_gold").glob("*/parallel.jsonl")):
             for line in f.read_text("utf-8").splitlines():
                 out += [v for v in json.loads(line).values() if isinstance(v, str) and v.strip()]
-    elif SENTENCES.suffix in (".parquet", ".jsonl"):
-        import polars as pl
-
-        read = pl.read_parquet if SENTENCES.suffix == ".parquet" else pl.read_ndjson
-        frame = read(SENTENCES)
-        if frame.schema.get("text") != pl.String:
-            raise SystemExit(f"--sentences {SENTENCES}: no string column named text")
-        out = [t for t in frame["text"].drop_nulls().to_list() if t.strip()]
     else:
-        out = [t for t in SENTENCES.read_text("utf-8").splitlines() if t.strip()]
+        out = _read_sentences(SENTENCES)
     return sorted(set(out))
+
+
+def _read_sentences(path: Path) -> list[str]:
+    """The non-blank texts of ``path``: the ``text`` column of a .parquet or .jsonl file,
+    else one per line of UTF-8 text; SystemExit naming the file where it cannot be read."""
+    import polars as pl
+
+    kind = path.suffix.lower()
+    try:
+        if kind in (".parquet", ".jsonl"):
+            frame = pl.read_parquet(path) if kind == ".parquet" else pl.read_ndjson(path)
+            if frame.schema.get("text") != pl.String:
+                raise SystemExit(f"--sentences {path}: no string column named text")
+            texts = frame["text"].drop_nulls().to_list()
+        else:
+            texts = path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError, pl.exceptions.PolarsError) as exc:
+        raise SystemExit(f"--sentences {path}: unreadable ({exc})") from None
+    return [t for t in texts if t.strip()]
 
 
 def edit(text: str, rng: random.Random) -> str:
@@ -201,6 +212,8 @@ def bench_end_to_end(n: int) -> dict:
     rows = corpus(n, 4, seed=2)
     src = write(WORK / "dedup_in", rows, shards=2)
     single = WORK / "dedup_in.parquet"
+    for name in (single, WORK / "rensa_dedup.py", WORK / "rensa_kept.parquet"):
+        name.unlink(missing_ok=True)  # a link left here is replaced, not written through
     pq.write_table(pa.Table.from_pylist([{"id": r["id"], "text": r["text"]} for r in rows]), single)
     script = WORK / "rensa_dedup.py"
     script.write_text(RENSA_SCRIPT)
@@ -255,10 +268,10 @@ def main() -> None:
     )
     ap.add_argument("--work", type=Path, default=WORK, help="folder for inputs and outputs")
     args = ap.parse_args()
-    SENTENCES = args.sentences
-    if SENTENCES is not None and not SENTENCES.is_file():
-        raise SystemExit(f"--sentences {SENTENCES}: no such file")
     WORK = work_folder(args.work)
+    if args.sentences is not None:
+        SENTENCES = given_input(args.sentences, WORK, "--sentences")
+        real_sentences()  # read now: an unreadable file fails before anything is measured
     results = {"signatures": bench_signatures(args.sig_docs)}
     print(json.dumps(results, indent=1), flush=True)
     results["end_to_end"] = bench_end_to_end(args.docs)

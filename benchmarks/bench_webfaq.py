@@ -51,7 +51,14 @@ sys.path.insert(0, str(HERE.parent / "scripts"))
 from nquads_gen import write_corpus  # noqa: E402
 
 sys.path.insert(0, str(HERE))
-from measure import DEFAULT_WORK, compile_mkdata, run_measured, work_folder  # noqa: E402
+from measure import (  # noqa: E402
+    DEFAULT_WORK,
+    compile_mkdata,
+    distinct_files,
+    given_input,
+    run_measured,
+    work_folder,
+)
 
 WORK = DEFAULT_WORK  # --work
 TARGET = {"real": 6.0, "distinct": 10.0, "input": 6.0}  # given files: real WDC data
@@ -264,41 +271,50 @@ def graph_of(line: bytes) -> bytes:
     body = line.rstrip()
     if body.endswith(b"."):
         body = body[:-1].rstrip()
-    return body[body.rfind(b" ") + 1 :]
+    terms = body.rsplit(None, 1)
+    return terms[-1] if terms else b""
 
 
 def nquads_lines(sources: list[Path]) -> Iterator[bytes]:
     """The non-empty lines of ``sources`` (gzip or plain), in order, without their ends."""
     from mkdata.core.fetch import iter_decompressed
 
-    rest = b""
+    held: list[bytes] = []  # the start of a line no piece has ended yet (joined once)
     for piece in (p for f in sources for p in iter_decompressed(f)):
-        lines = (rest + piece).split(b"\n")
-        rest = lines.pop()
+        end = piece.find(b"\n")
+        if end < 0:
+            held.append(piece)
+            continue
+        first = b"".join([*held, piece[:end]])
+        if first:
+            yield first
+        lines = piece[end + 1 :].split(b"\n")
+        held = [lines.pop()]
         yield from filter(None, lines)
-    if rest:
+    if rest := b"".join(held):
         yield rest
 
 
 def split_pages(sources: list[Path], parts: list[Path], part_bytes: int) -> list[Path]:
     """Write the lines of ``sources`` into the gzip files ``parts`` in order, each holding
-    whole pages: a part ends at the first page boundary (the graph changes) after
-    ``part_bytes`` uncompressed bytes; lines after the last part ended are left out. Returns
-    the parts written (fewer where the lines ran out)."""
+    whole pages: part ``i`` ends at the first page boundary (the graph changes) after
+    ``(i + 1) * part_bytes`` uncompressed bytes in all; lines after the last part ended are
+    left out. Returns the parts written (fewer where the lines ran out)."""
     lines = nquads_lines(sources)
     line = next(lines, None)
-    written = []
-    for part in parts:
+    written, done = [], 0
+    for i, part in enumerate(parts):
         if line is None:
             break
+        part.unlink(missing_ok=True)  # a link left here is replaced, not written through
         with gzip.open(part, "wb", compresslevel=6) as fh:
-            held, last = 0, None
+            last = None
             while line is not None:
                 graph = graph_of(line)
-                if held >= part_bytes and graph != last:
+                if done >= (i + 1) * part_bytes and graph != last:
                     break
                 fh.write(line + b"\n")
-                held, last = held + len(line) + 1, graph
+                done, last = done + len(line) + 1, graph
                 line = next(lines, None)
         written.append(part)
     return written
@@ -307,17 +323,17 @@ def split_pages(sources: list[Path], parts: list[Path], part_bytes: int) -> list
 def given_files(inputs: list[Path], n_parts: int, profile_mb: int) -> tuple[list, list, Path]:
     """(the files to build: the inputs, gzipped into WORK where plain; the parts of the
     workers' scaling: those files, or the one file cut into ``n_parts`` at page boundaries;
-    the first ``profile_mb`` MB of whole pages, for the profile), all gzip."""
-    cuts = [WORK / f"part_input_{i}.nq.gz" for i in range(n_parts)]
-    profile = WORK / "profile-input.nq.gz"
-    written = {p.resolve() for p in [*cuts, profile]}
-    written |= {(WORK / f"input-{i}.nq.gz").resolve() for i in range(len(inputs))}
+    the first ``profile_mb`` MB of whole pages, for the profile), all gzip. SystemExit where
+    an input is missing, inside WORK, given twice, or not readable (corrupt gzip)."""
+    from mkdata.core.fetch import CorruptInput
+
+    distinct_files([given_input(f, WORK, "--input") for f in inputs], "--input")
     files = []
     for i, f in enumerate(inputs):
-        if not f.is_file():
-            raise SystemExit(f"--input {f}: no such file")
-        if f.resolve() in written:  # it would be overwritten while read
-            raise SystemExit(f"--input {f}: a file this script writes; move it or pass --work")
+        try:
+            uncompressed_bytes([f])  # read whole once: a broken input fails here, not later
+        except (CorruptInput, OSError) as exc:
+            raise SystemExit(f"--input {f}: {exc}") from None
         with open(f, "rb") as fh:
             gzipped = fh.read(2) == b"\x1f\x8b"
         if not gzipped:  # gzip -dc is the baseline, as WDC ships gzip files
@@ -327,7 +343,11 @@ def given_files(inputs: list[Path], n_parts: int, profile_mb: int) -> tuple[list
         files.append(f)
     parts = files
     if len(files) == 1:
+        cuts = [WORK / f"part_input_{i}.nq.gz" for i in range(n_parts)]
         parts = split_pages(files, cuts, -(-uncompressed_bytes(files) // n_parts))
+        if len(parts) < n_parts:
+            print(f"note: {len(parts)} parts, not {n_parts}: the file has fewer pages", flush=True)
+    profile = WORK / "profile-input.nq.gz"
     split_pages(files, [profile], profile_mb * 1_000_000)
     return files, parts, profile
 
@@ -354,6 +374,7 @@ def generated_parts(shape: str, n_parts: int, part_mb: int, label: str) -> list[
 def bench_files(shape: str, files: list[Path], parts: list[Path], profile: Path) -> dict:
     """Every measurement of a corpus (``files``, its ``parts`` and ``profile`` cut) but the
     large scaling builds."""
+    size = uncompressed_bytes(files) / 1e6
     names = " ".join(shlex.quote(str(f)) for f in files)
     gz = min(run_measured(["sh", "-c", f"gzip -dc {names} > /dev/null"])[0] for _ in range(3))
     one, rss, manifest = build(files, WORK / f"out1-{shape}", workers=1)
@@ -365,8 +386,9 @@ def bench_files(shape: str, files: list[Path], parts: list[Path], profile: Path)
     pairs_in = manifest["counts"]["raw_pairs"]
     rows = sum(c["train"] for c in manifest["configs"].values())
     scaling = workers_scaling(parts, shape, "") if len(parts) > 1 else {}
+    if not scaling:
+        print("note: one part only, no --workers 2 vs 1", flush=True)
     shares = profile_shares(profile, WORK / f"outp-{shape}")
-    size = uncompressed_bytes(files) / 1e6
     return {
         "shape": shape,
         "files": len(files),
@@ -401,11 +423,19 @@ def bench_files(shape: str, files: list[Path], parts: list[Path], profile: Path)
     }
 
 
+def at_least_one(value: str) -> int:
+    """An option's whole number, at least 1."""
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{value}: at least 1")
+    return n
+
+
 def main() -> None:
     global REPEAT, WORK
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=int, default=100, help="uncompressed size of each corpus")
-    ap.add_argument("--parts", type=int, default=4)
+    ap.add_argument("--parts", type=at_least_one, default=4)
     ap.add_argument(
         "--shapes", nargs="+", default=["real", "distinct"], choices=["real", "distinct"]
     )
@@ -416,7 +446,9 @@ def main() -> None:
         help="N-Quads files (gzip or plain, e.g. real WDC data) to measure instead of the "
         "generated corpora",
     )
-    ap.add_argument("--profile-mb", type=int, default=20, help="size of the profiled build")
+    ap.add_argument(
+        "--profile-mb", type=at_least_one, default=20, help="size of the profiled build"
+    )
     ap.add_argument(
         "--scale-mb",
         type=int,
@@ -424,22 +456,25 @@ def main() -> None:
         help="also --workers 1 vs 2 on PARTS parts of this many MB each (0: not; generated "
         "corpora only)",
     )
-    ap.add_argument("--repeat", type=int, default=REPEAT, help="builds timed, the best kept")
+    ap.add_argument(
+        "--repeat", type=at_least_one, default=REPEAT, help="builds timed, the best kept"
+    )
     ap.add_argument("--work", type=Path, default=WORK, help="folder for corpora and outputs")
     ap.add_argument("--keep", action="store_true", help="keep the corpora written here")
     args = ap.parse_args()
-    REPEAT, WORK = max(1, args.repeat), work_folder(args.work)
+    REPEAT, WORK = args.repeat, work_folder(args.work)
+    given = given_files(args.input, args.parts, args.profile_mb) if args.input else None
     compile_mkdata()
     results = []
     fixed = sample_build_seconds()
     for shape in ["input"] if args.input else args.shapes:
-        if args.input:
-            files, parts, profile = given_files(args.input, args.parts, args.profile_mb)
+        if given is not None:
+            files, parts, profile = given
         else:
             files, parts, profile = generated_files(shape, args.mb, args.parts, args.profile_mb)
         result = bench_files(shape, files, parts, profile)
-        given = {f.resolve() for f in args.input or []}
-        made = [f for f in {*files, *parts, profile} if f.resolve() not in given]
+        inputs = {f.resolve() for f in args.input or []}
+        made = [f for f in {*files, *parts, profile} if f.resolve() not in inputs]
         if args.scale_mb and not args.input:
             large = generated_parts(shape, args.parts, args.scale_mb, "_large")
             result |= workers_scaling(large, shape, "_large")

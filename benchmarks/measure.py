@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import compileall
 import contextlib
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -58,3 +59,27 @@ def work_folder(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     mark.touch()
     return path
+
+
+def given_input(path: Path, work: Path, flag: str) -> Path:
+    """``path``, an input given with ``flag``, checked to be a file outside the work folder
+    ``work`` (where a benchmark replaces files and folders; its real path, links followed):
+    SystemExit otherwise. What a benchmark writes into ``work`` goes to a new file (an
+    existing name is unlinked first), so a link there to an input leaves the input as it is."""
+    if not path.is_file():
+        raise SystemExit(f"{flag} {path}: no such file")
+    if path.resolve().is_relative_to(work.resolve()):
+        raise SystemExit(
+            f"{flag} {path}: inside the work folder {work}, where this script replaces files; "
+            "pass it from elsewhere or pick another --work"
+        )
+    return path
+
+
+def distinct_files(paths: list[Path], flag: str) -> list[Path]:
+    """``paths``, SystemExit where two name the same file (links followed)."""
+    for i, a in enumerate(paths):
+        for b in paths[i + 1 :]:
+            if os.path.samefile(a, b):
+                raise SystemExit(f"{flag}: {a} and {b} are the same file")
+    return paths

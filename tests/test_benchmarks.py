@@ -39,23 +39,57 @@ def test_work_folder_of_someone_else_is_refused_untouched(tmp_path: Path) -> Non
         err = run_bench(script, "--work", str(theirs), ok=False)
         assert "holds files no benchmark wrote" in err
     assert [p.name for p in theirs.rglob("*")] == ["out1-input", "notes.txt"]
-    given = tmp_path / "w" / "profile-input.nq.gz"  # an input where the script would write
-    given.parent.mkdir()
-    (given.parent / ".mkdata-bench").touch()  # a work folder of an earlier run
+
+
+def test_inputs_that_could_be_overwritten_or_mislead_are_refused(tmp_path: Path) -> None:
+    work = tmp_path / "w"
+    work.mkdir()
+    (work / ".mkdata-bench").touch()  # a work folder of an earlier run
+    inside = work / "profile-input.nq.gz"  # an input where the script writes
+    inside.write_bytes(sample_path().read_bytes())
+    err = run_bench("bench_webfaq.py", "--input", str(inside), "--work", str(work), ok=False)
+    assert "inside the work folder" in err
+    sentences = work / "dedup_in.parquet"
+    sentences.write_text("one.\n", "utf-8")
+    err = run_bench("bench_dedup.py", "--sentences", str(sentences), "--work", str(work), ok=False)
+    assert "inside the work folder" in err
+    assert inside.read_bytes() == sample_path().read_bytes()
+    assert sentences.read_text("utf-8") == "one.\n"
+    # the same file twice (by a link) would be inflated twice by gzip -dc, built once
+    given = tmp_path / "a.nq.gz"
     given.write_bytes(sample_path().read_bytes())
-    err = run_bench("bench_webfaq.py", "--input", str(given), "--work", str(given.parent), ok=False)
-    assert "a file this script writes" in err
-    assert given.read_bytes() == sample_path().read_bytes()
+    (tmp_path / "b.nq.gz").symlink_to(given)
+    args = ["--input", str(given), str(tmp_path / "b.nq.gz"), "--work", str(work)]
+    assert "are the same file" in run_bench("bench_webfaq.py", *args, ok=False)
+    # a broken input fails at once, named, before anything is measured
+    broken = tmp_path / "broken.nq.gz"
+    broken.write_bytes(sample_path().read_bytes()[:-500])
+    err = run_bench("bench_webfaq.py", "--input", str(broken), "--work", str(work), ok=False)
+    assert f"--input {broken}: truncated gzip" in err and "Traceback" not in err
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"not parquet")
+    err = run_bench("bench_dedup.py", "--sentences", str(bad), "--work", str(work), ok=False)
+    assert f"--sentences {bad}: unreadable" in err and "Traceback" not in err
+    assert sorted(p.name for p in work.iterdir()) == sorted(
+        [".mkdata-bench", inside.name, sentences.name]
+    )
 
 
 def test_split_pages_keeps_every_line_and_whole_pages(tmp_path: Path) -> None:
     lines = list(nquads_lines([sample_path()]))
+    assert lines == [x for x in gzip.decompress(sample_path().read_bytes()).split(b"\n") if x]
+    long = tmp_path / "long.nq"  # lines across the reader's 1 MiB pieces
+    text = b"a\n" + b"x" * (3 << 20) + b"\n\nb" + b"y" * (1 << 20) + b"\nc"
+    long.write_bytes(text)
+    assert list(nquads_lines([long])) == [x for x in text.split(b"\n") if x]
     parts = [tmp_path / f"p{i}.nq.gz" for i in range(5)]
     total = sum(len(line) + 1 for line in lines)
     written = split_pages([sample_path()], parts, -(-total // 3))
-    assert 2 <= len(written) <= 3 and written == parts[: len(written)]
+    assert written == parts[:3]  # a third of the bytes each, cut at the page after it
     got = [list(nquads_lines([p])) for p in written]
     assert [line for part in got for line in part] == lines  # all of them, in order
+    sizes = [sum(len(line) + 1 for line in part) for part in got]
+    assert max(sizes) < 1.5 * min(sizes)  # balanced: each cut at a third of the whole
     graphs = [{graph_of(line) for line in part} for part in got]
     for i, a in enumerate(graphs):  # a page is in one part only
         for b in graphs[i + 1 :]:
@@ -65,29 +99,37 @@ def test_split_pages_keeps_every_line_and_whole_pages(tmp_path: Path) -> None:
     head = list(nquads_lines(cut))
     assert 0 < len(head) < len(lines) and head == lines[: len(head)]
     assert graph_of(lines[len(head)]) != graph_of(head[-1])
+    assert graph_of(b'<s>\t<p>\t"a b" \t<http://x/g> .') == b"<http://x/g>"  # tabs split too
+    assert graph_of(b"<s> <p> <o> <g>") == b"<g>" and graph_of(b"") == b""
 
 
-def test_bench_webfaq_measures_given_files(tmp_path: Path) -> None:
-    # a plain (not gzip) input: gzipped into the work folder for the gzip -dc baseline, cut
-    # at page boundaries into the parts of the workers' scaling
-    given = tmp_path / "held-out.nq"
-    given.write_bytes(gzip.decompress(sample_path().read_bytes()))
-    before = given.read_bytes()
+@pytest.mark.parametrize("given", ["one plain file", "a gzip and a plain file"])
+def test_bench_webfaq_measures_given_files(tmp_path: Path, given: str) -> None:
+    # a plain (not gzip) input is gzipped into the work folder for the gzip -dc baseline; one
+    # file is cut at page boundaries into the parts of the workers' scaling, two are the parts
+    plain = tmp_path / "held-out.nq"
+    plain.write_bytes(gzip.decompress(sample_path().read_bytes()))
+    inputs = [plain]
+    if given != "one plain file":
+        inputs.insert(0, tmp_path / "held-out-0.nq.gz")
+        inputs[0].write_bytes(sample_path().read_bytes())
+    before = [f.read_bytes() for f in inputs]
     work = tmp_path / "work"
     run_bench(
-        "bench_webfaq.py", "--input", str(given), "--parts", "2", "--repeat", "1",
+        "bench_webfaq.py", "--input", *map(str, inputs), "--parts", "2", "--repeat", "1",
         "--profile-mb", "1", "--work", str(work),
     )  # fmt: skip
     [result] = json.loads((work / "results.json").read_text())
     assert result["shape"] == "input" and result["target_ratio"] == 6.0
-    assert result["pairs_in_file"] == 143 and result["pages"] == 42
+    assert result["files"] == len(inputs)
+    assert result["pairs_in_file"] == 143 * len(inputs) and result["pages"] == 42 * len(inputs)
     assert result["ratio_vs_gzip"] == pytest.approx(
         result["build_1_worker_seconds"] / result["gzip_dc_seconds"], rel=0.05
     )
     assert result["parts"] == 2 and result["speedup_2_workers"] > 0
     manifest = json.loads((work / "out1-input" / "mkdata.json").read_text())
-    assert manifest["counts"]["raw_pairs"] == 143
-    assert given.read_bytes() == before  # the input is only read
+    assert manifest["counts"]["raw_pairs"] == 143 * len(inputs)
+    assert [f.read_bytes() for f in inputs] == before  # the inputs are only read
     assert not list(work.glob("*.nq.gz"))  # what it wrote for the run, removed
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import gzip
 import threading
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from mkdata.builders import nquads
 from mkdata.builders.nquads import read_faq_pairs
 from mkdata.builders.webfaq import sample_path
 from mkdata.core.fetch import CorruptInput, read_ahead
@@ -76,19 +78,26 @@ def test_a_caller_that_stops_early_stops_the_thread_and_closes_the_source(how: s
     assert closed.is_set() and not _threads()
 
 
-def test_nquads_reader_stopped_early_or_failing_leaves_no_thread(tmp_path: Path) -> None:
+def test_nquads_reader_reads_ahead_and_stops_clean(tmp_path: Path, monkeypatch) -> None:
     pairs = list(read_faq_pairs(sample_path(), Report()))
-    first = read_faq_pairs(sample_path(), Report(), limit=2)
-    assert 0 < len(list(first)) < len(pairs) and not _threads()
     reader = read_faq_pairs(sample_path(), Report())
     next(reader)
+    assert len(_threads()) == 1  # the input is inflated on the reader's own thread
     reader.close()
     assert not _threads()
-    # a stream cut off: every complete line before the cut is read, the error names the line
+    first = read_faq_pairs(sample_path(), Report(), limit=2)
+    assert 0 < len(list(first)) < len(pairs) and not _threads()
+    # a stream cut off: the same pairs, error and problems as read without the thread
     data = gzip.decompress(sample_path().read_bytes())
     cut = tmp_path / "cut.nq.gz"
     cut.write_bytes(gzip.compress(data)[:-2000])
-    report = Report()
-    got = list(read_faq_pairs(cut, report))
-    assert 0 < len(got) < len(pairs) and got == pairs[: len(got)]
-    assert report.error and "truncated gzip" in report.error and not _threads()
+    ahead, plain = Report(), Report()
+    got = list(read_faq_pairs(cut, ahead))
+    assert 0 < len(got) < len(pairs) and got == pairs[: len(got)] and not _threads()
+    with monkeypatch.context() as m:
+        m.setattr(nquads, "read_ahead", lambda items: items)
+        assert list(read_faq_pairs(cut, plain)) == got
+    assert ahead.to_dict() == plain.to_dict()
+    inflated = zlib.decompressobj(wbits=31).decompress(cut.read_bytes())
+    line = inflated.count(b"\n") + 1  # the first line the cut leaves incomplete
+    assert ahead.error.startswith(f"{cut}:{line}: truncated gzip")
