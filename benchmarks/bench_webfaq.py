@@ -363,6 +363,7 @@ def generated_files(shape: str, mb: int, n_parts: int, profile_mb: int) -> tuple
 
 
 def generated_parts(shape: str, n_parts: int, part_mb: int, label: str) -> list[Path]:
+    """``n_parts`` generated ``shape`` corpora of ``part_mb`` MB each, in WORK."""
     parts = []
     for i in range(n_parts):
         p = WORK / f"part{label}_{shape}_{i}.nq.gz"
