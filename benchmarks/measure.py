@@ -50,8 +50,11 @@ WORK_MARK = ".mkdata-bench"  # in a work folder a benchmark made: its files may 
 
 def work_folder(path: Path) -> Path:
     """``path``, made a benchmark's work folder, where it writes and replaces its corpora and
-    outputs: SystemExit where ``path`` already holds files no benchmark wrote (a folder
-    neither empty, nor marked by an earlier run, nor the default ``benchmarks/_work``)."""
+    outputs: SystemExit where ``path`` is a file, or already holds files no benchmark wrote
+    (a folder neither empty, nor marked by an earlier run, nor the default
+    ``benchmarks/_work``)."""
+    if path.exists() and not path.is_dir():
+        raise SystemExit(f"--work {path}: not a folder")
     mark = path / WORK_MARK
     marked = mark.exists() or path.resolve() == DEFAULT_WORK
     if path.is_dir() and not marked and any(path.iterdir()):

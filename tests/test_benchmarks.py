@@ -39,6 +39,9 @@ def test_work_folder_of_someone_else_is_refused_untouched(tmp_path: Path) -> Non
         err = run_bench(script, "--work", str(theirs), ok=False)
         assert "holds files no benchmark wrote" in err
     assert [p.name for p in theirs.rglob("*")] == ["out1-input", "notes.txt"]
+    a_file = theirs / "out1-input" / "notes.txt"
+    assert "not a folder" in run_bench("bench_webfaq.py", "--work", str(a_file), ok=False)
+    assert a_file.read_text() == "mine"
 
 
 def test_inputs_that_could_be_overwritten_or_mislead_are_refused(tmp_path: Path) -> None:
