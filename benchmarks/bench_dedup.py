@@ -18,8 +18,9 @@ All in one run, same texts:
 3. `mkdata dedup` on MILLION short documents (two real sentences): wall time and
    peak RSS (targets: under 2 minutes, under 4 GiB).
 ``--sentences FILE`` builds every document from the given real sentences instead (held-out
-data: a text file of one sentence per line, or a .parquet / .jsonl file with a ``text``
-column). Writes WORK/dedup_results.json (WORK: --work, default benchmarks/_work).
+data: a text file of one sentence per line, or a data file mkdata reads, .parquet / .jsonl /
+.jsonl.gz / ..., with a ``text`` column). Writes WORK/dedup_results.json (WORK: --work,
+default benchmarks/_work).
 """
 
 from __future__ import annotations
@@ -93,22 +94,30 @@ def real_sentences() -> list[str]:
 
 
 def _read_sentences(path: Path) -> list[str]:
-    """The non-blank texts of ``path``: the ``text`` column of a .parquet or .jsonl file,
-    else one per line of UTF-8 text; SystemExit naming the file where it cannot be read."""
-    import polars as pl
+    """The non-blank texts of ``path``: the ``text`` column of a data file mkdata reads
+    (.parquet, .arrow, .jsonl, .jsonl.gz, .json, .ndjson: ``mkdata.core.records``), else one
+    per line of UTF-8 text; SystemExit naming the file where it cannot be read, a record of
+    it is malformed, or it has no string column named text."""
+    import pyarrow as pa
 
-    kind = path.suffix.lower()
+    from mkdata.core.records import DATA_SUFFIXES, ReadStats, read_file
+
+    stats = ReadStats()
     try:
-        if kind in (".parquet", ".jsonl"):
-            frame = pl.read_parquet(path) if kind == ".parquet" else pl.read_ndjson(path)
-            if frame.schema.get("text") != pl.String:
+        if path.name.lower().endswith(DATA_SUFFIXES):
+            table = read_file(path, stats)
+            kind = table.schema.field("text").type if "text" in table.column_names else None
+            if kind is None or not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
                 raise SystemExit(f"--sentences {path}: no string column named text")
-            texts = frame["text"].drop_nulls().to_list()
+            texts = table.column("text").to_pylist()
         else:
             texts = path.read_text("utf-8").splitlines()
-    except (OSError, UnicodeDecodeError, pl.exceptions.PolarsError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise SystemExit(f"--sentences {path}: unreadable ({exc})") from None
-    return [t for t in texts if t.strip()]
+    if stats.skipped:
+        problem = next(iter(stats.first_problem.values()))
+        raise SystemExit(f"--sentences {path}: unreadable ({problem})")
+    return [t for t in texts if t and t.strip()]
 
 
 def edit(text: str, rng: random.Random) -> str:
@@ -263,8 +272,8 @@ def main() -> None:
     ap.add_argument(
         "--sentences",
         type=Path,
-        help="real sentences for the documents: text (one per line), .parquet or .jsonl "
-        "(a text column); default: the bundled parallel sets",
+        help="real sentences for the documents: text (one per line), or a data file "
+        "(.parquet, .jsonl, .jsonl.gz, ...) with a text column; default: the bundled sets",
     )
     ap.add_argument("--work", type=Path, default=WORK, help="folder for inputs and outputs")
     args = ap.parse_args()

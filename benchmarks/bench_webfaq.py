@@ -276,23 +276,19 @@ def graph_of(line: bytes) -> bytes:
 
 
 def nquads_lines(sources: list[Path]) -> Iterator[bytes]:
-    """The non-empty lines of ``sources`` (gzip or plain), in order, without their ends."""
-    from mkdata.core.fetch import iter_decompressed
+    """The non-empty lines of ``sources`` (gzip or plain), in order, without their ends, as
+    the build's reader frames them (``nquads._iter_blocks``); CorruptInput where one is
+    broken."""
+    from mkdata.builders.nquads import _iter_blocks
+    from mkdata.core.fetch import CorruptInput
+    from mkdata.core.report import Report
 
-    held: list[bytes] = []  # the start of a line no piece has ended yet (joined once)
-    for piece in (p for f in sources for p in iter_decompressed(f)):
-        end = piece.find(b"\n")
-        if end < 0:
-            held.append(piece)
-            continue
-        first = b"".join([*held, piece[:end]])
-        if first:
-            yield first
-        lines = piece[end + 1 :].split(b"\n")
-        held = [lines.pop()]
-        yield from filter(None, lines)
-    if rest := b"".join(held):
-        yield rest
+    for f in sources:
+        report = Report()
+        for _, data, end in _iter_blocks(f, report, str(f)):
+            yield from filter(None, data[:end].split(b"\n"))
+        if report.error:
+            raise CorruptInput(report.error)
 
 
 def split_pages(sources: list[Path], parts: list[Path], part_bytes: int) -> list[Path]:
@@ -328,10 +324,10 @@ def given_files(inputs: list[Path], n_parts: int, profile_mb: int) -> tuple[list
     from mkdata.core.fetch import CorruptInput
 
     distinct_files([given_input(f, WORK, "--input") for f in inputs], "--input")
-    files = []
+    files, sizes = [], []
     for i, f in enumerate(inputs):
-        try:
-            uncompressed_bytes([f])  # read whole once: a broken input fails here, not later
+        try:  # read whole once: a broken input fails here, not later
+            sizes.append(uncompressed_bytes([f]))
         except (CorruptInput, OSError) as exc:
             raise SystemExit(f"--input {f}: {exc}") from None
         with open(f, "rb") as fh:
@@ -344,7 +340,7 @@ def given_files(inputs: list[Path], n_parts: int, profile_mb: int) -> tuple[list
     parts = files
     if len(files) == 1:
         cuts = [WORK / f"part_input_{i}.nq.gz" for i in range(n_parts)]
-        parts = split_pages(files, cuts, -(-uncompressed_bytes(files) // n_parts))
+        parts = split_pages(files, cuts, -(-sizes[0] // n_parts))
         if len(parts) < n_parts:
             print(f"note: {len(parts)} parts, not {n_parts}: the file has fewer pages", flush=True)
     profile = WORK / "profile-input.nq.gz"
