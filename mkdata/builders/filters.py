@@ -145,11 +145,10 @@ NO_PREDICTION = Prediction((), ())
 def _score_of(p: Prediction, lang: str, k: int) -> float:
     """The probability ``p`` gives ``lang`` among its top ``k`` (the last such where two
     labels map to one language), else 0.0."""
-    score = 0.0
-    for other, value in zip(p.langs[:k], p.scores[:k], strict=True):
-        if other == lang:
-            score = value
-    return score
+    langs = p.langs[:k]
+    if lang not in langs:
+        return 0.0
+    return p.scores[len(langs) - 1 - langs[::-1].index(lang)]
 
 
 def hint_candidates(

@@ -81,7 +81,7 @@ def collapse_whitespace(text: str) -> str:
     """Collapse runs of spaces to one space and runs of line breaks to one newline; trim.
     Control characters other than tab, newline and carriage return are removed."""
     if text.isprintable():  # no control, invisible or line-break character in it
-        return " ".join(text.split())
+        return text if _single_spaced(text) else " ".join(text.split())
     text = CONTROL.sub("", text)
     if not text.isascii():
         text = _INVISIBLE.sub("", text)
@@ -140,4 +140,11 @@ def normalize_context(value: str, is_html: bool = True) -> str:
 
 def dedup_key(text: str) -> str:
     """Return the comparison form of normalized text (case-folded, whitespace-collapsed)."""
-    return " ".join(text.casefold().split())
+    key = text.casefold()
+    return key if key.isprintable() and _single_spaced(key) else " ".join(key.split())
+
+
+def _single_spaced(text: str) -> bool:
+    """For a printable ``text`` (whose only whitespace can be U+0020): whether
+    ``" ".join(text.split())`` gives it back (no space at its ends, none doubled)."""
+    return "  " not in text and text[:1] != " " and text[-1:] != " "

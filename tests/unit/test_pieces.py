@@ -259,8 +259,8 @@ def test_lorem_and_template_prefilters_only_skip_texts_the_regexes_cannot_match(
         assert F._has_lorem(text) == (F._LOREM.search(text) is not None), text
 
 
-def test_collapse_whitespace_fast_path_equals_the_full_one() -> None:
-    from mkdata.builders.normalize import _INVISIBLE, CONTROL, collapse_whitespace
+def test_collapse_whitespace_and_dedup_key_fast_paths_equal_the_full_ones() -> None:
+    from mkdata.builders.normalize import _INVISIBLE, CONTROL, collapse_whitespace, dedup_key
 
     def by_regex(text: str) -> str:
         text = _INVISIBLE.sub("", CONTROL.sub("", text))
@@ -269,9 +269,11 @@ def test_collapse_whitespace_fast_path_equals_the_full_one() -> None:
 
     rng = random.Random(4)
     chars = "ab é東 \t\n\r\x00\x07\x1f\x7f\x85\x9f\u00a0\u00ad\u200b\u200d\u2028\u2060\u3000\ufeff"
-    for _ in range(5000):
+    chars += "ßİΣﬃ\u1680\u2000\u202f"  # case folding that changes lengths; more spaces
+    for _ in range(20_000):
         text = "".join(rng.choice(chars) for _ in range(rng.randint(0, 12)))
         assert collapse_whitespace(text) == by_regex(text), repr(text)
+        assert dedup_key(text) == " ".join(text.casefold().split()), repr(text)
     assert qa_unit.prepare_pair("A question?\x07", "An answer.")[0] is True
     assert qa_unit.prepare_pair("A question?\n", "An answer\u00a0here.")[0] is False
 
