@@ -39,12 +39,14 @@ import gzip
 import json
 import os
 import pstats
+import resource
 import shlex
 import shutil
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "scripts"))
@@ -81,11 +83,20 @@ PHASES = {
 REPEAT = 3  # each build is timed this many times, the best kept (this machine is noisy): --repeat
 
 
+class Build(NamedTuple):
+    """The fastest of a build's timed runs."""
+
+    seconds: float  # wall time
+    rss_mib: float  # peak RSS of the whole process tree
+    cores: float  # CPU time of the build's process and the workers it waited for, / wall
+    manifest: dict
+
+
 def build(
     sources: list[Path], out: Path, workers: int, binding: bool = False, repeat: int | None = None
-) -> tuple[float, float, dict]:
-    """(best wall seconds, peak RSS of that run, manifest) of ``repeat`` fresh builds; with
-    ``binding``, language ID by fastText's binding instead of mkdata's predictor."""
+) -> Build:
+    """The fastest of ``repeat`` fresh builds; with ``binding``, language ID by fastText's
+    binding instead of mkdata's predictor."""
     env = {**os.environ, "MKDATA_FASTTEXT_BINDING": "1" if binding else ""}
     cmd = [sys.executable, "-m", "mkdata", "build", "webfaq", "--out", str(out)]
     cmd += ["--workers", str(workers), "--min-rows", "1"]
@@ -94,9 +105,13 @@ def build(
     runs = []
     for _ in range(repeat or REPEAT):
         shutil.rmtree(out, ignore_errors=True)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         seconds, mib = run_measured(cmd, env)
-        runs.append((seconds, mib, json.loads((out / "mkdata.json").read_text())))
-    return min(runs, key=lambda r: r[0])
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        manifest = json.loads((out / "mkdata.json").read_text())
+        runs.append(Build(seconds, mib, cpu / seconds, manifest))
+    return min(runs, key=lambda r: r.seconds)
 
 
 def profile_shares(corpus: Path, out: Path) -> dict[str, float]:
@@ -241,8 +256,9 @@ def workers_scaling(parts: list[Path], tag: str, label: str) -> dict:
     (how much two running at once slow each other down)."""
     small = sum(p.stat().st_size for p in parts) <= 20_000_000  # gzip; a large build: best of 2
     repeat = REPEAT if small else min(2, REPEAT)
-    w1, _, m1 = build(parts, WORK / f"outw1{label}-{tag}", workers=1, repeat=repeat)
-    w2, rss2, m2 = build(parts, WORK / f"outw2{label}-{tag}", workers=2, repeat=repeat)
+    one = build(parts, WORK / f"outw1{label}-{tag}", workers=1, repeat=repeat)
+    two = build(parts, WORK / f"outw2{label}-{tag}", workers=2, repeat=repeat)
+    (w1, m1), (w2, m2) = (one.seconds, one.manifest), (two.seconds, two.manifest)
     return {
         f"parts{label}": len(parts),
         f"part{label}_mb": round(uncompressed_bytes(parts) / len(parts) / 1e6, 1),
@@ -255,7 +271,11 @@ def workers_scaling(parts: list[Path], tag: str, label: str) -> dict:
         ),
         f"unit{label}_mean_seconds_1_worker": round(mean_unit_seconds(m1), 3),
         f"unit{label}_mean_seconds_2_workers": round(mean_unit_seconds(m2), 3),
-        f"peak_rss{label}_2_workers_mib": round(rss2),
+        # CPU time / wall time: how many cores each build kept busy (of this machine's)
+        f"cores{label}_used_1_worker": round(one.cores, 2),
+        f"cores{label}_used_2_workers": round(two.cores, 2),
+        f"peak_rss{label}_1_worker_mib": round(one.rss_mib),
+        f"peak_rss{label}_2_workers_mib": round(two.rss_mib),
     }
 
 
@@ -374,9 +394,11 @@ def bench_files(shape: str, files: list[Path], parts: list[Path], profile: Path)
     size = uncompressed_bytes(files) / 1e6
     names = " ".join(shlex.quote(str(f)) for f in files)
     gz = min(run_measured(["sh", "-c", f"gzip -dc {names} > /dev/null"])[0] for _ in range(3))
-    one, rss, manifest = build(files, WORK / f"out1-{shape}", workers=1)
-    one_binding, _, manifest_binding = build(files, WORK / f"out1b-{shape}", 1, binding=True)
-    if manifest_binding["configs"] != manifest["configs"]:
+    ours = build(files, WORK / f"out1-{shape}", workers=1)
+    one, rss, manifest = ours.seconds, ours.rss_mib, ours.manifest
+    binding = build(files, WORK / f"out1b-{shape}", 1, binding=True)
+    one_binding = binding.seconds
+    if binding.manifest["configs"] != manifest["configs"]:
         raise SystemExit("a build with fastText's binding kept other rows")
     lid_binding, lid_ours, lid_dirty = lid_seconds(files)
     reader_c, reader_py = reader_seconds(files)
@@ -403,6 +425,7 @@ def bench_files(shape: str, files: list[Path], parts: list[Path], profile: Path)
         "build_mb_per_s": round(size / one, 1),
         "build_pairs_per_s": round(pairs_in / one),
         "peak_rss_mib": round(rss),
+        "cores_used_1_worker": round(ours.cores, 2),
         "lid_fasttext_binding_seconds": round(lid_binding, 3),
         "lid_fasttext_binding_ratio_vs_gzip": round(lid_binding / gz, 2),
         "lid_mkdata_seconds": round(lid_ours, 3),
