@@ -29,7 +29,7 @@ parts of 2 (or, for one file, that file cut at page boundaries into PARTS parts)
 PROFILE_MB of whole pages for the profile; no SCALE_MB builds. A plain file is gzipped into
 the work folder first, as WDC ships its files; the inputs are only read.
 mkdata's modules are byte-compiled first, as an install from a wheel does.
-Prints Markdown tables and writes WORK/results.json (WORK: --work, default benchmarks/_work).
+Prints Markdown tables and writes WORK/webfaq_results.json (WORK: --work, default benchmarks/_work).
 """
 
 from __future__ import annotations
@@ -504,7 +504,7 @@ def main() -> None:
         if not args.keep:
             for p in made:
                 p.unlink()
-    (WORK / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    (WORK / "webfaq_results.json").write_text(json.dumps(results, indent=2) + "\n")
     for r in results:
         print(f"\n### shape: {r['shape']}\n\n| metric | value |\n|---|---:|")
         for k, v in r.items():

@@ -122,7 +122,7 @@ def test_bench_webfaq_measures_given_files(tmp_path: Path, given: str) -> None:
         "bench_webfaq.py", "--input", *map(str, inputs), "--parts", "2", "--repeat", "1",
         "--profile-mb", "1", "--work", str(work),
     )  # fmt: skip
-    [result] = json.loads((work / "results.json").read_text())
+    [result] = json.loads((work / "webfaq_results.json").read_text())
     assert result["shape"] == "input" and result["target_ratio"] == 6.0
     assert result["files"] == len(inputs)
     assert result["pairs_in_file"] == 143 * len(inputs) and result["pages"] == 42 * len(inputs)
