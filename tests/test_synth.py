@@ -153,6 +153,45 @@ def test_openai_backend_against_vllm_serve_resumes_after_kill(
     )
 
 
+def test_openai_backend_sends_what_the_sdk_create_call_sends() -> None:
+    import asyncio
+
+    from openai import AsyncOpenAI
+
+    from mkdata.core.llm import ChatRequest, OpenAIBackend
+    from mkdata.synth.prompts import SCHEMA
+
+    requests = [
+        ChatRequest("a", (("system", "Be brief."), ("user", "Frage: wie?\n<passage>x</passage>"))),
+        ChatRequest("b", (("user", "Q é 東"),), max_tokens=7, temperature=0.0, seed=3,
+                    json_schema=SCHEMA, logprobs=True),
+    ]  # fmt: skip
+
+    async def by_the_sdk(url: str) -> None:
+        client = AsyncOpenAI(base_url=url, api_key="EMPTY", max_retries=0)
+        for r in requests:
+            extra = {"logprobs": True} if r.logprobs else {}
+            if r.json_schema:
+                schema = {"name": "answer", "schema": r.json_schema}
+                extra["response_format"] = {"type": "json_schema", "json_schema": schema}
+            await client.chat.completions.create(
+                model="m", messages=r.as_messages(), max_tokens=r.max_tokens,
+                temperature=r.temperature, seed=r.seed, **extra,
+            )  # fmt: skip
+        await client.close()
+
+    with FaultServer([]) as server:
+        server.reply = lambda body: "{}"
+        asyncio.run(by_the_sdk(server.url))
+        expected, server.bodies[:] = list(server.bodies), []
+        answers: dict[str, str] = {}
+        OpenAIBackend("m", server.url, concurrency=1).generate(
+            requests, lambda r, c: answers.__setitem__(r.key, c.text or str(c.error))
+        )
+        assert server.bodies == expected  # the same JSON, key for key
+    assert answers == {"a": "{}", "b": "{}"}
+
+
 def test_openai_backend_retries_faults(passages: Path, tmp_path: Path) -> None:
     script = ["429", "500", "malformed", "slow"]
     with FaultServer(script, slow_seconds=3) as server:

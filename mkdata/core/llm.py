@@ -196,25 +196,34 @@ class OpenAIBackend:
             self.usage.seconds += time.perf_counter() - started
             await client.close()
 
-    async def _complete(self, client: Any, r: ChatRequest) -> Completion:
-        import openai
-
-        extra: dict[str, Any] = {}
+    def request_body(self, r: ChatRequest) -> dict[str, Any]:
+        """The JSON body of the chat-completions request for ``r``."""
+        body: dict[str, Any] = {
+            "messages": r.as_messages(), "model": self.model, "max_tokens": r.max_tokens,
+            "seed": r.seed, "temperature": r.temperature,
+        }  # fmt: skip
+        if r.logprobs:
+            body["logprobs"] = True
         if r.json_schema:
-            extra["response_format"] = {
+            body["response_format"] = {
                 "type": "json_schema",
                 "json_schema": {"name": "answer", "schema": r.json_schema},
             }
-        if r.logprobs:
-            extra["logprobs"] = True
+        return body
+
+    async def _complete(self, client: Any, r: ChatRequest) -> Completion:
+        import openai
+        from openai.types.chat import ChatCompletion
+
+        body = self.request_body(r)
         last = ""
         for attempt in range(1, self.policy.max_attempts + 1):
             retry_after = None
             try:
-                resp = await client.chat.completions.create(
-                    model=self.model, messages=r.as_messages(), max_tokens=r.max_tokens,
-                    temperature=r.temperature, seed=r.seed, **extra,
-                )  # fmt: skip
+                # the body as built, not through ``chat.completions.create``: its parameter
+                # transform walks every message and the JSON schema (a quarter of this
+                # process's CPU per request); the same JSON reaches the server (tested)
+                resp = await client.post("/chat/completions", body=body, cast_to=ChatCompletion)
                 choice = resp.choices[0]
                 usage = resp.usage
                 tokens = choice.logprobs.content if r.logprobs and choice.logprobs else None
