@@ -29,7 +29,8 @@ parts of 2 (or, for one file, that file cut at page boundaries into PARTS parts)
 PROFILE_MB of whole pages for the profile; no SCALE_MB builds. A plain file is gzipped into
 the work folder first, as WDC ships its files; the inputs are only read.
 mkdata's modules are byte-compiled first, as an install from a wheel does.
-Prints Markdown tables and writes WORK/webfaq_results.json (WORK: --work, default benchmarks/_work).
+Prints Markdown tables and writes WORK/webfaq_results.json (WORK: --work, default
+benchmarks/_work).
 """
 
 from __future__ import annotations
@@ -258,19 +259,18 @@ def workers_scaling(parts: list[Path], tag: str, label: str) -> dict:
     repeat = REPEAT if small else min(2, REPEAT)
     one = build(parts, WORK / f"outw1{label}-{tag}", workers=1, repeat=repeat)
     two = build(parts, WORK / f"outw2{label}-{tag}", workers=2, repeat=repeat)
-    (w1, m1), (w2, m2) = (one.seconds, one.manifest), (two.seconds, two.manifest)
     return {
         f"parts{label}": len(parts),
         f"part{label}_mb": round(uncompressed_bytes(parts) / len(parts) / 1e6, 1),
-        f"parts{label}_1_worker_seconds": round(w1, 3),
-        f"parts{label}_2_workers_seconds": round(w2, 3),
-        f"speedup{label}_2_workers": round(w1 / w2, 2),
+        f"parts{label}_1_worker_seconds": round(one.seconds, 3),
+        f"parts{label}_2_workers_seconds": round(two.seconds, 3),
+        f"speedup{label}_2_workers": round(one.seconds / two.seconds, 2),
         # the units' phase alone (pool start-up included), from the builds' own timings
         f"units{label}_speedup_2_workers": round(
-            m1["timings"]["parse_seconds"] / m2["timings"]["parse_seconds"], 2
+            one.manifest["timings"]["parse_seconds"] / two.manifest["timings"]["parse_seconds"], 2
         ),
-        f"unit{label}_mean_seconds_1_worker": round(mean_unit_seconds(m1), 3),
-        f"unit{label}_mean_seconds_2_workers": round(mean_unit_seconds(m2), 3),
+        f"unit{label}_mean_seconds_1_worker": round(mean_unit_seconds(one.manifest), 3),
+        f"unit{label}_mean_seconds_2_workers": round(mean_unit_seconds(two.manifest), 3),
         # CPU time / wall time: how many cores each build kept busy (of this machine's)
         f"cores{label}_used_1_worker": round(one.cores, 2),
         f"cores{label}_used_2_workers": round(two.cores, 2),
@@ -395,9 +395,8 @@ def bench_files(shape: str, files: list[Path], parts: list[Path], profile: Path)
     names = " ".join(shlex.quote(str(f)) for f in files)
     gz = min(run_measured(["sh", "-c", f"gzip -dc {names} > /dev/null"])[0] for _ in range(3))
     ours = build(files, WORK / f"out1-{shape}", workers=1)
-    one, rss, manifest = ours.seconds, ours.rss_mib, ours.manifest
+    one, manifest = ours.seconds, ours.manifest
     binding = build(files, WORK / f"out1b-{shape}", 1, binding=True)
-    one_binding = binding.seconds
     if binding.manifest["configs"] != manifest["configs"]:
         raise SystemExit("a build with fastText's binding kept other rows")
     lid_binding, lid_ours, lid_dirty = lid_seconds(files)
@@ -419,12 +418,12 @@ def bench_files(shape: str, files: list[Path], parts: list[Path], profile: Path)
         "gzip_dc_seconds": round(gz, 3),
         "build_1_worker_seconds": round(one, 3),
         "ratio_vs_gzip": round(one / gz, 2),
-        "build_1_worker_fasttext_binding_seconds": round(one_binding, 3),
-        "ratio_vs_gzip_fasttext_binding": round(one_binding / gz, 2),
+        "build_1_worker_fasttext_binding_seconds": round(binding.seconds, 3),
+        "ratio_vs_gzip_fasttext_binding": round(binding.seconds / gz, 2),
         "target_ratio": TARGET[shape],
         "build_mb_per_s": round(size / one, 1),
         "build_pairs_per_s": round(pairs_in / one),
-        "peak_rss_mib": round(rss),
+        "peak_rss_mib": round(ours.rss_mib),
         "cores_used_1_worker": round(ours.cores, 2),
         "lid_fasttext_binding_seconds": round(lid_binding, 3),
         "lid_fasttext_binding_ratio_vs_gzip": round(lid_binding / gz, 2),
