@@ -66,7 +66,7 @@ class FaultServer:
     """Chat completions: ``script`` lists behaviours for successive requests ("429", "500",
     "401", "echo500" (a 500 whose body echoes the Authorization header), "slow",
     "malformed", "ok"); after it runs out every request is answered "ok". ``bodies`` keeps
-    every request body; ``answer`` (when set) replaces the query of "ok" answers, and
+    every request body, ``requests`` its path and headers; ``answer`` (when set) replaces the query of "ok" answers, and
     ``reply`` (when set) is called with the request body and its return value is the whole
     answer content. "ok" answers carry token log-probabilities when the request asks."""
 
@@ -74,6 +74,7 @@ class FaultServer:
         self.script = list(script)
         self.seen: list[str] = []
         self.bodies: list[dict[str, Any]] = []
+        self.requests: list[tuple[str, dict[str, str]]] = []
         self.answer: str | Callable[[str], str] | None = None
         self.reply: Callable[[dict[str, Any]], str] | None = None
         self.lock = threading.Lock()
@@ -91,6 +92,7 @@ class FaultServer:
                     action = server.script.pop(0) if server.script else "ok"
                     server.seen.append(action)
                     server.bodies.append(body)
+                    server.requests.append((self.path, dict(self.headers.items())))
                 if action in ("429", "500", "401", "echo500"):
                     auth = self.headers.get("Authorization", "")
                     message = (

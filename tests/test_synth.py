@@ -153,7 +153,7 @@ def test_openai_backend_against_vllm_serve_resumes_after_kill(
     )
 
 
-def test_openai_backend_sends_what_the_sdk_create_call_sends() -> None:
+def test_openai_backend_sends_what_the_sdk_create_call_sends(monkeypatch) -> None:
     import asyncio
 
     from openai import AsyncOpenAI
@@ -167,8 +167,12 @@ def test_openai_backend_sends_what_the_sdk_create_call_sends() -> None:
                     json_schema=SCHEMA, logprobs=True),
     ]  # fmt: skip
 
+    backend = OpenAIBackend("m", None, concurrency=1)
+
     async def by_the_sdk(url: str) -> None:
-        client = AsyncOpenAI(base_url=url, api_key="EMPTY", max_retries=0)
+        client = AsyncOpenAI(
+            base_url=url, api_key="EMPTY", max_retries=0, timeout=backend.policy.timeout
+        )
         for r in requests:
             extra = {"logprobs": True} if r.logprobs else {}
             if r.json_schema:
@@ -183,12 +187,14 @@ def test_openai_backend_sends_what_the_sdk_create_call_sends() -> None:
     with FaultServer([]) as server:
         server.reply = lambda body: "{}"
         asyncio.run(by_the_sdk(server.url))
-        expected, server.bodies[:] = list(server.bodies), []
+        expected = list(server.bodies), list(server.requests)
+        server.bodies[:], server.requests[:] = [], []
+        backend.base_url = server.url
         answers: dict[str, str] = {}
-        OpenAIBackend("m", server.url, concurrency=1).generate(
-            requests, lambda r, c: answers.__setitem__(r.key, c.text or str(c.error))
-        )
-        assert server.bodies == expected  # the same JSON, key for key
+        monkeypatch.delenv("OPENAI_API_KEY", raising=False)  # the backend's key: "EMPTY" too
+        backend.generate(requests, lambda r, c: answers.__setitem__(r.key, c.text or str(c.error)))
+        # the same JSON, key for key, to the same path with the same headers
+        assert (server.bodies, server.requests) == expected
     assert answers == {"a": "{}", "b": "{}"}
 
 
