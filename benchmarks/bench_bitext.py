@@ -140,10 +140,18 @@ def bench_mine(n: int, index: str) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--encode-texts", type=int, default=2000)
-    ap.add_argument("--knn-n", type=int, default=50_000)
-    ap.add_argument("--mine-n", type=int, default=200_000)
-    ap.add_argument("--index", default="flat")
+    ap.add_argument(
+        "--encode-texts", type=int, default=2000, help="sentences encoded per rate (0: skip)"
+    )
+    ap.add_argument(
+        "--knn-n", type=int, default=50_000, help="vectors per side of the kNN comparison (0: skip)"
+    )
+    ap.add_argument(
+        "--mine-n", type=int, default=200_000, help="texts per side of the global mine (0: skip)"
+    )
+    ap.add_argument(
+        "--index", default="flat", help="`mine bitext --index` of the global mine (flat, ivf)"
+    )
     args = ap.parse_args()
     WORK.mkdir(exist_ok=True)
     results = {}

