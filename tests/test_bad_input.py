@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -209,6 +212,77 @@ def test_disk_full_is_one_clear_line(capsys) -> None:
     assert info.value.exit_code == 1
     err = capsys.readouterr().err
     assert "no space left on the device of /data/out" in err and "requested" not in err
+
+
+# a build on a filesystem of SIZE KiB, then again once the filesystem has 4 MiB (the disk was
+# freed); a file of the user's sits beside the output all along. Run in a user and mount
+# namespace, so that the small filesystem is a real one and no privilege is needed.
+FULL_DISK_SCRIPT = r"""
+set -u
+build() { "$PY" -m mkdata build webfaq --sample "$@" >/dev/null; }
+for size in $SIZES; do
+    mount -t tmpfs -o size=${size}k tmpfs "$DIR"
+    echo "the user's own file" > "$DIR/user.txt"
+    build --out "$DIR/out" 2> "$RES/fail-$size.err"; echo $? > "$RES/fail-$size.rc"
+    mount -o remount,size=4m "$DIR"
+    build --out "$DIR/out" 2> "$RES/rerun-$size.err"; echo $? > "$RES/rerun-$size.rc"
+    cp -r "$DIR/out" "$RES/rerun-$size"; cp "$DIR/user.txt" "$RES/user-$size.txt"
+    umount "$DIR"
+done
+mount -t tmpfs -o size=4m tmpfs "$DIR"
+build --out "$DIR/out" && cp -r "$DIR/out" "$RES/before"
+dd if=/dev/zero of="$DIR/filler" bs=4k 2>/dev/null
+build --langs deu,eng --overwrite --out "$DIR/out" 2> "$RES/full.err"; echo $? > "$RES/full.rc"
+cp -r "$DIR/out" "$RES/after"
+"""
+
+
+def published(out: Path) -> dict[str, bytes]:
+    """The files a build published (its own state folder left out), by relative path."""
+    return {
+        str(f.relative_to(out)): f.read_bytes()
+        for f in sorted(out.rglob("*"))
+        if f.is_file() and ".mkdata" not in f.relative_to(out).parts
+    }
+
+
+def test_a_full_disk_ends_a_build_in_one_line_loses_nothing_and_a_rerun_finishes(
+    tmp_path: Path,
+) -> None:
+    """A real full filesystem (tmpfs) at three points of a build (units, merge, publishing):
+    one line naming the output, exit 1; the user's file beside it untouched; the same
+    command re-run once there is space gives the rows of a build that never failed. A
+    rebuild that fills the disk leaves the dataset published before as it was."""
+    if subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode != 0:
+        pytest.skip("user and mount namespaces are not allowed here (unshare -rm)")
+    fresh = tmp_path / "fresh"
+    run_cli("build", "webfaq", "--sample", "--out", str(fresh), check=True)
+    size = sum(f.stat().st_size for f in fresh.rglob("*") if f.is_file()) // 1024
+    sizes = [max(8, size * share // 100) for share in (20, 50, 85)]
+    mount, res = tmp_path / "disk", tmp_path / "res"
+    mount.mkdir()
+    res.mkdir()
+    env = {**os.environ, "PY": sys.executable, "DIR": str(mount), "RES": str(res)}
+    env["SIZES"] = " ".join(map(str, sizes))
+    subprocess.run(["unshare", "-rm", "bash", "-c", FULL_DISK_SCRIPT], env=env, timeout=300)
+    expected = {k: v for k, v in published(fresh).items() if k.startswith("data/")}
+    for size in sizes:
+        err = (res / f"fail-{size}.err").read_text()
+        lines = [x for x in err.splitlines() if x.strip()]
+        assert (res / f"fail-{size}.rc").read_text().strip() == "1", (size, err)
+        assert len(lines) == 1 and "Traceback" not in err, (size, err)
+        assert f"no space left on the device of {mount / 'out'}" in lines[0]
+        assert (res / f"rerun-{size}.rc").read_text().strip() == "0", (
+            res / f"rerun-{size}.err"
+        ).read_text()
+        rerun = published(res / f"rerun-{size}")
+        assert {k: v for k, v in rerun.items() if k.startswith("data/")} == expected, size
+        assert {"README.md", "mkdata.json"} <= rerun.keys()
+        assert (res / f"user-{size}.txt").read_text() == "the user's own file\n"
+    err = (res / "full.err").read_text()
+    assert (res / "full.rc").read_text().strip() == "1", err
+    assert "no space left on the device of" in err and len(err.strip().splitlines()) == 1
+    assert published(res / "after") == published(res / "before")
 
 
 # ---------------------------------------------------------------- promises with a test now
