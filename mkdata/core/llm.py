@@ -197,7 +197,8 @@ class OpenAIBackend:
             await client.close()
 
     def request_body(self, r: ChatRequest) -> dict[str, Any]:
-        """The JSON body of the chat-completions request for ``r``."""
+        """The JSON body of the chat-completions request for ``r``, sent as it is (a None
+        value goes out as null); it shares ``r.json_schema``, which must not be changed."""
         body: dict[str, Any] = {
             "messages": r.as_messages(), "model": self.model, "max_tokens": r.max_tokens,
             "seed": r.seed, "temperature": r.temperature,
@@ -222,7 +223,7 @@ class OpenAIBackend:
             try:
                 # the body as built, not through ``chat.completions.create``: its parameter
                 # transform walks every message and the JSON schema (a quarter of this
-                # process's CPU per request); the same JSON reaches the server (tested)
+                # process's CPU per request); the same keys and values reach the server (tested)
                 resp = await client.post("/chat/completions", body=body, cast_to=ChatCompletion)
                 choice = resp.choices[0]
                 usage = resp.usage
