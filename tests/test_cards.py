@@ -309,6 +309,40 @@ def test_the_helper_shares_the_drawing_with_a_forked_copy(tmp_path: Path, sample
         assert (shared / name).read_bytes() == (tmp_path / "here" / name).read_bytes()
 
 
+CARD_ON_A_FULL_DISK = """
+import errno, sys
+from mkdata.cards import card
+def full(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+card.dataset_stats = full  # the card's statistics are the first thing it computes
+from mkdata.cli import run
+sys.argv = ["mkdata", *sys.argv[1:]]
+run()
+"""
+
+
+def test_a_build_stopped_before_its_card_leaves_no_card_of_other_data(tmp_path: Path) -> None:
+    """A rebuild whose card cannot be written (the disk fills up then) publishes its data and
+    manifest, and the card of the build before (other configs) is gone, not left beside
+    them; the same command re-run writes the card of the data there."""
+    out = tmp_path / "out"
+    run_cli("build", "webfaq", "--sample", "--out", str(out), check=True, timeout=300)
+    assert "config_name: spa" in (out / "README.md").read_text()
+    argv = ["build", "webfaq", "--sample", "--langs", "deu,eng", "--out", str(out)]
+    proc = subprocess.run(
+        [sys.executable, "-c", CARD_ON_A_FULL_DISK, *argv],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.strip().startswith(f"error: no space left on the device of {out}")
+    assert sorted(json.loads((out / "mkdata.json").read_text())["configs"]) == ["deu", "eng"]
+    assert not (out / "README.md").exists() and not (out / "images").exists()
+    run_cli(*argv, check=True, timeout=300)
+    card_text = (out / "README.md").read_text()
+    assert "config_name: deu" in card_text and "config_name: spa" not in card_text
+    assert (out / "images" / "lengths.png").exists()
+
+
 BROKEN_HELPERS = {
     "crashes": "import sys; sys.stdin.buffer.read(); sys.exit(3)",
     "answers garbage": "import sys; sys.stdin.buffer.read(); sys.stdout.write('garbage')",

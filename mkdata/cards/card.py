@@ -19,12 +19,12 @@ from mkdata.cards.stats_records import DatasetStats
 from mkdata.core.atomic import read_json, write_text_atomic
 from mkdata.core.errors import OutputRefused
 from mkdata.core.manifest import MANIFEST, read_manifest, write_manifest
+from mkdata.core.output import CARD
 from mkdata.core.shards import DATA_DIR
 
 if TYPE_CHECKING:
     from mkdata.core.output import OutputRun
 
-CARD = "README.md"
 CARD_SAMPLE_ROWS = 20_000  # rows per split checked for duplicates in the card's statistics
 CARD_MAX_ROWS = 200_000  # rows per split read for the card's lengths, languages and charts
 

@@ -346,11 +346,16 @@ class OutputRun:
 
     # ------------------------------------------------------------ publish
     def publish(self, manifest: dict[str, Any]) -> None:
-        """Move every staged part into OUT, then write the manifest and the card."""
+        """Move every staged part into OUT, then write the manifest and the card. The card of
+        the data replaced goes with it: a run stopped before its own card is written (killed,
+        disk full) leaves no card rather than one describing other data."""
         staged = sorted(p.name for p in self.staging.iterdir()) if self.staging.exists() else []
         stale = [p for p in self._marker["parts"] if p not in staged]
         self._swap_in(staged)
         self._remove_parts(stale)
+        card = self.out / CARD
+        if card.is_file() or card.is_symlink():
+            card.unlink()
         if self._replacing:  # the replaced command's resume state goes too
             self._clear_state(keep=self._states)
         self._marker["parts"] = staged

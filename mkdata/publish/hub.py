@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mkdata.cards.card import CARD, card_text, existing_images
+from mkdata.cards.card import card_text, existing_images
 from mkdata.cards.plots import IMAGES
 from mkdata.core.manifest import MANIFEST
+from mkdata.core.output import CARD
 from mkdata.core.shards import DATA_DIR
 
 FILES_PER_COMMIT = 50  # well under the Hub's per-commit limits; each commit is atomic
