@@ -297,3 +297,28 @@ def test_bad_input(tmp_path):
     proc = run_cli("dedup", str(bad), "--out", str(tmp_path / "o4"))
     assert proc.returncode == 2 and "train-00000-of-00001.parquet" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_jsonl_keys_missing_from_the_first_records_are_kept(tmp_path):
+    """JSON Lines records need not all carry every key: a key the first record lacks is
+    still a column (null where a record lacks it), deduplicated on and written out."""
+    texts = [
+        "How long does shipping to Norway take with the standard parcel service?",
+        "Our shop accepts payment by credit card, bank transfer and invoice.",
+        "Returns are free within thirty days if the item is unused and complete.",
+        "The warranty covers manufacturing defects for two full years after purchase.",
+        "You can change the delivery address until the order has been packed.",
+    ]
+    records = [{"id": "0"}, {"id": "1", "text": texts[0], "extra": 1}]
+    records += [{"id": str(i), "text": texts[i - 1]} for i in range(2, 6)]
+    records.append({"id": "9", "text": texts[0], "extra": [1, "x"]})  # mixed: kept as JSON text
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in records))
+    out = tmp_path / "out"
+    run_cli("dedup", str(src), "--out", str(out), check=True)
+    kept = pl.read_parquet(out / "data" / "default" / "*.parquet").sort("id")
+    assert kept["id"].to_list() == ["1", "2", "3", "4", "5"]  # no text: empty; 9: a copy of 1
+    assert kept["text"].to_list() == texts
+    assert kept["extra"].to_list() == ["1", None, None, None, None]
+    manifest = json.loads((out / "mkdata.json").read_text())
+    assert manifest["filters"]["default"]["empty_text"] == 1

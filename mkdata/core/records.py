@@ -75,21 +75,21 @@ def read_file(path: Path, stats: ReadStats | None = None) -> pa.Table:
     if not _is_jsonl(path):
         return _read_columnar(path, [], None)
     records = list(_jsonl_records(path, stats if stats is not None else ReadStats()))
+    # every key of every record, in the order met (pyarrow's from_pylist takes the first
+    # record's keys only); a record without a key has null there
+    names = list(dict.fromkeys(k for r in records for k in r))
+    return pa.table({name: _json_column([r.get(name) for r in records]) for name in names})
+
+
+def _json_column(values: list) -> pa.Array:
+    """The values of one JSON Lines key, typed as pyarrow infers them; a key of mixed types
+    is kept as JSON text (strings as they are)."""
     try:
-        return pa.Table.from_pylist(records)
-    except (pa.ArrowException, TypeError):  # a column of mixed types: keep it as JSON text
-        names = list(dict.fromkeys(k for r in records for k in r))
-        columns = {}
-        for name in names:
-            values = [r.get(name) for r in records]
-            try:
-                columns[name] = pa.array(values)
-            except (pa.ArrowException, TypeError):
-                columns[name] = pa.array(
-                    [v if v is None or isinstance(v, str) else json.dumps(v) for v in values],
-                    pa.string(),
-                )
-        return pa.table(columns)
+        return pa.array(values)
+    except (pa.ArrowException, TypeError):
+        return pa.array(
+            [v if v is None or isinstance(v, str) else json.dumps(v) for v in values], pa.string()
+        )
 
 
 def file_schema(path: Path) -> pa.Schema:
