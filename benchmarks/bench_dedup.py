@@ -96,8 +96,10 @@ def real_sentences() -> list[str]:
 def _read_sentences(path: Path) -> list[str]:
     """The non-blank texts of ``path``: the ``text`` column of a data file mkdata reads
     (.parquet, .arrow, .jsonl, .jsonl.gz, .json, .ndjson: ``mkdata.core.records``), else one
-    per line of UTF-8 text; SystemExit naming the file where it cannot be read, a record of
-    it is malformed, or it has no string column named text."""
+    per line of UTF-8 text (gzipped or not); SystemExit naming the file where it cannot be
+    read, a record of it is malformed, or it has no string column named text."""
+    import gzip
+
     import pyarrow as pa
 
     from mkdata.core.records import DATA_SUFFIXES, ReadStats, read_file
@@ -107,12 +109,18 @@ def _read_sentences(path: Path) -> list[str]:
         if path.name.lower().endswith(DATA_SUFFIXES):
             table = read_file(path, stats)
             kind = table.schema.field("text").type if "text" in table.column_names else None
+            if kind is not None and pa.types.is_dictionary(kind):  # a categorical column
+                kind = kind.value_type
             if kind is None or not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
                 raise SystemExit(f"--sentences {path}: no string column named text")
             texts = table.column("text").to_pylist()
         else:
-            texts = path.read_text("utf-8").splitlines()
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+            with open(path, "rb") as fh:
+                gzipped = fh.read(2) == b"\x1f\x8b"
+            opener = gzip.open if gzipped else open
+            with opener(path, "rt", encoding="utf-8") as fh:  # lines end at \n, \r\n or \r
+                texts = fh.read().split("\n")
+    except (OSError, EOFError, UnicodeDecodeError, ValueError) as exc:
         raise SystemExit(f"--sentences {path}: unreadable ({exc})") from None
     if stats.skipped:
         problem = next(iter(stats.first_problem.values()))
@@ -134,14 +142,20 @@ def edit(text: str, rng: random.Random) -> str:
     return text + " " + rng.choice(words)
 
 
-def corpus(n: int, sentences: int, seed: int) -> list[dict]:
-    """n documents of ``sentences`` real sentences; 10% are planted near-duplicates."""
+def check_enough_sentences(n: int, sentences: int) -> None:
+    """SystemExit unless the sentences can make ``n`` distinct documents of ``sentences``."""
     pool = real_sentences()
     if math.comb(len(pool), sentences) < n:
         raise SystemExit(
             f"{n} distinct documents of {sentences} sentences need more than the "
             f"{len(pool)} distinct sentences given"
         )
+
+
+def corpus(n: int, sentences: int, seed: int) -> list[dict]:
+    """n documents of ``sentences`` real sentences; 10% are planted near-duplicates."""
+    check_enough_sentences(n, sentences)
+    pool = real_sentences()
     rng = random.Random(seed)
     rows: list[dict] = []
     seen: set[str] = set()
@@ -212,7 +226,9 @@ def quality(rows: list[dict], kept_ids: set[str]) -> dict:
     distinct = [r for r in rows if r["of"] is None]
     return {
         "planted": len(planted),
-        "planted_removed": sum(r["id"] not in kept_ids for r in planted) / len(planted),
+        "planted_removed": (  # None where the documents got no planted copy (a few)
+            sum(r["id"] not in kept_ids for r in planted) / len(planted) if planted else None
+        ),
         "distinct_removed": sum(r["id"] not in kept_ids for r in distinct),
     }
 
@@ -280,7 +296,10 @@ def main() -> None:
     WORK = work_folder(args.work)
     if args.sentences is not None:
         SENTENCES = given_input(args.sentences, WORK, "--sentences")
-        real_sentences()  # read now: an unreadable file fails before anything is measured
+    # the sentences read and counted now: a file that cannot make the documents fails before
+    # anything is measured
+    for n, sentences in ((args.sig_docs, 4), (args.docs, 4), (args.million, 2)):
+        check_enough_sentences(n, sentences)
     results = {"signatures": bench_signatures(args.sig_docs)}
     print(json.dumps(results, indent=1), flush=True)
     results["end_to_end"] = bench_end_to_end(args.docs)

@@ -323,9 +323,9 @@ def nquads_lines(sources: list[Path]) -> Iterator[bytes]:
 
 def split_pages(sources: list[Path], parts: list[Path], part_bytes: int) -> list[Path]:
     """Write the lines of ``sources`` into the gzip files ``parts`` in order, each holding
-    whole pages: part ``i`` ends at the first page boundary (the graph changes) after
-    ``(i + 1) * part_bytes`` uncompressed bytes in all; lines after the last part ended are
-    left out. Returns the parts written (fewer where the lines ran out)."""
+    whole pages, at least one: part ``i`` ends at the first page boundary (the graph changes)
+    after ``(i + 1) * part_bytes`` uncompressed bytes in all; lines after the last part ended
+    are left out. Returns the parts written (fewer where the pages ran out)."""
     lines = nquads_lines(sources)
     line = next(lines, None)
     written, done = [], 0
@@ -337,7 +337,7 @@ def split_pages(sources: list[Path], parts: list[Path], part_bytes: int) -> list
             last = None
             while line is not None:
                 graph = graph_of(line)
-                if done >= (i + 1) * part_bytes and graph != last:
+                if last is not None and graph != last and done >= (i + 1) * part_bytes:
                     break
                 fh.write(line + b"\n")
                 done, last = done + len(line) + 1, graph
@@ -346,11 +346,24 @@ def split_pages(sources: list[Path], parts: list[Path], part_bytes: int) -> list
     return written
 
 
+def check_faq_pairs(path: Path) -> None:
+    """SystemExit (one line naming ``path``) unless the build's reader finds a FAQ
+    question-answer pair in it: there would be nothing to measure."""
+    from mkdata.builders.nquads import read_faq_pairs
+    from mkdata.core.report import Report
+
+    report = Report()
+    if next(iter(read_faq_pairs(path, report, str(path), None)), None) is None:
+        why = f" ({report.error.removeprefix(f'{path}: ')})" if report.error else ""
+        raise SystemExit(f"--input {path}: no FAQ question-answer pair in it{why}")
+
+
 def given_files(inputs: list[Path], n_parts: int, profile_mb: int) -> tuple[list, list, Path]:
     """(the files to build: the inputs, gzipped into WORK where plain; the parts of the
     workers' scaling: those files, or the one file cut into ``n_parts`` at page boundaries;
     the first ``profile_mb`` MB of whole pages, for the profile), all gzip. SystemExit where
-    an input is missing, inside WORK, given twice, or not readable (corrupt gzip)."""
+    an input is missing, inside WORK, given twice, not readable (corrupt gzip) or without a
+    FAQ pair."""
     from mkdata.core.fetch import CorruptInput
 
     distinct_files([given_input(f, WORK, "--input") for f in inputs], "--input")
@@ -360,6 +373,7 @@ def given_files(inputs: list[Path], n_parts: int, profile_mb: int) -> tuple[list
             sizes.append(uncompressed_bytes([f]))
         except (CorruptInput, OSError) as exc:
             raise SystemExit(f"--input {f}: {exc}") from None
+        check_faq_pairs(f)
         with open(f, "rb") as fh:
             gzipped = fh.read(2) == b"\x1f\x8b"
         if not gzipped:  # gzip -dc is the baseline, as WDC ships gzip files
@@ -411,7 +425,7 @@ def bench_files(shape: str, files: list[Path], parts: list[Path], profile: Path)
         raise SystemExit("a build with fastText's binding kept other rows")
     lid_binding, lid_ours, lid_dirty = lid_seconds(files)
     reader_c, reader_py = reader_seconds(files)
-    pairs_in = manifest["counts"]["raw_pairs"]
+    pairs_in = manifest["counts"].get("raw_pairs", 0)
     rows = sum(c["train"] for c in manifest["configs"].values())
     scaling = workers_scaling(parts, shape, "") if len(parts) > 1 else {}
     if not scaling:
@@ -422,7 +436,7 @@ def bench_files(shape: str, files: list[Path], parts: list[Path], profile: Path)
         "files": len(files),
         "corpus_mb_uncompressed": round(size, 1),
         "corpus_mb_gz": round(sum(f.stat().st_size for f in files) / 1e6, 1),
-        "pages": manifest["counts"]["pages"],
+        "pages": manifest["counts"].get("pages", 0),
         "pairs_in_file": pairs_in,
         "rows_out": rows,
         "gzip_dc_seconds": round(gz, 3),
@@ -434,7 +448,7 @@ def bench_files(shape: str, files: list[Path], parts: list[Path], profile: Path)
         "build_mb_per_s": round(size / one, 1),
         "build_pairs_per_s": round(pairs_in / one),
         "peak_rss_mib": round(ours.rss_mib),
-        "cores_used_1_worker": round(ours.cores, 2),
+        "cores_used_file_1_worker": round(ours.cores, 2),  # the parts': cores_used_1_worker
         "lid_fasttext_binding_seconds": round(lid_binding, 3),
         "lid_fasttext_binding_ratio_vs_gzip": round(lid_binding / gz, 2),
         "lid_mkdata_seconds": round(lid_ours, 3),

@@ -69,6 +69,8 @@ def given_input(path: Path, work: Path, flag: str) -> Path:
     ``work`` (where a benchmark replaces files and folders; its real path, links followed):
     SystemExit otherwise. What a benchmark writes into ``work`` goes to a new file (an
     existing name is unlinked first), so a link there to an input leaves the input as it is."""
+    if path.is_dir():
+        raise SystemExit(f"{flag} {path}: a folder; give its files")
     if not path.is_file():
         raise SystemExit(f"{flag} {path}: no such file")
     if path.resolve().is_relative_to(work.resolve()):

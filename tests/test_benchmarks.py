@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import ROOT
@@ -71,6 +72,19 @@ def test_inputs_that_could_be_overwritten_or_mislead_are_refused(tmp_path: Path)
     broken.write_bytes(sample_path().read_bytes()[:-500])
     err = run_bench("bench_webfaq.py", "--input", str(broken), "--work", str(work), ok=False)
     assert f"--input {broken}: truncated gzip" in err and "Traceback" not in err
+    # inputs with nothing to measure: named at once, in one line, before any build
+    other = tmp_path / "other.nq"  # N-Quads, none of them FAQ
+    other.write_text('<http://x/s> <http://schema.org/name> "Shop" <http://x/g> .\n')
+    empty = tmp_path / "empty.nq.gz"  # a valid gzip of nothing
+    empty.write_bytes(gzip.compress(b""))
+    noise = tmp_path / "noise.bin"
+    noise.write_bytes(bytes(range(256)) * 64)
+    for given in (other, empty, noise):
+        err = run_bench("bench_webfaq.py", "--input", str(given), "--work", str(work), ok=False)
+        assert f"--input {given}: no FAQ question-answer pair in it" in err, err
+        assert len(err.strip().splitlines()) == 1 and not (work / "out-sample").exists()
+    err = run_bench("bench_webfaq.py", "--input", str(tmp_path), "--work", str(work), ok=False)
+    assert f"--input {tmp_path}: a folder" in err
     bad = tmp_path / "bad.parquet"
     bad.write_bytes(b"not parquet")
     err = run_bench("bench_dedup.py", "--sentences", str(bad), "--work", str(work), ok=False)
@@ -99,6 +113,19 @@ def test_split_pages_keeps_every_line_and_whole_pages(tmp_path: Path) -> None:
     for i, a in enumerate(graphs):  # a page is in one part only
         for b in graphs[i + 1 :]:
             assert not a & b
+    # a page larger than a part's share: no part is left empty, every page is kept
+    pages = [
+        [line for line in lines if graph_of(line) == g] for g in dict.fromkeys(map(graph_of, lines))
+    ]
+    padding = b'<http://x/s> <http://x/p> "' + b"x" * 200_000 + b'" ' + graph_of(lines[0]) + b" ."
+    big = [*pages[0], padding]  # a large first page
+    with gzip.open(tmp_path / "big.nq.gz", "wb") as fh:
+        fh.write(b"".join(line + b"\n" for line in big + [x for pg in pages[1:4] for x in pg]))
+    total = sum(len(line) + 1 for line in nquads_lines([tmp_path / "big.nq.gz"]))
+    written = split_pages([tmp_path / "big.nq.gz"], parts, -(-total // 5))
+    got = [list(nquads_lines([p])) for p in written]
+    assert len(written) == 4 and all(got)  # 4 pages, 5 parts asked: one page each
+    assert [line for part in got for line in part] == list(nquads_lines([tmp_path / "big.nq.gz"]))
     # a cut: the first whole pages past the bytes asked for, the rest left out
     cut = split_pages([sample_path()], [tmp_path / "cut.nq.gz"], 1000)
     head = list(nquads_lines(cut))
@@ -160,13 +187,28 @@ def test_bench_dedup_builds_documents_from_given_sentences(tmp_path: Path) -> No
     pool = sentences[:300]
     assert all(sum(s in t for s in pool) >= 4 for t in texts[:20])
     assert not any(s in texts[0] for s in sentences[300:] if s not in pool and len(s) > 40)
-    too_few = tmp_path / "few.txt"
+    too_few = tmp_path / "few.txt"  # enough for 2 and 3 documents of 4, not 1,000 of 2
     too_few.write_text("one.\ntwo.\nthree.\nfour.\nfive.\n", "utf-8")
     err = run_bench(
-        "bench_dedup.py", "--sentences", str(too_few), "--sig-docs", "100",
-        "--work", str(tmp_path / "w2"), ok=False,
+        "bench_dedup.py", "--sentences", str(too_few), "--sig-docs", "2", "--docs", "3",
+        "--million", "1000", "--work", str(tmp_path / "w2"), ok=False,
     )  # fmt: skip
-    assert "need more than the 5 distinct sentences" in err
+    assert "1000 distinct documents of 2 sentences need more than the 5 distinct" in err
+    assert not (tmp_path / "w2" / "dedup_in.parquet").exists()  # at once, before step 2
+    # gzipped text, CRLF and a line separator inside a sentence; a categorical parquet column
+    lines = [s.replace(" ", "\u2028", 1) for s in sentences[:300]]
+    packed = tmp_path / "sentences.txt.gz"
+    packed.write_bytes(gzip.compress("\r\n".join(lines).encode()))
+    categorical = tmp_path / "sentences.parquet"
+    pq.write_table(pa.table({"text": pa.array(sentences[:300]).dictionary_encode()}), categorical)
+    for given, expected in ((packed, lines), (categorical, sentences[:300])):
+        work = tmp_path / f"w-{given.name}"
+        run_bench(
+            "bench_dedup.py", "--sentences", str(given), "--sig-docs", "50", "--docs", "200",
+            "--million", "0", "--work", str(work),
+        )  # fmt: skip
+        texts = pq.read_table(work / "dedup_in.parquet").column("text").to_pylist()
+        assert all(sum(s in t for s in expected) >= 4 for t in texts[:20]), given
 
 
 @pytest.mark.parametrize(
