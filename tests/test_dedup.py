@@ -322,3 +322,61 @@ def test_jsonl_keys_missing_from_the_first_records_are_kept(tmp_path):
     assert kept["extra"].to_list() == ["1", None, None, None, None]
     manifest = json.loads((out / "mkdata.json").read_text())
     assert manifest["filters"]["default"]["empty_text"] == 1
+
+
+def test_files_of_one_config_with_other_columns_and_types_keep_them_all(tmp_path):
+    """A folder of shards need not share one schema: every column of every file is kept
+    (null where a file lacks it, types merged); ids and origins may be numbers; string views
+    are read. What cannot merge, or would be overwritten, is one error line naming the file."""
+    texts = [
+        "How long does shipping to Norway take with the standard parcel service?",
+        "Our shop accepts payment by credit card, bank transfer and invoice.",
+        "Returns are free within thirty days if the item is unused and complete.",
+        "The warranty covers manufacturing defects for two full years after purchase.",
+    ]
+    src = tmp_path / "in"
+    src.mkdir()
+    pq.write_table(pa.table({"id": [1, 2], "text": texts[:2]}), src / "a.parquet")
+    rows = [{"id": 3, "text": texts[2], "lang": "eng", "score": 0.5}, {"id": 4, "text": texts[0]}]
+    (src / "b.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    view = pa.table(
+        {
+            "id": pa.array([5], pa.int32()),
+            "text": pa.array([texts[3]], pa.string_view()),
+            "origin": [7],
+        }
+    )
+    pq.write_table(view, src / "c.parquet")
+    out = tmp_path / "out"
+    run_cli("dedup", str(src), "--out", str(out), "--write-removed", check=True)
+    kept = pl.read_parquet(out / "data" / "default" / "*.parquet")
+    assert kept.columns == ["id", "text", "lang", "score", "origin"]
+    assert kept.rows() == [
+        (1, texts[0], None, None, None),
+        (2, texts[1], None, None, None),
+        (3, texts[2], "eng", 0.5, None),
+        (5, texts[3], None, None, 7),
+    ]
+    removed = pl.read_parquet(out / "removed" / "data" / "default" / "*.parquet")
+    assert removed.select("id", "duplicate_of", "removed_by").rows() == [(4, "1", "exact")]
+
+    def error(*files: tuple[str, pa.Table], option: str = "--exact") -> str:
+        bad = tmp_path / f"bad-{len(list(tmp_path.iterdir()))}"
+        bad.mkdir()
+        for name, table in files:
+            pq.write_table(table, bad / name)
+        proc = run_cli("dedup", str(bad), "--out", str(tmp_path / "o-bad"), option)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        return proc.stderr
+
+    ok = pa.table({"text": texts})
+    assert "b.parquet: its columns do not merge" in error(
+        ("a.parquet", ok), ("b.parquet", pa.table({"text": [1, 2]}))
+    )
+    twice = pa.table([pa.array(texts), pa.array(texts)], names=["text", "text"])
+    assert "a.parquet: two columns are named 'text'" in error(("a.parquet", twice))
+    taken = ok.append_column("removed_by", pa.array(["x"] * 4))
+    assert "has a column 'removed_by', which dedup adds" in error(
+        ("a.parquet", taken), option="--write-removed"
+    )

@@ -96,8 +96,18 @@ def file_schema(path: Path) -> pa.Schema:
     """The schema of one data file (JSON Lines: of its records)."""
     if is_parquet(path):
         check_parquet(path)
-        return pq.read_schema(path)
-    return read_file(path).schema
+        return _unique_names(pq.read_schema(path), path)
+    return _unique_names(read_file(path).schema, path)
+
+
+def _unique_names(schema: pa.Schema, where: Path) -> pa.Schema:
+    """``schema``; ValueError naming the file where two columns have one name."""
+    seen: set[str] = set()
+    for name in schema.names:
+        if name in seen:
+            raise ValueError(f"{where}: two columns are named {name!r}")
+        seen.add(name)
+    return schema
 
 
 def count_rows(path: Path) -> int:
@@ -123,7 +133,7 @@ def _read_columnar(path: Path, required: list[str], wanted: list[str] | None) ->
     try:
         if kind == "parquet":
             pf = pq.ParquetFile(path)
-            names = pf.schema_arrow.names
+            names = _unique_names(pf.schema_arrow, path).names
             _require(names, required, path)
             cols = None if wanted is None else [c for c in wanted if c in names]
             return pf.read(columns=cols)
@@ -132,7 +142,7 @@ def _read_columnar(path: Path, required: list[str], wanted: list[str] | None) ->
                 table = pa.ipc.open_stream(source).read_all()
             except pa.ArrowInvalid:
                 table = pa.ipc.open_file(source).read_all()
-        _require(table.column_names, required, path)
+        _require(_unique_names(table.schema, path).names, required, path)
         return (
             table
             if wanted is None

@@ -55,6 +55,13 @@ def _column(batch: pa.RecordBatch, name: str) -> list[Any]:
     return batch.column(i).to_pylist() if i >= 0 else [None] * batch.num_rows
 
 
+def _text(batch: pa.RecordBatch, name: str) -> list[str | None]:
+    """A column's values as text (ids and origins may be numbers); None where it is absent."""
+    return [
+        None if v is None else v if isinstance(v, str) else str(v) for v in _column(batch, name)
+    ]
+
+
 def compute_unit(path: str, first_row: int, spec: KeySpec, unit_dir: str) -> dict[str, Any]:
     """Compute the keys of one data file whose rows start at ``first_row``; return counts."""
     directory = Path(unit_dir)
@@ -88,8 +95,8 @@ def compute_unit(path: str, first_row: int, spec: KeySpec, unit_dir: str) -> dic
         data: dict[str, Any] = {
             "row": np.arange(row, row + n, dtype=np.int64),
             "exact": [exact_hash(t) for t in normalized],
-            "id": _column(batch, "id"),
-            "origin": _column(batch, "origin"),
+            "id": _text(batch, "id"),
+            "origin": _text(batch, "origin"),
         }
         if spec.minhash:
             if spec.hash == "datasketch":

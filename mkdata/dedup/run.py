@@ -96,18 +96,69 @@ def compute_keys(
     return units
 
 
+ADDED_COLUMNS = ("qa_similarity", "duplicate_of", "removed_by")  # what dedup writes itself
+
+
+def config_schema(files: list[Path], cfg: DedupConfig) -> pa.Schema:
+    """The columns of a config's files together, in the order met (a column a file lacks is
+    null in its rows; types merged, string views stored as strings). ValueError naming the
+    files where a column's types do not merge, or an input column has the name of one dedup
+    adds."""
+    schema = _stored(file_schema(files[0]))
+    for f in files[1:]:
+        try:
+            schema = pa.unify_schemas(
+                [schema, _stored(file_schema(f))], promote_options="permissive"
+            )
+        except (pa.ArrowTypeError, pa.ArrowInvalid) as exc:
+            raise ValueError(
+                f"{f}: its columns do not merge with those of {files[0].name} and the files "
+                f"before it ({str(exc).splitlines()[0]})"
+            ) from None
+    adds = [cfg.qa_filter or cfg.semantic, cfg.write_removed, cfg.write_removed]
+    for name, added in zip(ADDED_COLUMNS, adds, strict=True):
+        if added and name in schema.names:
+            raise ValueError(
+                f"{files[0]}: has a column {name!r}, which dedup adds; rename it, or run "
+                "without the option that adds it"
+            )
+    return schema
+
+
+def _stored(schema: pa.Schema) -> pa.Schema:
+    """``schema`` with string and binary views as plain strings and binaries (what the
+    output's parquet holds, and what pyarrow's filters take)."""
+    views = {pa.string_view(): pa.string(), pa.binary_view(): pa.binary()}
+    return pa.schema([f.with_type(views.get(f.type, f.type)) for f in schema])
+
+
+def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` with the columns of ``schema``, in its order and types (nulls where absent)."""
+    return pa.table(
+        [
+            table[f.name].cast(f.type)
+            if f.name in table.column_names
+            else pa.nulls(table.num_rows, f.type)
+            for f in schema
+        ],
+        schema=schema,
+    )
+
+
 def _write_rows(
     files: list[Path],
+    schema: pa.Schema,
     method: np.ndarray,
     target: list[str | None],
     qa: np.ndarray | None,
     kept_writer: ShardWriter,
     removed_writer: ShardWriter | None,
 ) -> None:
-    """Split the rows of ``files`` into the kept and the removed writer, in input order."""
+    """Split the rows of ``files`` (as ``schema``) into the kept and the removed writer, in
+    input order."""
     at = 0
     for f in files:
-        table = read_file(f)
+        table = conform(read_file(f), schema)
         n = table.num_rows
         m = method[at : at + n]
         if qa is not None:
@@ -171,7 +222,7 @@ def _dedup_config(
     staging: Path,
 ) -> tuple[int, Counter[str], dict[str, Any]]:
     """Dedup one config into ``staging``; return rows kept, counts per method, clusters."""
-    schema = file_schema(files[0])
+    schema = config_schema(files, cfg)
     semantic = cfg.semantic or cfg.qa_filter
     spec = _spec(cfg, schema, semantic, files[0])
     units = compute_keys(files, spec, state / "units", cfg.workers, cfg.executor, cfg.ray_address)
@@ -187,7 +238,7 @@ def _dedup_config(
             pa.field("removed_by", pa.string())
         )
         removed = ShardWriter(staging / "removed" / DATA_DIR / config, removed_schema)
-    _write_rows(files, method, target, qa, kept, removed)
+    _write_rows(files, config_schema(files, cfg), method, target, qa, kept, removed)
     kept.close()
     if removed is not None:
         removed.close()
