@@ -246,3 +246,22 @@ def test_inputs_inside_the_output_are_refused(forms: dict[str, str], tmp_path: P
         line = one_line_error(run_cli(*argv, "--out", str(out), "--overwrite"))
         assert "holds an input of this run" in line
         assert tree(out) == before
+
+
+def test_links_to_nothing_are_named_or_left_out(tmp_path: Path) -> None:
+    """A link given as input that points to nothing (missing target, a loop) is one error
+    line; a glob or a folder that holds such links reads the files beside them."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    text = "How long does shipping to Norway take with the standard parcel service?"
+    (folder / "ok.jsonl").write_text(json.dumps({"id": "a", "text": text}) + "\n")
+    (folder / "dangling.jsonl").symlink_to(tmp_path / "missing.jsonl")
+    (folder / "loop.jsonl").symlink_to(folder / "loop.jsonl")
+    for link in ("dangling.jsonl", "loop.jsonl"):
+        proc = run_cli("dedup", str(folder / link), "--out", str(tmp_path / "o"))
+        assert proc.returncode == 2, proc.stderr
+        assert f"{folder / link}: a link to nothing" in one_line_error(proc)
+    for i, given in enumerate((folder, folder / "*.jsonl", folder / "**" / "*.jsonl")):
+        out = tmp_path / f"out{i}"
+        run_cli("dedup", str(given), "--out", str(out), check=True, timeout=120)
+        assert json.loads((out / "mkdata.json").read_text())["configs"]["default"]["train"] == 1

@@ -163,7 +163,11 @@ def _one_input(raw: Path | str, cache_dir: Path | None) -> dict[str, list[Path]]
         if not _is_data_file(p):
             raise ValueError(f"{p}: unknown format (expected .parquet, .arrow or .jsonl)")
         return {DEFAULT_CONFIG: [p]}
+    if p.is_symlink():
+        raise ValueError(f"{raw}: a link to nothing (its target is missing, or a loop)")
+    # what a glob matches: files and folders (links to nothing are left out, as in folders)
     matched = sorted(Path(m) for m in glob.glob(str(p), recursive=True))
+    matched = [m for m in matched if m.is_dir() or m.is_file()]
     if not matched:
         raise ValueError(f"{raw}: no such file or directory")
     out: dict[str, list[Path]] = {}

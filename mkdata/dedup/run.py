@@ -177,9 +177,9 @@ def _write_rows(
 def run_dedup(cfg: DedupConfig, progress: Any = None) -> DedupResult:
     """Run (or resume) a dedup of ``cfg.input`` into ``cfg.out``; return rows kept per config."""
     notify = progress or (lambda event, info: None)
+    shards = input_configs([cfg.input])
     if cfg.out.resolve() == Path(cfg.input).resolve():
         raise ValueError("--out must differ from the input directory")
-    shards = input_configs([cfg.input])
     other_shards = [input_configs([a]) for a in cfg.against]
     read = [f for c in (shards, *other_shards) for fs in c.values() for f in fs]
     spare = core_left_free(cfg.workers, cfg.executor)  # the card's chart library loads meanwhile
