@@ -380,3 +380,34 @@ def test_files_of_one_config_with_other_columns_and_types_keep_them_all(tmp_path
     assert "has a column 'removed_by', which dedup adds" in error(
         ("a.parquet", taken), option="--write-removed"
     )
+
+
+def test_rows_with_a_text_column_null_blank_or_not_text_are_empty_text(tmp_path):
+    """As every command skips them (``empty_text``): a question or answer that is null,
+    blank or an object; a number is text (as JSON writes it). export beir, reading the same
+    file, skips the same rows."""
+    pairs = [
+        ("How long does shipping to Norway take?", "Three to five working days by parcel."),
+        ("Which payment methods can I use?", "Credit card, bank transfer and invoice."),
+        ("Can I return an item I have used?", None),
+        ("Is the warranty valid abroad?", "   "),
+        ("What is the answer to everything?", 42),
+        ({"nested": True}, "An object is not a question, whatever it holds."),
+    ]
+    src = tmp_path / "qa.jsonl"
+    rows = [{"id": f"r{i}", "question": q, "answer": a} for i, (q, a) in enumerate(pairs)]
+    rows[1]["origin"] = 7  # a number where a site is expected: read as text
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "out"
+    run_cli("dedup", str(src), "--out", str(out), "--write-removed", check=True)
+    kept = pl.read_parquet(out / "data" / "default" / "*.parquet")
+    assert kept["id"].to_list() == ["r0", "r1", "r4"]
+    removed = pl.read_parquet(out / "removed" / "data" / "default" / "*.parquet")
+    assert removed["id"].to_list() == ["r2", "r3", "r5"]
+    assert removed["removed_by"].to_list() == ["empty_text"] * 3
+    m = json.loads((out / "mkdata.json").read_text())
+    assert m["filters"]["default"]["empty_text"] == 3
+    beir = tmp_path / "beir"
+    run_cli("export", "beir", str(src), "--out", str(beir), check=True)
+    beir_splits = json.loads((beir / "mkdata.json").read_text())["beir"]["splits"]
+    assert beir_splits["default"]["dropped"] == {"empty_text": 3}

@@ -51,9 +51,10 @@ def read_table(
 ) -> pa.Table:
     """Read ``columns`` (all required) and ``optional`` columns of ``files`` into one table.
 
-    Values are read as strings. JSON Lines records that are not valid JSON objects
-    (or not UTF-8) are skipped and counted in ``stats``; a file that cannot be read,
-    or lacks a required column, raises ValueError naming it.
+    Values are read as strings (a JSON object or list, which is not text, as null). JSON
+    Lines records that are not valid JSON objects (or not UTF-8) are skipped and counted in
+    ``stats``; a file that cannot be read, or lacks a required column, raises ValueError
+    naming it.
     """
     stats = stats if stats is not None else ReadStats()
     wanted = [*columns, *[c for c in optional if c not in columns]]
@@ -228,11 +229,18 @@ def _read_jsonl(path: Path, required: list[str], wanted: list[str], stats: ReadS
     for record in _jsonl_records(path, stats):
         seen.update(record)
         for c in wanted:
-            v = record.get(c)
-            cols[c].append(None if v is None else v if isinstance(v, str) else str(v))
+            cols[c].append(_as_text(record.get(c)))
     if cols[wanted[0]] and not set(required) <= seen:
         _require(sorted(seen), required, path)
     return pa.table({c: pa.array(v, pa.string()) for c, v in cols.items()})
+
+
+def _as_text(value: object) -> str | None:
+    """A JSON value as text: a string as it is, a number or boolean as JSON writes it; None
+    for null and for what is not text (an object, a list), which commands skip."""
+    if value is None or isinstance(value, str):
+        return value
+    return None if isinstance(value, (dict, list)) else json.dumps(value)
 
 
 def column_names(path: Path, sample_lines: int = 100) -> list[str]:
@@ -263,6 +271,18 @@ def iter_batches(
     if columns is not None:
         table = table.select([c for c in table.column_names if c in columns])
     yield from table.to_batches(max_chunksize=batch_size)
+
+
+def text_batches(
+    path: Path, columns: list[str], batch_size: int = 65_536
+) -> Iterator[pa.RecordBatch]:
+    """``columns`` of one data file (those that exist) as record batches: JSON Lines as
+    :func:`read_table` reads them (strings; objects and lists, which are not text, as null),
+    parquet and arrow with their own types, streamed (:func:`iter_batches`)."""
+    if _is_jsonl(path):
+        yield from read_table([path], [], tuple(columns)).to_batches(max_chunksize=batch_size)
+        return
+    yield from iter_batches(path, columns, batch_size)
 
 
 def malformed_records(files: list[Path]) -> ReadStats:

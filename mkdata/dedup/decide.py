@@ -39,7 +39,8 @@ class Keys:
         self.files = [u / "keys.parquet" for u in units]
         self.spec = spec
         qa = ["qa_similarity"] if spec.answer_column else []
-        table = pl.read_parquet(self.files, columns=["row", "exact", "id", "origin", *qa])
+        columns = ["row", "exact", "id", "origin", "empty", *qa]
+        table = pl.read_parquet(self.files, columns=columns)
         self.qa = table["qa_similarity"].to_numpy() if qa else None
         self.table = table.drop(qa)
         self.n = self.table.height
@@ -217,9 +218,11 @@ def decide(
         for r in gone.tolist():
             target[r] = ids[root[r]]
 
-    # rows with no text to compare (null, blank, or nothing left after normalization) are
-    # removed under their own rule: they would all be "duplicates" of each other
-    empty = (keys.table["exact"] == exact_hash(normalize("", keys.spec.norm))).to_numpy()
+    # rows with no text to compare (a text column null, blank or not text, or nothing left
+    # after normalization) are removed under their own rule: every command skips them, and
+    # they would all be "duplicates" of each other
+    nothing = keys.table["exact"] == exact_hash(normalize("", keys.spec.norm))
+    empty = (nothing | keys.table["empty"]).to_numpy()
     method[empty] = METHODS.index(EMPTY_TEXT)
     exact_src, exact_dst = _exact_edges(keys) if cfg.exact or cfg.near else (np.zeros(0),) * 2
     if cfg.exact:

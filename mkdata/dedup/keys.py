@@ -1,7 +1,7 @@
 """Pass 1 of dedup, one unit per input shard: exact hashes, MinHash signatures and band
 hashes, and (for semantic dedup) question embeddings and question-answer similarity.
 
-A unit writes ``keys.parquet`` (row, exact, origin, id, b0..bN, norm, qa_similarity),
+A unit writes ``keys.parquet`` (row, exact, id, origin, empty, b0..bN, norm, qa_similarity),
 ``sigs.npy`` and ``emb.npy`` into its directory, then ``done.json`` last.
 """
 
@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mkdata.core.embedding_cache import encode_cached
-from mkdata.core.reader import iter_batches
+from mkdata.core.records import text_batches
 from mkdata.core.text import NormConfig, exact_hash, normalize
 from mkdata.core.units import mark_done
 from mkdata.dedup.fast_minhash import fast_signatures
@@ -44,7 +44,9 @@ class KeySpec:
     encoder: str
     question_column: str | None
     answer_column: str | None
-    layout: int = 2  # of the unit files: 2 = normalized text kept for exact verification
+    # of the unit files: 2 = normalized text kept for exact verification; 3 = "empty" (a text
+    # column null, blank or not text)
+    layout: int = 3
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,9 +58,11 @@ def _column(batch: pa.RecordBatch, name: str) -> list[Any]:
 
 
 def _text(batch: pa.RecordBatch, name: str) -> list[str | None]:
-    """A column's values as text (ids and origins may be numbers); None where it is absent."""
+    """A column's values as text (numbers too: ids and origins may be numbers); None where it
+    is absent, null, or not text (a list, a struct)."""
     return [
-        None if v is None else v if isinstance(v, str) else str(v) for v in _column(batch, name)
+        v if v is None or isinstance(v, str) else None if isinstance(v, list | dict) else str(v)
+        for v in _column(batch, name)
     ]
 
 
@@ -73,6 +77,7 @@ def compute_unit(path: str, first_row: int, spec: KeySpec, unit_dir: str) -> dic
         "exact": pa.int64(),
         "id": pa.string(),
         "origin": pa.string(),
+        "empty": pa.bool_(),
         **{f"b{i}": pa.int64() for i in range(spec.bands if spec.minhash else 0)},
         **({"norm": pa.string()} if spec.minhash else {}),
     }
@@ -85,18 +90,19 @@ def compute_unit(path: str, first_row: int, spec: KeySpec, unit_dir: str) -> dic
     wanted = set(spec.text_columns) | {"id", "origin"}
     wanted |= {c for c in (spec.question_column, spec.answer_column) if c}
     row = first_row
-    for batch in iter_batches(Path(path), sorted(wanted), BATCH_ROWS):
+    for batch in text_batches(Path(path), sorted(wanted), BATCH_ROWS):
         n = batch.num_rows
-        texts = [
-            "\n".join(str(v) for v in values if v is not None)
-            for values in zip(*(_column(batch, c) for c in spec.text_columns), strict=True)
-        ]
+        rows = list(zip(*(_text(batch, c) for c in spec.text_columns), strict=True))
+        # a row with a text column null, blank or not text (a list, an object) is removed as
+        # empty_text, as every command skips it
+        texts = ["\n".join(v for v in values if v is not None) for values in rows]
         normalized = [normalize(t, spec.norm) for t in texts]
         data: dict[str, Any] = {
             "row": np.arange(row, row + n, dtype=np.int64),
             "exact": [exact_hash(t) for t in normalized],
             "id": _text(batch, "id"),
             "origin": _text(batch, "origin"),
+            "empty": [not all(v and v.strip() for v in values) for values in rows],
         }
         if spec.minhash:
             if spec.hash == "datasketch":
