@@ -67,6 +67,15 @@ def snippets(text: str, section: str) -> list[str]:
     return re.findall(r"```python\n(.*?)```", body, re.S)
 
 
+def check_tables(text: str) -> None:
+    """Every Markdown table of ``text`` has as many cells in each line as in its header."""
+    tables = re.findall(r"(?:^\|.*\|\n)+", text, re.M)
+    assert tables
+    for table in tables:
+        widths = {len(re.split(r"(?<!\\)\|", line[1:-1])) for line in table.splitlines()}
+        assert len(widths) == 1, table
+
+
 def check_card(out: Path, tmp_path: Path) -> dict[str, Any]:
     """Every promise of a card; returns its metadata."""
     from huggingface_hub import DatasetCard
@@ -96,6 +105,7 @@ def check_card(out: Path, tmp_path: Path) -> dict[str, Any]:
             capture_output=True, text=True, cwd=tmp_path,
         )  # fmt: skip
         assert proc.returncode == 0, block + proc.stderr[-2000:]
+    check_tables(card.text)
     images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", card.text)
     assert images, out
     for rel in images:
@@ -203,6 +213,41 @@ def test_card_of_an_empty_output_is_valid(tmp_path: Path) -> None:
     run_cli("build", "webfaq", "--sample", "--langs", "tha", "--out", str(out))
     card = DatasetCard.load(out / "README.md")
     assert "configs" not in card.data.to_dict() and "nothing to load" in card.text
+
+
+def test_card_and_stats_of_categorical_and_of_no_text_columns(tmp_path: Path) -> None:
+    """A dictionary-encoded (categorical) text column is measured as text; a dataset with no
+    text column to measure still gets a well-formed statistics table."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    texts = ["How long does shipping to Norway take by parcel?", "Which cards do you take?"]
+    src = tmp_path / "in"
+    src.mkdir()
+    table = pa.table(
+        {"id": ["a", "b", "c"], "text": pa.array([*texts, texts[0]]).dictionary_encode()}
+    )
+    pq.write_table(table, src / "a.parquet")
+    out = tmp_path / "out"
+    run_cli("dedup", str(src), "--out", str(out), "--exact", check=True)
+    card = (out / "README.md").read_text()
+    check_tables(card)
+    assert "`text` chars p50 (p95)" in card
+    run_cli("stats", str(out), "--json", str(tmp_path / "stats.json"), check=True)
+    split = json.loads((tmp_path / "stats.json").read_text())["splits"][0]
+    assert split["lengths"]["text"]["chars_p50"] > 0
+    numbers = tmp_path / "numbers"
+    numbers.mkdir()
+    pq.write_table(pa.table({"text": texts, "n": [1, 2]}), numbers / "a.parquet")
+    out2 = tmp_path / "out2"
+    run_cli("dedup", str(numbers), "--out", str(out2), "--exact", check=True)
+    shutil.rmtree(out2 / "data" / "default")  # its shards replaced by ones without text
+    (out2 / "data" / "default").mkdir()
+    pq.write_table(
+        pa.table({"n": [1, 2]}), out2 / "data" / "default" / "train-00000-of-00001.parquet"
+    )
+    run_cli("card", str(out2), check=True)
+    check_tables((out2 / "README.md").read_text())
 
 
 CLI_IN_PROCESS = """

@@ -273,8 +273,8 @@ def _upstream(m: dict[str, Any]) -> list[str]:
 
 def _stats_table(stats: DatasetStats) -> list[str]:
     columns = list(dict.fromkeys(c for s in stats.splits for c in s.lengths))[:4]
-    head = "| config | split | rows | " + " | ".join(f"`{c}` chars p50 (p95)" for c in columns)
-    lines = [head + " | exact duplicates |", "|---|---|---:|" + "---:|" * (len(columns) + 1)]
+    head = ["config", "split", "rows", *(f"`{c}` chars p50 (p95)" for c in columns)]
+    lines = [_row([*head, "exact duplicates"]), "|---|---|" + "---:|" * (len(columns) + 2)]
     for s in stats.splits[:100]:
         cells = [
             f"{s.lengths[c]['chars_p50']:.0f} ({s.lengths[c]['chars_p95']:.0f})"
@@ -282,10 +282,13 @@ def _stats_table(stats: DatasetStats) -> list[str]:
             for c in columns
         ]  # fmt: skip
         dup = f"{s.duplicates:.1%} of {s.duplicates_checked:,}" if s.duplicates_checked else ""
-        lines.append(
-            f"| {s.config} | {s.split} | {s.rows:,} | " + " | ".join(cells) + f" | {dup} |"
-        )
+        lines.append(_row([s.config, s.split, f"{s.rows:,}", *cells, dup]))
     return lines
+
+
+def _row(cells: list[str]) -> str:
+    """One Markdown table row of ``cells``."""
+    return "| " + " | ".join(cells) + " |"
 
 
 def render_card(
@@ -354,12 +357,12 @@ def _filters_section(m: dict[str, Any], kind: Kind) -> list[str]:
     text = FILTER_TEXT.get(kind.key, FILTER_TEXT.get(m.get("record", ""), FILTER_TEXT["qa-pair"]))
     lines = [
         "", "## Filters applied", "", text, "",
-        "| config | input | " + " | ".join(rules) + " | kept |",
+        _row(["config", "input", *rules, "kept"]),
         "|---|" + "---:|" * (len(rules) + 2),
     ]  # fmt: skip
     for lang, c in filt.items():
         cells = [str(c.get("input", 0))] + [str(c.get(r, 0)) for r in rules]
-        lines.append(f"| {lang} | " + " | ".join(cells) + f" | {c.get('kept', 0)} |")
+        lines.append(_row([lang, *cells, str(c.get("kept", 0))]))
     params = m.get("parameters", {}).get("filters", {})
     if isinstance(params, dict) and params:
         lines += ["", "Thresholds: " + ", ".join(f"`{k}={v}`" for k, v in params.items()) + "."]
@@ -416,12 +419,10 @@ def _negatives_section(m: dict[str, Any]) -> list[str]:
         "Pairs that could not get every negative are not in the data; they are listed in "
         "`rejects/<config>.jsonl`.",
         "",
-        "| config | " + " | ".join(keys) + " |",
+        _row(["config", *keys]),
         "|---|" + "---:|" * len(keys),
     ]
-    lines += [
-        f"| {c} | " + " | ".join(str(v.get(k, 0)) for k in keys) + " |" for c, v in counts.items()
-    ]
+    lines += [_row([c, *(str(v.get(k, 0)) for k in keys)]) for c, v in counts.items()]
     return lines
 
 
@@ -441,12 +442,12 @@ def _labels_section(m: dict[str, Any]) -> list[str]:
         + f"; `{col}_source` says which. Rows without a label failed and are counted in "
         "`mkdata.json`.",
         "",
-        "| language | rows | llm | classifier | failed | " + " | ".join(names) + " |",
+        _row(["language", "rows", "llm", "classifier", "failed", *names]),
         "|---|" + "---:|" * (len(names) + 4),
     ]  # fmt: skip
     for lang, c in info["per_language"].items():
         cells = [c["rows"], c["llm"], c["classifier"], c["failed"], *c["labels"].values()]
-        lines.append(f"| {lang} | " + " | ".join(f"{v:,}" for v in cells) + " |")
+        lines.append(_row([lang, *(f"{v:,}" for v in cells)]))
     report = info.get("classifier")
     if report and report.get("overall") is not None:
         lines += [

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import polars.selectors as cs
 
 from mkdata.cards.stats_records import DatasetStats, SplitStats
 from mkdata.core.manifest import read_manifest
@@ -64,7 +65,9 @@ def read_frame(files: list[Path], max_rows: int | None = None) -> pl.DataFrame:
         frame = pl.concat([pl.scan_ndjson(f) for f in files], how="diagonal_relaxed")
     else:
         frame = pl.scan_parquet(files)
-    return (frame.head(max_rows) if max_rows is not None else frame).collect()
+    frame = frame.head(max_rows) if max_rows is not None else frame
+    # a dictionary-encoded (categorical) column holds text like any other
+    return frame.with_columns(cs.categorical().cast(pl.String)).collect()
 
 
 def text_columns(df: pl.DataFrame) -> list[str]:
