@@ -265,3 +265,36 @@ def test_links_to_nothing_are_named_or_left_out(tmp_path: Path) -> None:
         out = tmp_path / f"out{i}"
         run_cli("dedup", str(given), "--out", str(out), check=True, timeout=120)
         assert json.loads((out / "mkdata.json").read_text())["configs"]["default"]["train"] == 1
+
+
+def test_hostile_json_lines_are_skipped_by_line(tmp_path: Path) -> None:
+    """A record nested 100,000 deep, a 5,000-digit number and a lone surrogate escape are
+    skipped and named by file and line; the records around them are read."""
+    text = "How long does shipping to Norway take with the standard parcel service?"
+    lines = [
+        json.dumps({"id": "a", "text": text}),
+        '{"id": "deep", "text": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        '{"id": "big", "text": "x", "n": ' + "9" * 5000 + "}",
+        '{"id": "half", "text": "a \\ud800 b"}',
+        '{"id": "pair", "text": "an emoji \\ud83d\\ude00 is text"}',
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    proc = run_cli("dedup", str(src), "--out", str(out), check=True)
+    kept = pl.read_parquet(out / "data" / "default" / "*.parquet")
+    assert kept["id"].to_list() == ["a", "pair"] and "\U0001f600" in kept["text"][1]
+    m = json.loads((out / "mkdata.json").read_text())
+    assert m["dedup"]["malformed"] == 3
+    assert m["dedup"]["malformed_examples"] == [f"{src}:2: unreadable JSON (RecursionError)"]
+    assert f"{src}:2" in proc.stderr
+
+
+def test_damaged_manifest_is_one_error_line(tmp_path: Path) -> None:
+    out = tmp_path / "ds"
+    run_cli("build", "webfaq", "--sample", "--langs", "deu", "--out", str(out), check=True)
+    for bad in ('{"configs": []}', '{"configs": {"deu": {"train": "12"}}}', "[1]", '{"configs'):
+        (out / "mkdata.json").write_text(bad)
+        for command in ("stats", "card"):
+            line = one_line_error(run_cli(command, str(out)))
+            assert f"{out / 'mkdata.json'}: not" in line, (bad, line)

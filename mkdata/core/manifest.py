@@ -55,8 +55,23 @@ def source_manifest(inputs: list[Path]) -> dict[str, Any]:
 
 
 def read_manifest(out: Path) -> dict[str, Any]:
-    """Return the manifest of dataset directory ``out``; FileNotFoundError when absent."""
-    data = read_json(Path(out) / MANIFEST)
+    """Return the manifest of dataset directory ``out``; FileNotFoundError when absent,
+    ValueError (naming the file) when it is not a manifest: not JSON, not an object, or
+    ``configs`` not a map of each config's splits to row counts."""
+    path = Path(out) / MANIFEST
+    try:
+        data = read_json(path)
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
+        raise ValueError(f"{path}: not valid JSON ({exc})") from None
     if data is None:
-        raise FileNotFoundError(f"{Path(out) / MANIFEST} not found: not an mkdata dataset")
+        raise FileNotFoundError(f"{path} not found: not an mkdata dataset")
+    configs = data.get("configs", {}) if isinstance(data, dict) else None
+    if not isinstance(configs, dict) or not all(
+        isinstance(splits, dict) and all(type(n) is int for n in splits.values())
+        for splits in configs.values()
+    ):
+        raise ValueError(
+            f"{path}: not an mkdata manifest (it must be an object whose configs map each "
+            "config's splits to row counts)"
+        )
     return data

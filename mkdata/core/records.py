@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -203,12 +204,30 @@ def _jsonl_records(path: Path, stats: ReadStats, limit: int | None = None) -> It
                 except json.JSONDecodeError as exc:
                     stats.skip(str(path), f"{where}: invalid JSON ({exc.msg})")
                     continue
+                except (ValueError, RecursionError) as exc:  # a 5,000-digit number, deep nesting
+                    stats.skip(str(path), f"{where}: unreadable JSON ({type(exc).__name__})")
+                    continue
                 if not isinstance(record, dict):
                     stats.skip(str(path), f"{where}: not a JSON object")
+                    continue
+                if _LONE_SURROGATE.search(raw) and not _encodable(record):
+                    stats.skip(str(path), f"{where}: a \\u escape of half a character (not text)")
                     continue
                 yield record
     except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise ValueError(f"{path}: cannot read ({exc})") from None
+
+
+_LONE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")  # JSON escapes of UTF-16 surrogates
+
+
+def _encodable(record: dict) -> bool:
+    """Whether ``record``'s strings are text (no lone surrogate from a ``\\ud800`` escape)."""
+    try:
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _json_array(path: Path, data: bytes, stats: ReadStats) -> Iterator[dict]:
