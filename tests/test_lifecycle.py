@@ -298,3 +298,26 @@ def test_damaged_manifest_is_one_error_line(tmp_path: Path) -> None:
         for command in ("stats", "card"):
             line = one_line_error(run_cli(command, str(out)))
             assert f"{out / 'mkdata.json'}: not" in line, (bad, line)
+
+
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        ('{"text": "a"}\n'.encode("utf-16"), "line 1: not UTF-8"),
+        (b"hello\nworld\n", "line 1: invalid JSON"),
+        (b'{\n "text": "pretty-printed"\n}\n', "line 1: invalid JSON"),
+    ],
+    ids=["utf-16", "plain text", "one object over lines"],
+)
+def test_a_file_with_no_json_line_is_one_error_line(
+    tmp_path: Path, content: bytes, problem: str
+) -> None:
+    """Not a JSON Lines file at all (another encoding, plain text, one object spread over
+    lines): named with its first problem, not read as an empty input."""
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(content)
+    for command in (["dedup"], ["export", "beir"]):
+        proc = run_cli(*command, str(src), "--out", str(tmp_path / command[-1]))
+        line = one_line_error(proc)
+        assert f"{src}: no readable JSON object in it ({problem}" in line, line
+    assert src.read_bytes() == content

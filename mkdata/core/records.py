@@ -188,6 +188,7 @@ def _jsonl_records(path: Path, stats: ReadStats, limit: int | None = None) -> It
             ):
                 yield from _json_array(path, fh.read(), stats)
                 return
+            read, skipped = 0, stats.skipped[str(path)]
             for lineno, raw in enumerate(fh, 1):
                 if limit is not None and lineno > limit:
                     return
@@ -213,7 +214,11 @@ def _jsonl_records(path: Path, stats: ReadStats, limit: int | None = None) -> It
                 if _LONE_SURROGATE.search(raw) and not _encodable(record):
                     stats.skip(str(path), f"{where}: a \\u escape of half a character (not text)")
                     continue
+                read += 1
                 yield record
+            if not read and stats.skipped[str(path)] > skipped:  # not JSON Lines at all
+                problem = stats.first_problem[str(path)].removeprefix(f"{path}:")
+                raise ValueError(f"{path}: no readable JSON object in it (line {problem})")
     except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise ValueError(f"{path}: cannot read ({exc})") from None
 
