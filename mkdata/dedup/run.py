@@ -99,7 +99,7 @@ def compute_keys(
 ADDED_COLUMNS = ("qa_similarity", "duplicate_of", "removed_by")  # what dedup writes itself
 
 
-def config_schema(files: list[Path], cfg: DedupConfig) -> pa.Schema:
+def _config_schema(files: list[Path], cfg: DedupConfig) -> pa.Schema:
     """The columns of a config's files together, in the order met (a column a file lacks is
     null in its rows; types merged, string views stored as strings). ValueError naming the
     files where a column's types do not merge, or an input column has the name of one dedup
@@ -132,7 +132,7 @@ def _stored(schema: pa.Schema) -> pa.Schema:
     return pa.schema([f.with_type(views.get(f.type, f.type)) for f in schema])
 
 
-def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     """``table`` with the columns of ``schema``, in its order and types (nulls where absent)."""
     return pa.table(
         [
@@ -158,7 +158,7 @@ def _write_rows(
     input order."""
     at = 0
     for f in files:
-        table = conform(read_file(f), schema)
+        table = _conform(read_file(f), schema)
         n = table.num_rows
         m = method[at : at + n]
         if qa is not None:
@@ -222,7 +222,7 @@ def _dedup_config(
     staging: Path,
 ) -> tuple[int, Counter[str], dict[str, Any]]:
     """Dedup one config into ``staging``; return rows kept, counts per method, clusters."""
-    schema = config_schema(files, cfg)
+    columns = schema = _config_schema(files, cfg)
     semantic = cfg.semantic or cfg.qa_filter
     spec = _spec(cfg, schema, semantic, files[0])
     units = compute_keys(files, spec, state / "units", cfg.workers, cfg.executor, cfg.ray_address)
@@ -238,7 +238,7 @@ def _dedup_config(
             pa.field("removed_by", pa.string())
         )
         removed = ShardWriter(staging / "removed" / DATA_DIR / config, removed_schema)
-    _write_rows(files, config_schema(files, cfg), method, target, qa, kept, removed)
+    _write_rows(files, columns, method, target, qa, kept, removed)
     kept.close()
     if removed is not None:
         removed.close()
