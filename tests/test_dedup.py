@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -359,6 +360,10 @@ def test_files_of_one_config_with_other_columns_and_types_keep_them_all(tmp_path
     ]
     removed = pl.read_parquet(out / "removed" / "data" / "default" / "*.parquet")
     assert removed.select("id", "duplicate_of", "removed_by").rows() == [(4, "1", "exact")]
+    # not an mkdata dataset: the card lists its own columns, not a QA pair's
+    card = (out / "README.md").read_text().split("## Columns")[1].split("##")[0]
+    assert re.findall(r"^\| `([^`]+)` \|", card, re.M) == ["id", "text", "lang", "score", "origin"]
+    assert "| `score` | as in the input (double) |" in card
 
     def error(*files: tuple[str, pa.Table], option: str = "--exact") -> str:
         bad = tmp_path / f"bad-{len(list(tmp_path.iterdir()))}"

@@ -198,13 +198,15 @@ def run_dedup(cfg: DedupConfig, progress: Any = None) -> DedupResult:
         filters: dict[str, Counter[str]] = {}
         clusters: dict[str, Any] = {}
         configs: dict[str, int] = {}
+        columns: dict[str, pa.Field] = {}  # of every config, for the card of a foreign input
         for config, files in shards.items():
             notify("config", {"config": config, "files": len(files)})
-            configs[config], filters[config], clusters[config] = _dedup_config(
+            configs[config], filters[config], clusters[config], schema = _dedup_config(
                 cfg, config, files, others, state, scratch, run.staging
             )
+            columns.update((f.name, f) for f in schema if f.name not in columns)
         shutil.rmtree(scratch, ignore_errors=True)
-        manifest = _manifest(cfg, configs, filters, clusters, run.started)
+        manifest = _manifest(cfg, configs, filters, clusters, run.started, list(columns.values()))
         bad = malformed_records(read)
         manifest["dedup"]["malformed"] = sum(bad.skipped.values())
         manifest["dedup"]["malformed_examples"] = list(bad.first_problem.values())[:5]
@@ -220,8 +222,9 @@ def _dedup_config(
     state: Path,
     scratch: Path,
     staging: Path,
-) -> tuple[int, Counter[str], dict[str, Any]]:
-    """Dedup one config into ``staging``; return rows kept, counts per method, clusters."""
+) -> tuple[int, Counter[str], dict[str, Any], pa.Schema]:
+    """Dedup one config into ``staging``; return rows kept, counts per method, clusters and
+    the input's columns."""
     columns = schema = _config_schema(files, cfg)
     semantic = cfg.semantic or cfg.qa_filter
     spec = _spec(cfg, schema, semantic, files[0])
@@ -255,7 +258,7 @@ def _dedup_config(
         if enabled[name]:
             counts[name] = int((method == code).sum())
     shutil.rmtree(scratch / config, ignore_errors=True)
-    return kept.rows, counts, stats
+    return kept.rows, counts, stats, columns
 
 
 def _manifest(
@@ -264,6 +267,7 @@ def _manifest(
     filters: dict[str, Counter[str]],
     clusters: dict[str, Any],
     started: float,
+    columns: list[pa.Field],
 ) -> dict[str, Any]:
     source = source_manifest([cfg.input])
     bands, rows = cfg.banding()
@@ -305,4 +309,6 @@ def _manifest(
             "timings": {"total_seconds": round(time.perf_counter() - started, 3)},
         }
     )
+    if not source:  # not an mkdata dataset: its card lists the input's own columns
+        m["columns"] = [[f.name, f"as in the input ({f.type})"] for f in columns]
     return m
