@@ -253,18 +253,21 @@ def _read_jsonl(path: Path, required: list[str], wanted: list[str], stats: ReadS
     for record in _jsonl_records(path, stats):
         seen.update(record)
         for c in wanted:
-            cols[c].append(_as_text(record.get(c)))
+            cols[c].append(as_text(record.get(c)))
     if cols[wanted[0]] and not set(required) <= seen:
         _require(sorted(seen), required, path)
     return pa.table({c: pa.array(v, pa.string()) for c, v in cols.items()})
 
 
-def _as_text(value: object) -> str | None:
-    """A JSON value as text: a string as it is, a number or boolean as JSON writes it; None
-    for null and for what is not text (an object, a list), which commands skip."""
+def as_text(value: object) -> str | None:
+    """A record's value as text: a string as it is, a number or boolean as JSON writes it,
+    another scalar (a date, bytes) as Python prints it; None for null and for what is not
+    text (an object or struct, a list), which commands skip."""
     if value is None or isinstance(value, str):
         return value
-    return None if isinstance(value, (dict, list)) else json.dumps(value)
+    if isinstance(value, (dict, list)):
+        return None
+    return json.dumps(value) if isinstance(value, (bool, int, float)) else str(value)
 
 
 def column_names(path: Path, sample_lines: int = 100) -> list[str]:

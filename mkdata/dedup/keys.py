@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mkdata.core.embedding_cache import encode_cached
-from mkdata.core.records import text_batches
+from mkdata.core.records import as_text, text_batches
 from mkdata.core.text import NormConfig, exact_hash, normalize
 from mkdata.core.units import mark_done
 from mkdata.dedup.fast_minhash import fast_signatures
@@ -58,12 +58,9 @@ def _column(batch: pa.RecordBatch, name: str) -> list[Any]:
 
 
 def _text(batch: pa.RecordBatch, name: str) -> list[str | None]:
-    """A column's values as text (numbers too: ids and origins may be numbers); None where it
-    is absent, null, or not text (a list, a struct)."""
-    return [
-        v if v is None or isinstance(v, str) else None if isinstance(v, list | dict) else str(v)
-        for v in _column(batch, name)
-    ]
+    """A column's values as text (:func:`as_text`: ids and origins may be numbers); None
+    where it is absent."""
+    return [as_text(v) for v in _column(batch, name)]
 
 
 def compute_unit(path: str, first_row: int, spec: KeySpec, unit_dir: str) -> dict[str, Any]:
